@@ -10,12 +10,12 @@
 #include "iommu_internal.h"
 
 static void *default_alloc(void *, size_t);
-static void default_free(void *, void *, size_t);
+static void  default_free(void *, void *, size_t);
 
 static const struct iommu_allocator default_allocator = {
-	.ia_alloc = default_alloc,
-	.ia_free = default_free,
-	.ia_ctx = NULL,
+    .ia_alloc = default_alloc,
+    .ia_free = default_free,
+    .ia_ctx = NULL,
 };
 
 static void *

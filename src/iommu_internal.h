@@ -24,20 +24,20 @@
 #define IOMMU_DEBUG 0
 #endif
 
-#define IOMMU_PANIC(...)						\
-	do {								\
-		fprintf(stderr, "libiommu: %s: ", __func__);		\
-		fprintf(stderr, __VA_ARGS__);				\
-		fputc('\n', stderr);					\
-		abort();						\
+#define IOMMU_PANIC(...)                                                       \
+	do {                                                                   \
+		fprintf(stderr, "libiommu: %s: ", __func__);                   \
+		fprintf(stderr, __VA_ARGS__);                                  \
+		fputc('\n', stderr);                                           \
+		abort();                                                       \
 	} while (0)
 
 #if IOMMU_DEBUG >= 2
-#define IOMMU_ASSERT(x)							\
-	do {								\
-		if (!(x))						\
-			IOMMU_PANIC("assertion \"%s\" failed (%s:%d)",	\
-			    #x, __FILE__, __LINE__);			\
+#define IOMMU_ASSERT(x)                                                        \
+	do {                                                                   \
+		if (!(x))                                                      \
+			IOMMU_PANIC("assertion \"%s\" failed (%s:%d)", #x,     \
+			    __FILE__, __LINE__);                               \
 	} while (0)
 #else
 #define IOMMU_ASSERT(x) ((void)0)
@@ -47,15 +47,15 @@
 
 const struct iommu_allocator *iommu__allocator_or_default(
     const struct iommu_allocator *);
-void	*iommu__zalloc(const struct iommu_allocator *, size_t);
-void	 iommu__free(const struct iommu_allocator *, void *, size_t);
+void *iommu__zalloc(const struct iommu_allocator *, size_t);
+void  iommu__free(const struct iommu_allocator *, void *, size_t);
 
 /* Explicit little-endian encoding of structures in simulated memory. */
 static inline uint64_t
 iommu__le_dec(const void *buf, unsigned nbytes)
 {
 	const uint8_t *p = buf;
-	uint64_t v = 0;
+	uint64_t       v = 0;
 
 	while (nbytes-- > 0)
 		v = (v << 8) | p[nbytes];

@@ -17,7 +17,7 @@ static void
 default_allocator_round_trip(void **state)
 {
 	const struct iommu_allocator *a = iommu_default_allocator();
-	char *p;
+	char			     *p;
 
 	(void)state;
 	p = a->ia_alloc(a->ia_ctx, 64);
@@ -30,8 +30,8 @@ static void
 counting_allocator_fails_exactly_the_nth_call(void **state)
 {
 	struct test_counting_alloc tc;
-	void *p[4];
-	int i;
+	void			  *p[4];
+	int			   i;
 
 	(void)state;
 	test_counting_alloc_init(&tc);
@@ -68,7 +68,7 @@ static void
 rng_is_deterministic(void **state)
 {
 	struct test_rng a, b;
-	int i;
+	int		i;
 
 	(void)state;
 	test_rng_seed(&a, 42);
@@ -83,10 +83,10 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(default_allocator_round_trip),
-		cmocka_unit_test(counting_allocator_fails_exactly_the_nth_call),
-		cmocka_unit_test(sticky_failure_keeps_failing),
-		cmocka_unit_test(rng_is_deterministic),
+	    cmocka_unit_test(default_allocator_round_trip),
+	    cmocka_unit_test(counting_allocator_fails_exactly_the_nth_call),
+	    cmocka_unit_test(sticky_failure_keeps_failing),
+	    cmocka_unit_test(rng_is_deterministic),
 	};
 
 	return cmocka_run_group_tests_name("alloc", tests, NULL, NULL);

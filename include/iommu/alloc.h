@@ -21,10 +21,10 @@ extern "C" {
 
 struct iommu_allocator {
 	/* Returns uninitialised memory, or NULL on failure. */
-	void	*(*ia_alloc)(void *ctx, size_t size);
+	void *(*ia_alloc)(void *ctx, size_t size);
 	/* Frees a block from ia_alloc; size is the size it was asked for. */
-	void	 (*ia_free)(void *ctx, void *ptr, size_t size);
-	void	 *ia_ctx;
+	void (*ia_free)(void *ctx, void *ptr, size_t size);
+	void *ia_ctx;
 };
 
 /* malloc(3)/free(3). */

@@ -22,15 +22,14 @@
 extern "C" {
 #endif
 
-typedef int iommu_mem_read_fn(void *cookie, uint64_t pa, void *buf,
-    size_t len);
-typedef int iommu_mem_write_fn(void *cookie, uint64_t pa, const void *buf,
-    size_t len);
+typedef int iommu_mem_read_fn(void *cookie, uint64_t pa, void *buf, size_t len);
+typedef int iommu_mem_write_fn(
+    void *cookie, uint64_t pa, const void *buf, size_t len);
 
 struct iommu_mem_ops {
-	iommu_mem_read_fn	*mo_read;
-	iommu_mem_write_fn	*mo_write;
-	void			*mo_cookie;
+	iommu_mem_read_fn  *mo_read;
+	iommu_mem_write_fn *mo_write;
+	void		   *mo_cookie;
 };
 
 #ifdef __cplusplus

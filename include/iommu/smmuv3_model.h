@@ -35,35 +35,35 @@ extern "C" {
 
 struct smmuv3;
 
-#define SMMUV3_MODEL_VERSION	0x000100	/* 0.1.0 */
+#define SMMUV3_MODEL_VERSION 0x000100 /* 0.1.0 */
 
 /* Substream ID argument meaning "no substream" (SSV = 0). */
-#define SMMUV3_NO_SSID		UINT32_MAX
+#define SMMUV3_NO_SSID UINT32_MAX
 
 /* Granule bits for smmuv3_config.cfg_granules. */
-#define SMMUV3_GRAN_4K		0x1u
-#define SMMUV3_GRAN_16K		0x2u
-#define SMMUV3_GRAN_64K		0x4u
+#define SMMUV3_GRAN_4K	0x1u
+#define SMMUV3_GRAN_16K 0x2u
+#define SMMUV3_GRAN_64K 0x4u
 
 /* What the ID registers advertise and how big the caches are. */
 struct smmuv3_config {
-	size_t		cfg_size;	/* sizeof(struct smmuv3_config) */
-	unsigned	cfg_sidsize;	/* IDR1.SIDSIZE, 0..32 */
-	unsigned	cfg_ssidsize;	/* IDR1.SSIDSIZE, 0..20 */
-	unsigned	cfg_cmdqs;	/* IDR1.CMDQS: max log2 entries, <= 19 */
-	unsigned	cfg_eventqs;	/* IDR1.EVENTQS, <= 19 */
-	unsigned	cfg_oas_bits;	/* 32, 36, 40, 42, 44 or 48 */
-	unsigned	cfg_granules;	/* SMMUV3_GRAN_* */
-	bool		cfg_two_level_strtab;	/* IDR0.ST_LEVEL */
-	bool		cfg_asid16;	/* IDR0.ASID16 */
-	bool		cfg_range_inv;	/* IDR3.RIL */
-	bool		cfg_hyp;	/* IDR0.HYP: EL2 regime, TLBI_EL2_* */
-	bool		cfg_msi;	/* IDR0.MSI */
-	bool		cfg_sev;	/* IDR0.SEV */
-	unsigned	cfg_tlb_sets;	/* power of two */
-	unsigned	cfg_tlb_ways;
-	unsigned	cfg_cfgcache_entries;	/* decoded STE+CD per stream */
-	bool		cfg_check_stale;	/* see smmuv3_stale_report */
+	size_t	 cfg_size;	       /* sizeof(struct smmuv3_config) */
+	unsigned cfg_sidsize;	       /* IDR1.SIDSIZE, 0..32 */
+	unsigned cfg_ssidsize;	       /* IDR1.SSIDSIZE, 0..20 */
+	unsigned cfg_cmdqs;	       /* IDR1.CMDQS: max log2 entries, <= 19 */
+	unsigned cfg_eventqs;	       /* IDR1.EVENTQS, <= 19 */
+	unsigned cfg_oas_bits;	       /* 32, 36, 40, 42, 44 or 48 */
+	unsigned cfg_granules;	       /* SMMUV3_GRAN_* */
+	bool	 cfg_two_level_strtab; /* IDR0.ST_LEVEL */
+	bool	 cfg_asid16;	       /* IDR0.ASID16 */
+	bool	 cfg_range_inv;	       /* IDR3.RIL */
+	bool	 cfg_hyp;	       /* IDR0.HYP: EL2 regime, TLBI_EL2_* */
+	bool	 cfg_msi;	       /* IDR0.MSI */
+	bool	 cfg_sev;	       /* IDR0.SEV */
+	unsigned cfg_tlb_sets;	       /* power of two */
+	unsigned cfg_tlb_ways;
+	unsigned cfg_cfgcache_entries; /* decoded STE+CD per stream */
+	bool	 cfg_check_stale;      /* see smmuv3_stale_report */
 };
 
 /* Fills in the defaults (a 4K/16K/64K, 48-bit, two-level capable SMMU). */
@@ -78,7 +78,7 @@ enum smmuv3_irq_line {
 
 enum smmuv3_log_level {
 	SMMUV3_LOG_ERROR,
-	SMMUV3_LOG_GUEST_ERROR,	/* the guest programmed something wrong */
+	SMMUV3_LOG_GUEST_ERROR, /* the guest programmed something wrong */
 	SMMUV3_LOG_UNIMP,	/* an unimplemented feature was used */
 	SMMUV3_LOG_DEBUG,
 };
@@ -90,34 +90,34 @@ enum smmuv3_log_level {
  * invalidation it owed.
  */
 struct smmuv3_stale_report {
-	uint32_t	sr_sid;
-	uint32_t	sr_ssid;
-	uint64_t	sr_iova;
-	bool		sr_config;	/* config cache (STE/CD), else TLB */
-	uint64_t	sr_cached_pa;	/* what the cache returned */
-	uint64_t	sr_fresh_pa;	/* what memory says (if it translates) */
-	uint8_t		sr_fresh_event;	/* fault a fresh walk gives, or 0 */
+	uint32_t sr_sid;
+	uint32_t sr_ssid;
+	uint64_t sr_iova;
+	bool	 sr_config;	 /* config cache (STE/CD), else TLB */
+	uint64_t sr_cached_pa;	 /* what the cache returned */
+	uint64_t sr_fresh_pa;	 /* what memory says (if it translates) */
+	uint8_t	 sr_fresh_event; /* fault a fresh walk gives, or 0 */
 };
 
 struct smmuv3_host_ops {
-	size_t		ho_size;	/* sizeof(struct smmuv3_host_ops) */
+	size_t ho_size; /* sizeof(struct smmuv3_host_ops) */
 	/* Required: simulated physical memory (see iommu/memops.h). */
-	iommu_mem_read_fn	*ho_mem_read;
-	iommu_mem_write_fn	*ho_mem_write;
+	iommu_mem_read_fn  *ho_mem_read;
+	iommu_mem_write_fn *ho_mem_write;
 	/* Optional: a pulse on a wired interrupt line. */
-	void	(*ho_irq)(void *cookie, enum smmuv3_irq_line line);
+	void (*ho_irq)(void *cookie, enum smmuv3_irq_line line);
 	/* Optional: MSI delivery; when NULL an MSI is a 32-bit memory write. */
-	int	(*ho_msi)(void *cookie, uint64_t addr, uint32_t data);
+	int (*ho_msi)(void *cookie, uint64_t addr, uint32_t data);
 	/* Optional: log lines without trailing newline. */
-	void	(*ho_log)(void *cookie, enum smmuv3_log_level, const char *msg);
+	void (*ho_log)(void *cookie, enum smmuv3_log_level, const char *msg);
 	/* Optional: stale-translation reports (cfg_check_stale). */
-	void	(*ho_stale)(void *cookie, const struct smmuv3_stale_report *);
+	void (*ho_stale)(void *cookie, const struct smmuv3_stale_report *);
 };
 
 /* alloc may be NULL (malloc).  Returns 0, EINVAL or ENOMEM. */
-IOMMU_EXPORT int smmuv3_create(const struct smmuv3_config *,
-    const struct smmuv3_host_ops *, void *cookie,
-    const struct iommu_allocator *alloc, struct smmuv3 **out);
+IOMMU_EXPORT int  smmuv3_create(const struct smmuv3_config *,
+     const struct smmuv3_host_ops *, void *cookie,
+     const struct iommu_allocator *alloc, struct smmuv3 **out);
 IOMMU_EXPORT void smmuv3_destroy(struct smmuv3 *);
 /* Architectural reset values; caches emptied; nothing reallocated. */
 IOMMU_EXPORT void smmuv3_reset(struct smmuv3 *);
@@ -127,31 +127,31 @@ IOMMU_EXPORT void smmuv3_reset(struct smmuv3 *);
  * size 4 or 8.  Unknown offsets read as zero and ignore writes (logged as
  * SMMUV3_LOG_UNIMP).  Returns 0, or EINVAL for a bad size/alignment.
  */
-IOMMU_EXPORT int smmuv3_mmio_read(struct smmuv3 *, uint64_t offset,
-    unsigned size, uint64_t *val);
-IOMMU_EXPORT int smmuv3_mmio_write(struct smmuv3 *, uint64_t offset,
-    unsigned size, uint64_t val);
+IOMMU_EXPORT int smmuv3_mmio_read(
+    struct smmuv3 *, uint64_t offset, unsigned size, uint64_t *val);
+IOMMU_EXPORT int smmuv3_mmio_write(
+    struct smmuv3 *, uint64_t offset, unsigned size, uint64_t val);
 
-#define SMMUV3_ACCESS_READ	0x1u
-#define SMMUV3_ACCESS_WRITE	0x2u
+#define SMMUV3_ACCESS_READ  0x1u
+#define SMMUV3_ACCESS_WRITE 0x2u
 
 struct smmuv3_xlate {
-	uint64_t	xl_pa;		/* output address of iova */
-	uint64_t	xl_size;	/* size of the page/block that maps it */
-	unsigned	xl_perm;	/* SMMUV3_ACCESS_* the mapping allows */
-	unsigned	xl_level;	/* level of the leaf descriptor */
-	bool		xl_bypass;	/* no translation (bypass STE/GBPA) */
+	uint64_t xl_pa;	    /* output address of iova */
+	uint64_t xl_size;   /* size of the page/block that maps it */
+	unsigned xl_perm;   /* SMMUV3_ACCESS_* the mapping allows */
+	unsigned xl_level;  /* level of the leaf descriptor */
+	bool	 xl_bypass; /* no translation (bypass STE/GBPA) */
 };
 
 /* Structured fault: what an event record would carry. */
 struct smmuv3_fault {
-	uint8_t		ft_event;	/* SMMU event ID, e.g. F_TRANSLATION */
-	bool		ft_recorded;	/* an event record was written */
-	bool		ft_aborted;	/* terminated without an event */
-	uint64_t	ft_addr;	/* input address */
-	uint64_t	ft_fetch_addr;	/* for *_FETCH / F_WALK_EABT */
-	uint8_t		ft_class;	/* SMMU_EVT_CLASS_* */
-	bool		ft_rnw;
+	uint8_t	 ft_event;	/* SMMU event ID, e.g. F_TRANSLATION */
+	bool	 ft_recorded;	/* an event record was written */
+	bool	 ft_aborted;	/* terminated without an event */
+	uint64_t ft_addr;	/* input address */
+	uint64_t ft_fetch_addr; /* for *_FETCH / F_WALK_EABT */
+	uint8_t	 ft_class;	/* SMMU_EVT_CLASS_* */
+	bool	 ft_rnw;
 };
 
 /*
@@ -160,8 +160,8 @@ struct smmuv3_fault {
  * arguments.  smmuv3_probe does the same walk with no side effects: no
  * cache fill, no event, no counter.
  */
-IOMMU_EXPORT int smmuv3_translate(struct smmuv3 *, uint32_t sid,
-    uint32_t ssid, uint64_t iova, unsigned access, struct smmuv3_xlate *xl,
+IOMMU_EXPORT int smmuv3_translate(struct smmuv3 *, uint32_t sid, uint32_t ssid,
+    uint64_t iova, unsigned access, struct smmuv3_xlate *xl,
     struct smmuv3_fault *fault);
 IOMMU_EXPORT int smmuv3_probe(struct smmuv3 *, uint32_t sid, uint32_t ssid,
     uint64_t iova, unsigned access, struct smmuv3_xlate *xl,
@@ -174,42 +174,41 @@ IOMMU_EXPORT int smmuv3_probe(struct smmuv3 *, uint32_t sid, uint32_t ssid,
  */
 IOMMU_EXPORT int smmuv3_dma_read(struct smmuv3 *, uint32_t sid, uint32_t ssid,
     uint64_t iova, void *buf, size_t len, struct smmuv3_fault *fault);
-IOMMU_EXPORT int smmuv3_dma_write(struct smmuv3 *, uint32_t sid,
-    uint32_t ssid, uint64_t iova, const void *buf, size_t len,
-    struct smmuv3_fault *fault);
+IOMMU_EXPORT int smmuv3_dma_write(struct smmuv3 *, uint32_t sid, uint32_t ssid,
+    uint64_t iova, const void *buf, size_t len, struct smmuv3_fault *fault);
 
 struct smmuv3_stats {
-	uint64_t	st_translations;
-	uint64_t	st_tlb_hits;
-	uint64_t	st_tlb_misses;
-	uint64_t	st_tlb_evictions;
-	uint64_t	st_tlb_invalidated;	/* entries dropped by TLBI */
-	uint64_t	st_walks;
-	uint64_t	st_walk_reads;		/* descriptor fetches */
-	uint64_t	st_cfg_hits;
-	uint64_t	st_cfg_misses;
-	uint64_t	st_ste_fetches;
-	uint64_t	st_cd_fetches;
-	uint64_t	st_commands;
-	uint64_t	st_commands_by_op[256];
-	uint64_t	st_events;
-	uint64_t	st_events_by_id[256];
-	uint64_t	st_events_lost;		/* queue full or disabled */
-	uint64_t	st_stale;		/* stale-translation reports */
-	uint64_t	st_unimplemented;	/* RAZ/WI accesses, unimp cmds */
+	uint64_t st_translations;
+	uint64_t st_tlb_hits;
+	uint64_t st_tlb_misses;
+	uint64_t st_tlb_evictions;
+	uint64_t st_tlb_invalidated; /* entries dropped by TLBI */
+	uint64_t st_walks;
+	uint64_t st_walk_reads; /* descriptor fetches */
+	uint64_t st_cfg_hits;
+	uint64_t st_cfg_misses;
+	uint64_t st_ste_fetches;
+	uint64_t st_cd_fetches;
+	uint64_t st_commands;
+	uint64_t st_commands_by_op[256];
+	uint64_t st_events;
+	uint64_t st_events_by_id[256];
+	uint64_t st_events_lost;   /* queue full or disabled */
+	uint64_t st_stale;	   /* stale-translation reports */
+	uint64_t st_unimplemented; /* RAZ/WI accesses, unimp cmds */
 };
 IOMMU_EXPORT void smmuv3_get_stats(struct smmuv3 *, struct smmuv3_stats *);
 
 /* A TLB entry, for tests and introspection. */
 struct smmuv3_tlb_info {
-	uint16_t	ti_asid;
-	uint16_t	ti_vmid;
-	unsigned	ti_regime;	/* STE.STRW value */
-	uint64_t	ti_iova;	/* base of the page/block */
-	uint64_t	ti_pa;
-	uint64_t	ti_size;
-	unsigned	ti_level;
-	unsigned	ti_perm;
+	uint16_t ti_asid;
+	uint16_t ti_vmid;
+	unsigned ti_regime; /* STE.STRW value */
+	uint64_t ti_iova;   /* base of the page/block */
+	uint64_t ti_pa;
+	uint64_t ti_size;
+	unsigned ti_level;
+	unsigned ti_perm;
 };
 /* Calls fn for each valid entry, in set/way order; returns the count. */
 IOMMU_EXPORT size_t smmuv3_tlb_foreach(struct smmuv3 *,

@@ -7,7 +7,7 @@ int
 main(void)
 {
 	const struct iommu_allocator *a = iommu_default_allocator();
-	void *p = a->ia_alloc(a->ia_ctx, 16);
+	void			     *p = a->ia_alloc(a->ia_ctx, 16);
 
 	if (p == NULL)
 		return 1;

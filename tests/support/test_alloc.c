@@ -19,7 +19,7 @@ counting_alloc(void *ctx, size_t size)
 	tc->tc_calls++;
 	if (tc->tc_fail_at != 0 &&
 	    (tc->tc_calls == tc->tc_fail_at ||
-	    (tc->tc_fail_sticky && tc->tc_calls > tc->tc_fail_at))) {
+		(tc->tc_fail_sticky && tc->tc_calls > tc->tc_fail_at))) {
 		tc->tc_failures++;
 		return NULL;
 	}
@@ -48,8 +48,8 @@ test_counting_alloc_init(struct test_counting_alloc *tc)
 }
 
 void
-test_counting_alloc_fail_after(struct test_counting_alloc *tc,
-    unsigned long n, int sticky)
+test_counting_alloc_fail_after(
+    struct test_counting_alloc *tc, unsigned long n, int sticky)
 {
 	tc->tc_fail_at = n == 0 ? 0 : tc->tc_calls + n;
 	tc->tc_fail_sticky = sticky;
@@ -71,9 +71,9 @@ cmocka_free(void *ctx, void *ptr, size_t size)
 }
 
 static const struct iommu_allocator cmocka_allocator = {
-	.ia_alloc = cmocka_alloc,
-	.ia_free = cmocka_free,
-	.ia_ctx = NULL,
+    .ia_alloc = cmocka_alloc,
+    .ia_free = cmocka_free,
+    .ia_ctx = NULL,
 };
 
 const struct iommu_allocator *

@@ -29,6 +29,18 @@
  * that nothing could ever end (no fixed descriptor in use, no region
  * allocated) returns the error instead.  An allocator failure is ENOMEM
  * even with IOMMU_EX_WAITOK: there is nothing to wait for.
+ *
+ * Differences from OpenBSD subr_extent.c, on purpose: no global extent
+ * list; the name is copied; what OpenBSD panics on under DIAGNOSTIC (a
+ * free matching no allocation or outside the extent, a bad size or
+ * boundary, _with_descr on a coalescing extent) returns EINVAL, as does an
+ * alignment that is not a power of two; a descriptor is taken only when
+ * the region will not merge into a neighbour, so a coalescing extent whose
+ * fixed storage is exhausted can still grow its regions; best-fit "waste"
+ * is measured inside the subregion; EX_CONFLICTOK on alloc_region absorbs
+ * every overlapping region into one (reusing one of their descriptors),
+ * which stays correct when windows nest; extent_free takes no
+ * EX_CONFLICTOK; there is no EX_CATCH (no signals to catch).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -661,6 +673,8 @@ iommu_extent_print(struct iommu_extent *ex, FILE *fp)
 	const struct iommu_extent_region *rp;
 	const char			 *sep = "";
 
+	if (ex == NULL || fp == NULL)
+		return;
 	ex_lock(ex);
 	fprintf(fp, "extent \"%s\" 0x%016" PRIx64 "-0x%016" PRIx64 " flags=",
 	    ex->ex_name, ex->ex_start, ex->ex_end);
@@ -692,6 +706,8 @@ iommu_extent_foreach(
 	const struct iommu_extent_region *rp;
 	int				  ret = 0;
 
+	if (ex == NULL || fn == NULL)
+		return EINVAL;
 	ex_lock(ex);
 	for (rp = ex->ex_regions; rp != NULL && ret == 0; rp = rp->er_next)
 		ret = fn(arg, rp->er_start, rp->er_end);

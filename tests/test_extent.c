@@ -757,6 +757,10 @@ foreach_stops_on_nonzero(void **state)
 		    iommu_extent_alloc_region(ex, (uint64_t)i * 0x10, 8, 0), 0);
 	assert_int_equal(iommu_extent_foreach(ex, count_until, &n), 42);
 	assert_int_equal(n, 2);
+	assert_int_equal(iommu_extent_foreach(ex, NULL, &n), EINVAL);
+	assert_int_equal(iommu_extent_foreach(NULL, count_until, &n), EINVAL);
+	iommu_extent_print(NULL, stderr); /* no-ops, no crash */
+	iommu_extent_print(ex, NULL);
 	iommu_extent_destroy(ex);
 }
 

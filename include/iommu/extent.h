@@ -144,6 +144,7 @@ IOMMU_EXPORT int iommu_extent_alloc_region(
  * lie inside one region; freeing its middle splits it, which needs a
  * descriptor (ENOMEM, or a wait with IOMMU_EX_WAITOK, when none is left).
  * On an IOMMU_EX_NOCOALESCE extent the range must equal a region.
+ * flags: IOMMU_EX_WAITOK.  Wakes every waiter.
  */
 IOMMU_EXPORT int iommu_extent_free(
     struct iommu_extent *, uint64_t start, uint64_t size, int flags);
@@ -160,7 +161,8 @@ IOMMU_EXPORT void iommu_extent_print(struct iommu_extent *, FILE *fp);
 
 /*
  * Calls fn for each region in address order, with the lock held, until fn
- * returns non-zero; returns that value, or 0.
+ * returns non-zero; returns that value, or 0 (EINVAL for NULL arguments).
+ * fn must not call into the extent.
  */
 typedef int iommu_extent_region_fn(void *arg, uint64_t start, uint64_t end);
 IOMMU_EXPORT int iommu_extent_foreach(

@@ -483,7 +483,12 @@ fixed_storage_sizes_and_exhaustion(void **state)
 	assert_int_equal(iommu_extent_alloc(ex, 0x10, 1, 0, 0, 0, &r), ENOMEM);
 	assert_int_equal(iommu_extent_free(ex, 0x10, 0x10, 0), 0);
 	assert_int_equal(tc.tc_live_blocks, 0);
+	/* destroy hands allocator descriptors back to the allocator */
+	test_counting_alloc_fail_after(&tc, 0, 0);
+	assert_int_equal(iommu_extent_alloc(ex, 0x10, 1, 0, 0, 0, &r), 0);
+	assert_int_equal(tc.tc_live_blocks, 1);
 	iommu_extent_destroy(ex);
+	assert_int_equal(tc.tc_live_blocks, 0);
 
 	/* no descriptors at all: WAITOK cannot wait forever */
 	assert_int_equal(iommu_extent_create("fixed", 0, 0xff, NULL, storage,

@@ -96,7 +96,7 @@ static void bits_clear(uint64_t *, uint64_t, uint64_t);
 static bool bits_all_set(const uint64_t *, uint64_t, uint64_t);
 static bool bits_any_set(const uint64_t *, uint64_t, uint64_t);
 static bool frame_find_free(const struct iommu_physmem *, uint64_t, uint64_t *);
-static bool run_find(struct iommu_physmem *, uint64_t, uint64_t *);
+static bool run_find(struct iommu_physmem *, uint64_t, uint64_t, uint64_t *);
 static bool alloc_should_fail(struct iommu_physmem *);
 static void frames_take(struct iommu_physmem *, uint64_t, uint64_t);
 static void frames_release(struct iommu_physmem *, uint64_t, uint64_t);
@@ -266,17 +266,24 @@ frame_find_free(const struct iommu_physmem *pm, uint64_t from, uint64_t *frame)
 	}
 }
 
-/* Lowest run of n free frames (first fit). */
+/*
+ * Lowest run of n free frames whose PA is a multiple of align_frames
+ * frames (first fit; align_frames is a power of two).
+ */
 static bool
-run_find(struct iommu_physmem *pm, uint64_t n, uint64_t *first)
+run_find(struct iommu_physmem *pm, uint64_t n, uint64_t align_frames,
+    uint64_t *first)
 {
+	uint64_t base = pm->pm_base >> IOMMU_PAGE_SHIFT,
+		 mask = align_frames - 1;
 	uint64_t start, f, len;
 
 	start = pm->pm_hint;
 	while (frame_find_free(pm, start, &start)) {
-		if (pm->pm_nframes - start < n)
+		start = ((base + start + mask) & ~mask) - base;
+		if (start >= pm->pm_nframes || pm->pm_nframes - start < n)
 			return false;
-		for (len = 1, f = start + 1; len < n; len++, f++)
+		for (len = 0, f = start; len < n; len++, f++)
 			if (bit_test(pm->pm_used, f))
 				break;
 		if (len == n) {
@@ -319,13 +326,24 @@ frames_release(struct iommu_physmem *pm, uint64_t first, uint64_t n)
 int
 iommu_physmem_alloc_pages(struct iommu_physmem *pm, size_t npages, uint64_t *pa)
 {
+	return iommu_physmem_alloc_pages_aligned(
+	    pm, npages, IOMMU_PAGE_SIZE, pa);
+}
+
+int
+iommu_physmem_alloc_pages_aligned(
+    struct iommu_physmem *pm, size_t npages, uint64_t align, uint64_t *pa)
+{
 	uint64_t first;
 
-	if (pm == NULL || pa == NULL || npages == 0)
+	if (pm == NULL || pa == NULL || npages == 0 ||
+	    (align & (align - 1)) != 0)
 		return EINVAL;
+	if (align < IOMMU_PAGE_SIZE)
+		align = IOMMU_PAGE_SIZE;
 	pthread_mutex_lock(&pm->pm_lock);
 	if (alloc_should_fail(pm) || npages > pm->pm_nframes ||
-	    !run_find(pm, npages, &first)) {
+	    !run_find(pm, npages, align >> IOMMU_PAGE_SHIFT, &first)) {
 		pm->pm_failures++;
 		pthread_mutex_unlock(&pm->pm_lock);
 		return ENOMEM;

@@ -411,6 +411,43 @@ first_fit_reuses_holes_and_respects_the_end(void **state)
 }
 
 static void
+aligned_runs_honour_alignment_of_the_pa(void **state)
+{
+	struct iommu_physmem *pm;
+	uint64_t	      one, a, b, c;
+	uint64_t	      base = BASE + 3 * PG; /* not 16 KiB aligned */
+
+	(void)state;
+	assert_int_equal(iommu_physmem_create(
+			     base, NPAGES * PG, test_cmocka_allocator(), &pm),
+	    0);
+	assert_int_equal(iommu_physmem_alloc_pages(pm, 1, &one), 0);
+	assert_int_equal(one, base);
+	assert_int_equal(
+	    iommu_physmem_alloc_pages_aligned(pm, 4, 4 * PG, &a), 0);
+	assert_int_equal(a, BASE + 4 * PG);
+	assert_int_equal(
+	    iommu_physmem_alloc_pages_aligned(pm, 2, 16 * PG, &b), 0);
+	assert_int_equal(b, BASE + 16 * PG);
+	/* The hole between the aligned runs is still first fit. */
+	assert_int_equal(iommu_physmem_alloc_pages_aligned(pm, 1, 0, &c), 0);
+	assert_int_equal(c, BASE + 8 * PG);
+	assert_int_equal(
+	    iommu_physmem_alloc_pages_aligned(pm, 1, 1ull << 40, &c), ENOMEM);
+	assert_int_equal(
+	    iommu_physmem_alloc_pages_aligned(pm, 1, 3 * PG, &c), EINVAL);
+	assert_int_equal(
+	    iommu_physmem_alloc_pages_aligned(pm, 0, PG, &c), EINVAL);
+	/* A run that would fit unaligned but not aligned: ENOMEM. */
+	assert_int_equal(
+	    iommu_physmem_alloc_pages_aligned(pm, 32, 64 * PG, &c), ENOMEM);
+	assert_int_equal(
+	    iommu_physmem_alloc_pages_aligned(pm, 32, 16 * PG, &c), 0);
+	assert_int_equal(c, BASE + 32 * PG);
+	iommu_physmem_destroy(pm);
+}
+
+static void
 runs_stop_at_a_ram_size_that_is_not_a_bitmap_word(void **state)
 {
 	struct iommu_physmem *pm;
@@ -648,6 +685,7 @@ main(void)
 		first_fit_reuses_holes_and_respects_the_end, setup_small,
 		teardown),
 	    cmocka_unit_test(runs_stop_at_a_ram_size_that_is_not_a_bitmap_word),
+	    cmocka_unit_test(aligned_runs_honour_alignment_of_the_pa),
 	    cmocka_unit_test_setup_teardown(
 		extract_and_kva_round_trip, setup_small, teardown),
 	    cmocka_unit_test_setup_teardown(

@@ -302,6 +302,31 @@ scattered_buffers_coexist_and_fail_cleanly(void **state)
 }
 
 static void
+instances_are_independent(void **state)
+{
+	struct iommu_physmem *a, *b;
+	uint64_t	      pa, pb, v;
+
+	(void)state;
+	/* Same PA range twice: two machines, two RAMs. */
+	assert_int_equal(iommu_physmem_create(BASE, 4 * PG, NULL, &a), 0);
+	assert_int_equal(iommu_physmem_create(BASE, 4 * PG, NULL, &b), 0);
+	assert_int_equal(iommu_physmem_alloc_pages(a, 1, &pa), 0);
+	assert_int_equal(iommu_physmem_alloc_pages(b, 1, &pb), 0);
+	assert_int_equal(pa, pb);
+	assert_int_equal(iommu_physmem_write64(a, pa, 1), 0);
+	assert_int_equal(iommu_physmem_write64(b, pb, 2), 0);
+	assert_int_equal(iommu_physmem_read64(a, pa, &v), 0);
+	assert_int_equal(v, 1);
+	assert_int_equal(
+	    iommu_physmem_extract(a, iommu_physmem_kva(b, pb), &v), EFAULT);
+	iommu_physmem_destroy(a);
+	assert_int_equal(iommu_physmem_read64(b, pb, &v), 0);
+	assert_int_equal(v, 2);
+	iommu_physmem_destroy(b);
+}
+
+static void
 destroy_reclaims_everything_still_held(void **state)
 {
 	struct iommu_physmem *pm;
@@ -604,6 +629,29 @@ struct hammer_arg {
 	int		      bad;
 };
 
+/* A scattered buffer: stamp through kva, check through each PA. */
+static int
+hammer_scattered(struct hammer_arg *h)
+{
+	uint64_t *kva, pa, v;
+	size_t	  i;
+	int	  bad = 0;
+
+	if (iommu_physmem_alloc_scattered(h->pm, 3, (void **)&kva) != 0)
+		return 1;
+	for (i = 0; i < 3; i++)
+		kva[i * PG / 8] = h->id * 100 + i;
+	for (i = 0; i < 3; i++) {
+		if (iommu_physmem_extract(h->pm, &kva[i * PG / 8], &pa) != 0 ||
+		    iommu_physmem_read64(h->pm, pa, &v) != 0 ||
+		    v != h->id * 100 + i)
+			bad = 1;
+	}
+	if (iommu_physmem_free_scattered(h->pm, kva) != 0)
+		bad = 1;
+	return bad;
+}
+
 /* Each thread stamps its frames and checks nobody else got them. */
 static void *
 hammer_frames(void *arg)
@@ -628,6 +676,8 @@ hammer_frames(void *arg)
 				h->bad++;
 			iommu_physmem_free_pages(h->pm, pa[i], 1 + i % 2);
 		}
+		if (it % 16 == 0 && hammer_scattered(h) != 0)
+			h->bad++;
 	}
 	return NULL;
 }
@@ -654,6 +704,7 @@ frame_allocator_is_thread_safe(void **state)
 	}
 	iommu_physmem_get_stats(pm, &st);
 	assert_int_equal(st.ps_frames_in_use, 0);
+	/* 6 frames per thread, or 3 while a scattered buffer is out. */
 	assert_true(st.ps_frames_hwm <= 24);
 	iommu_physmem_destroy(pm);
 }
@@ -700,6 +751,7 @@ main(void)
 		fault_injection_fails_exactly_the_nth_alloc, setup_small,
 		teardown),
 	    cmocka_unit_test(destroy_reclaims_everything_still_held),
+	    cmocka_unit_test(instances_are_independent),
 	    cmocka_unit_test(frame_allocator_is_thread_safe),
 	};
 

@@ -8,7 +8,8 @@
  * descriptors) and VP table levels.
  *
  * With IOMMU_POOL_PERTHREAD each thread keeps a small cache of free items
- * in front of the shared pool; get/put on a warm cache take no lock.  A
+ * (at most 32, moved to and from the shared pool 16 at a time) in front
+ * of the shared pool; get/put on a warm cache take no lock.  A
  * thread's cache is returned to the shared pool when the thread exits, on
  * iommu_pool_cache_flush(), and when the pool is destroyed (whichever
  * comes first).  An item may be put by a thread other than the one that

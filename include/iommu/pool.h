@@ -104,7 +104,9 @@ IOMMU_EXPORT void *iommu_pool_get(struct iommu_pool *pp, int prflags);
 /*
  * Returns an item got from this pool (from any thread).  NULL is ignored.
  * A double put is detected under Valgrind/ASan and at IOMMU_DEBUG >= 1
- * and panics (an item written after its put panics on its next get).
+ * and panics.  A write to a put item is reported by Valgrind/ASan when it
+ * happens, and at IOMMU_DEBUG >= 1 panics the next get of that item if it
+ * hit the item's first 16 bytes.
  */
 IOMMU_EXPORT void iommu_pool_put(struct iommu_pool *pp, void *item);
 

@@ -59,6 +59,10 @@
 
 #define BITS_PER_WORD 64
 
+#ifndef MAP_NORESERVE
+#define MAP_NORESERVE 0 /* not everywhere; shared files are lazy anyway */
+#endif
+
 struct physmem_sbuf {
 	uintptr_t sb_kva;
 	size_t	  sb_npages;
@@ -378,6 +382,18 @@ iommu_physmem_free_pages(struct iommu_physmem *pm, uint64_t pa, size_t npages)
 	frames_release(pm, first, npages);
 	pthread_mutex_unlock(&pm->pm_lock);
 	return 0;
+}
+
+uint64_t
+iommu_physmem_base(const struct iommu_physmem *pm)
+{
+	return pm == NULL ? 0 : pm->pm_base;
+}
+
+uint64_t
+iommu_physmem_size(const struct iommu_physmem *pm)
+{
+	return pm == NULL ? 0 : pm->pm_size;
 }
 
 void *

@@ -311,6 +311,9 @@ instances_are_independent(void **state)
 	/* Same PA range twice: two machines, two RAMs. */
 	assert_int_equal(iommu_physmem_create(BASE, 4 * PG, NULL, &a), 0);
 	assert_int_equal(iommu_physmem_create(BASE, 4 * PG, NULL, &b), 0);
+	assert_int_equal(iommu_physmem_base(a), BASE);
+	assert_int_equal(iommu_physmem_size(b), 4 * PG);
+	assert_int_equal(iommu_physmem_size(NULL), 0);
 	assert_int_equal(iommu_physmem_alloc_pages(a, 1, &pa), 0);
 	assert_int_equal(iommu_physmem_alloc_pages(b, 1, &pb), 0);
 	assert_int_equal(pa, pb);

@@ -90,6 +90,10 @@ IOMMU_EXPORT int iommu_physmem_alloc_pages_aligned(
 IOMMU_EXPORT int iommu_physmem_free_pages(
     struct iommu_physmem *pm, uint64_t pa, size_t npages);
 
+/* The RAM range given at creation (0 for a NULL pm). */
+IOMMU_EXPORT uint64_t iommu_physmem_base(const struct iommu_physmem *pm);
+IOMMU_EXPORT uint64_t iommu_physmem_size(const struct iommu_physmem *pm);
+
 /* Direct-map pointer for pa, or NULL if pa is outside RAM. */
 IOMMU_EXPORT void *iommu_physmem_kva(struct iommu_physmem *pm, uint64_t pa);
 /*

@@ -96,7 +96,9 @@ IOMMU_EXPORT int iommu_physmem_extract(
  * frames are physically non-adjacent (deterministic placement: frame i+1
  * is never directly after frame i).  The buffer aliases the direct map:
  * what the driver writes through *kva a device reads at the frames' PAs.
- * EINVAL for npages == 0, ENOMEM when frames or host mappings run out.
+ * EINVAL for npages == 0, ENOMEM when frames or host mappings run out
+ * (each page is one host mapping), ENOTSUP when the host page size is not
+ * IOMMU_PAGE_SIZE.
  */
 IOMMU_EXPORT int iommu_physmem_alloc_scattered(
     struct iommu_physmem *pm, size_t npages, void **kva);

@@ -38,32 +38,46 @@ extern "C" {
 #define IOMMU_PR_NOWAIT 0x1 /* at the hard limit or out of pages: NULL */
 #define IOMMU_PR_ZERO	0x2 /* zero the item */
 
+/* Largest item size. */
+#define IOMMU_POOL_MAX_ITEM (1u << 20)
+
 /* iommu_pool_create() flags. */
 #define IOMMU_POOL_PERTHREAD 0x1 /* per-thread caches in front of the pool */
 
 struct iommu_pool;
 
 struct iommu_pool_stats {
-	uint64_t pst_gets;	 /* successful gets */
-	uint64_t pst_puts;	 /* puts */
-	uint64_t pst_fails;	 /* gets that returned NULL */
-	uint64_t pst_pages;	 /* pages currently held from the allocator */
-	uint64_t pst_pages_hwm;	 /* high-water mark of pst_pages */
-	uint64_t pst_items_out;	 /* items got and not yet put */
-	uint64_t pst_items_hwm;	 /* high-water mark of pst_items_out */
-	uint64_t pst_cache_hits; /* gets served by a per-thread cache */
+	uint64_t pst_gets;	/* successful gets */
+	uint64_t pst_puts;	/* puts */
+	uint64_t pst_fails;	/* gets that returned NULL */
+	uint64_t pst_pages;	/* pages currently held from the allocator */
+	uint64_t pst_pages_hwm; /* high-water mark of pst_pages */
+	uint64_t pst_items_out; /* items got and not yet put */
+	/*
+	 * High-water mark of items out of the shared pool; items sitting in
+	 * per-thread caches count as out, so with IOMMU_POOL_PERTHREAD this
+	 * can exceed the peak of pst_items_out.
+	 */
+	uint64_t pst_items_hwm;
+	uint64_t pst_cache_hits; /* gets served by a warm per-thread cache */
 	uint64_t pst_hardlimit;	 /* current hard limit (SIZE_MAX = none) */
-	uint64_t pst_items_per_page;
-	uint64_t pst_waits; /* WAITOK gets that had to sleep */
+	uint64_t pst_items_per_page; /* items carved from each page */
+	uint64_t pst_waits;	     /* WAITOK gets that had to sleep */
+	uint64_t pst_page_size;	     /* bytes per page asked of the allocator */
+	uint64_t pst_items_cached;   /* free items in per-thread caches */
 };
 
 /*
  * Creates a pool of items of item_size bytes aligned to align (a power of
- * two, 0 meaning pointer alignment).  EINVAL for item_size 0, a bad
- * alignment, an item that does not fit in an IOMMU_PAGE_SIZE page, or
- * unknown flags; ENOMEM.  pagealloc (NULL for the default) supplies both
- * the item pages and the pool's bookkeeping.  name is copied (truncated
- * to 31 characters) and shown in diagnostics.
+ * two up to IOMMU_PAGE_SIZE; 0 or anything below 8 means 8).  Pages are
+ * IOMMU_PAGE_SIZE bytes, or the smallest power of two above that holding
+ * at least 4 items (pst_page_size).  EINVAL for item_size 0 or above
+ * IOMMU_POOL_MAX_ITEM, a bad alignment or unknown flags; ENOMEM; EAGAIN
+ * when the system is out of thread-specific keys (one per
+ * IOMMU_POOL_PERTHREAD pool).  pagealloc (NULL for the default) supplies
+ * the item pages and the pool's bookkeeping; it must return blocks
+ * aligned to at least 8 bytes.  name is copied (truncated to 31
+ * characters) and shown in diagnostics.
  */
 IOMMU_EXPORT int iommu_pool_create(const char *name, size_t item_size,
     size_t align, unsigned flags, const struct iommu_allocator *pagealloc,
@@ -83,7 +97,11 @@ IOMMU_EXPORT void iommu_pool_destroy(struct iommu_pool *pp);
  * when the allocator fails.  IOMMU_PR_ZERO zeroes the item.
  */
 IOMMU_EXPORT void *iommu_pool_get(struct iommu_pool *pp, int prflags);
-/* Returns an item got from this pool (from any thread). */
+/*
+ * Returns an item got from this pool (from any thread).  NULL is ignored.
+ * A double put is detected under Valgrind/ASan and at IOMMU_DEBUG >= 1
+ * and panics (an item written after its put panics on its next get).
+ */
 IOMMU_EXPORT void iommu_pool_put(struct iommu_pool *pp, void *item);
 
 /*

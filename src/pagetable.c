@@ -5,18 +5,24 @@
  *
  * Layout, for one input address (4 KiB granule, 9 index bits per level):
  *
- *   struct iommu_pt                       simulated RAM
- *     pt_root ----> level (VP item)        frame at pt_root_pa
- *                   lv_child[i] ---+       desc[i] = TABLE | child frame PA
+ *   struct iommu_pt                      simulated RAM (direct map)
+ *     pt_root ----> level (VP item)
+ *                   lv_pa, lv_desc ----> frame: desc[i] = TABLE | child PA
+ *                   lv_child[i] ---+
  *                                  v
- *                   level ...              frame ...
+ *                   level ...            frame ...
  *                     (level 3)  lv_child[i] = PTED, desc[i] = page desc
  *
+ * A level is one VP pool item: 512 child pointers plus its frame's PA and
+ * direct-map pointer, so walks touch only host memory; descriptors are
+ * read and written through the direct map as explicit little-endian
+ * 64-bit atomic accesses (what iommu_physmem_read64/write64 do, without
+ * the call).
+ *
  * Invariants (checked by iommu_pt_validate):
- *  - lv_child[i] != NULL exactly when desc[i] is valid; at levels 0..2 the
- *    descriptor is a table descriptor and the only record of the child's
- *    frame PA (the host side keeps no second copy, so the two cannot
- *    disagree); at level 3 it equals the PTED's pd_pte.
+ *  - lv_child[i] != NULL exactly when desc[i] is valid; at levels 0..2
+ *    desc[i] is a table descriptor holding the child's lv_pa; at level 3
+ *    it equals the PTED's pd_pte.
  *  - a level, once linked, stays linked until iommu_pt_destroy; removing
  *    a page clears only its level-3 slot.
  *  - pt_levels[l] counts the levels at depth l, under pt_lock.
@@ -24,10 +30,10 @@
  * Publication: a new chain of levels is built completely (frames zeroed,
  * inner descriptors and child pointers written) while private, then its
  * top is linked by writing the parent's descriptor and storing the child
- * pointer with release order.  Lock-free walkers load child pointers with
- * acquire order, so they see every byte written before the link.  All
- * allocations for a chain happen before anything is linked, so ENOMEM
- * leaves nothing half-linked.
+ * pointer, both with release order.  Lock-free walkers load child
+ * pointers with acquire order, so they see every byte written before the
+ * link.  All allocations for a chain happen before anything is linked, so
+ * ENOMEM leaves nothing half-linked.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -48,6 +54,8 @@
 /* Host side of one level: a VP pool item. */
 struct iommu__pt_level {
 	_Atomic(void *) lv_child[PT_ENTRIES]; /* levels, or PTEDs at level 3 */
+	uint64_t	lv_pa;		      /* descriptor frame */
+	uint64_t       *lv_desc;	      /* its direct-map pointer */
 };
 
 /* What the software knows about one mapped page: a PTED pool item. */
@@ -70,37 +78,25 @@ struct iommu_pt {
 	unsigned		       pt_oas;
 	unsigned		       pt_start; /* 0 or 1 */
 	struct iommu__pt_level	      *pt_root;
-	uint64_t		       pt_root_pa;
 	pthread_mutex_t		       pt_lock; /* level creation */
 	uint64_t		       pt_levels[4];
 	uint64_t		       pt_level_allocs;
 };
 
-/* A walk position: the host level, its frame and the slot for an IOVA. */
-struct pt_pos {
-	struct iommu__pt_level *pp_lv;
-	uint64_t		pp_pa;
-	unsigned		pp_level;
-};
-
 static unsigned pt_index(unsigned level, uint64_t iova);
-static uint64_t pt_slot_pa(const struct pt_pos *, uint64_t iova);
-static int	pt_descend(struct iommu_pt *, struct pt_pos *, uint64_t iova);
-static int	pt_walk(struct iommu_pt *, uint64_t iova, struct pt_pos *);
-static int pt_ensure_levels(struct iommu_pt *, uint64_t iova, struct pt_pos *);
-static int pt_level_alloc(
-    struct iommu_pt *, struct iommu__pt_level **, uint64_t *pa);
-static void pt_level_free(
-    struct iommu_pt *, struct iommu__pt_level *, uint64_t);
+static uint64_t pt_desc_load(const struct iommu__pt_level *, unsigned i);
+static void	pt_desc_store(struct iommu__pt_level *, unsigned i, uint64_t);
+static struct iommu__pt_level *pt_walk(
+    struct iommu_pt *, uint64_t iova, unsigned *level);
+static int pt_ensure_levels(
+    struct iommu_pt *, uint64_t iova, struct iommu__pt_level **);
+static int  pt_level_alloc(struct iommu_pt *, struct iommu__pt_level **);
+static void pt_level_free(struct iommu_pt *, struct iommu__pt_level *);
 static void pt_free_tree(
-    struct iommu_pt *, struct iommu__pt_level *, uint64_t pa, unsigned level);
-static uint64_t pt_count_pteds(
-    struct iommu_pt *, struct iommu__pt_level *, uint64_t pa, unsigned level);
-static int pt_validate_level(struct iommu_pt *, struct iommu__pt_level *,
-    uint64_t pa, unsigned level, uint64_t base, uint64_t *levels);
-
-_Static_assert(
-    sizeof(struct iommu__pt_level) <= 4096, "a VP level must fit a pool page");
+    struct iommu_pt *, struct iommu__pt_level *, unsigned level);
+static uint64_t pt_count_pteds(struct iommu__pt_level *, unsigned level);
+static int	pt_validate_level(struct iommu_pt *, struct iommu__pt_level *,
+	 unsigned level, uint64_t base, uint64_t *levels);
 
 size_t
 iommu_pt_pted_item_size(void)
@@ -124,9 +120,22 @@ pt_index(unsigned level, uint64_t iova)
 }
 
 static uint64_t
-pt_slot_pa(const struct pt_pos *pos, uint64_t iova)
+pt_desc_load(const struct iommu__pt_level *lv, unsigned i)
 {
-	return pos->pp_pa + 8 * (uint64_t)pt_index(pos->pp_level, iova);
+	uint64_t raw;
+
+	raw = __atomic_load_n(&lv->lv_desc[i], __ATOMIC_ACQUIRE);
+	return iommu__le64_dec(&raw);
+}
+
+/* Release: a walker that sees the descriptor sees what was built before. */
+static void
+pt_desc_store(struct iommu__pt_level *lv, unsigned i, uint64_t desc)
+{
+	uint64_t raw;
+
+	iommu__le64_enc(&raw, desc);
+	__atomic_store_n(&lv->lv_desc[i], raw, __ATOMIC_RELEASE);
 }
 
 int
@@ -159,7 +168,7 @@ iommu_pt_create(const struct iommu_pt_cfg *cfg, struct iommu_pt **out)
 		iommu__free(a, pt, sizeof(*pt));
 		return ENOMEM;
 	}
-	error = pt_level_alloc(pt, &pt->pt_root, &pt->pt_root_pa);
+	error = pt_level_alloc(pt, &pt->pt_root);
 	if (error) {
 		pthread_mutex_destroy(&pt->pt_lock);
 		iommu__free(a, pt, sizeof(*pt));
@@ -180,7 +189,7 @@ iommu_pt_destroy(struct iommu_pt *pt)
 	if (iommu_pt_validate(pt) != 0)
 		IOMMU_PANIC("page table %p is inconsistent", (void *)pt);
 #endif
-	pt_free_tree(pt, pt->pt_root, pt->pt_root_pa, pt->pt_start);
+	pt_free_tree(pt, pt->pt_root, pt->pt_start);
 	pthread_mutex_destroy(&pt->pt_lock);
 	iommu__free(pt->pt_alloc, pt, sizeof(*pt));
 }
@@ -188,7 +197,7 @@ iommu_pt_destroy(struct iommu_pt *pt)
 uint64_t
 iommu_pt_root_pa(const struct iommu_pt *pt)
 {
-	return pt->pt_root_pa;
+	return pt->pt_root->lv_pa;
 }
 
 unsigned
@@ -215,129 +224,101 @@ iommu_pt_oas(const struct iommu_pt *pt)
 	return pt->pt_oas;
 }
 
-/* One frame and one VP item, both zeroed; nothing is linked. */
+/* A zeroed frame and a zeroed VP item, not linked anywhere. */
 static int
-pt_level_alloc(struct iommu_pt *pt, struct iommu__pt_level **lvp, uint64_t *pa)
+pt_level_alloc(struct iommu_pt *pt, struct iommu__pt_level **lvp)
 {
 	struct iommu__pt_level *lv;
 
 	lv = iommu_pool_get(pt->pt_vp_pool, IOMMU_PR_NOWAIT | IOMMU_PR_ZERO);
 	if (lv == NULL)
 		return ENOMEM;
-	if (iommu_physmem_alloc_pages(pt->pt_pm, 1, pa) != 0) {
+	if (iommu_physmem_alloc_pages(pt->pt_pm, 1, &lv->lv_pa) != 0) {
 		iommu_pool_put(pt->pt_vp_pool, lv);
 		return ENOMEM;
 	}
+	lv->lv_desc = iommu_physmem_kva(pt->pt_pm, lv->lv_pa);
+	IOMMU_ASSERT(lv->lv_desc != NULL);
 	*lvp = lv;
 	return 0;
 }
 
 static void
-pt_level_free(struct iommu_pt *pt, struct iommu__pt_level *lv, uint64_t pa)
+pt_level_free(struct iommu_pt *pt, struct iommu__pt_level *lv)
 {
-	if (iommu_physmem_free_pages(pt->pt_pm, pa, 1) != 0)
+	if (iommu_physmem_free_pages(pt->pt_pm, lv->lv_pa, 1) != 0)
 		IOMMU_PANIC("page-table frame %#llx was not allocated",
-		    (unsigned long long)pa);
+		    (unsigned long long)lv->lv_pa);
 	iommu_pool_put(pt->pt_vp_pool, lv);
 }
 
 /*
- * Moves pos one level down towards iova.  ENOENT if that child is missing
- * (pos unchanged).
+ * Lock-free walk from the root towards iova: returns the deepest existing
+ * level on the way (at most level 3) and sets *level to its depth.
  */
-static int
-pt_descend(struct iommu_pt *pt, struct pt_pos *pos, uint64_t iova)
+static struct iommu__pt_level *
+pt_walk(struct iommu_pt *pt, uint64_t iova, unsigned *level)
 {
-	struct iommu__pt_level *child;
-	uint64_t		desc;
-	unsigned		i = pt_index(pos->pp_level, iova);
+	struct iommu__pt_level *lv = pt->pt_root, *child;
+	unsigned		l;
 
-	child = atomic_load_explicit(
-	    &pos->pp_lv->lv_child[i], memory_order_acquire);
-	if (child == NULL)
-		return ENOENT;
-	if (iommu_physmem_read64(
-		pt->pt_pm, pos->pp_pa + 8 * (uint64_t)i, &desc) != 0)
-		IOMMU_PANIC("page-table frame %#llx unreadable",
-		    (unsigned long long)pos->pp_pa);
-	pos->pp_lv = child;
-	pos->pp_pa = desc & IOMMU__PT_OA_MASK;
-	pos->pp_level++;
-	return 0;
-}
-
-/*
- * Lock-free walk to the level-3 table for iova.  0 with pos at level 3, or
- * ENOENT with pos at the deepest existing level.
- */
-static int
-pt_walk(struct iommu_pt *pt, uint64_t iova, struct pt_pos *pos)
-{
-	pos->pp_lv = pt->pt_root;
-	pos->pp_pa = pt->pt_root_pa;
-	pos->pp_level = pt->pt_start;
-	while (pos->pp_level < PT_LAST_LEVEL)
-		if (pt_descend(pt, pos, iova) != 0)
-			return ENOENT;
-	return 0;
+	for (l = pt->pt_start; l < PT_LAST_LEVEL; l++) {
+		child = atomic_load_explicit(
+		    &lv->lv_child[pt_index(l, iova)], memory_order_acquire);
+		if (child == NULL)
+			break;
+		lv = child;
+	}
+	*level = l;
+	return lv;
 }
 
 /*
  * The slow path of the seed's double-checked locking: under the lock,
- * look again from pos (another thread may have created levels since), then
- * allocate every missing level, build the chain privately and link it.
- * 0 with pos at level 3, or ENOMEM with nothing changed.
+ * walk again (another thread may have created levels since), allocate
+ * every missing level, build the chain privately and link it.  0 with
+ * *l3 set, or ENOMEM with nothing changed.
  */
 static int
-pt_ensure_levels(struct iommu_pt *pt, uint64_t iova, struct pt_pos *pos)
+pt_ensure_levels(
+    struct iommu_pt *pt, uint64_t iova, struct iommu__pt_level **l3)
 {
-	struct iommu__pt_level *nlv[PT_LAST_LEVEL];
-	uint64_t		npa[PT_LAST_LEVEL];
-	unsigned		missing, j, i;
-	int			error = 0;
+	struct iommu__pt_level *nlv[PT_LAST_LEVEL], *lv;
+	unsigned		missing, level, j, i;
+	int			error;
 
 	pthread_mutex_lock(&pt->pt_lock);
-	while (pos->pp_level < PT_LAST_LEVEL)
-		if (pt_descend(pt, pos, iova) != 0)
-			break;
-	missing = PT_LAST_LEVEL - pos->pp_level;
+	lv = pt_walk(pt, iova, &level);
+	missing = PT_LAST_LEVEL - level;
 	for (j = 0; j < missing; j++) {
-		error = pt_level_alloc(pt, &nlv[j], &npa[j]);
+		error = pt_level_alloc(pt, &nlv[j]);
 		if (error) {
 			while (j-- > 0)
-				pt_level_free(pt, nlv[j], npa[j]);
+				pt_level_free(pt, nlv[j]);
 			pthread_mutex_unlock(&pt->pt_lock);
 			return error;
 		}
 	}
-	/* nlv[j] is at level pos->pp_level + 1 + j; link bottom-up. */
+	/* nlv[j] goes at depth level + 1 + j; link bottom-up. */
 	for (j = missing; j-- > 1;) {
-		i = pt_index(pos->pp_level + j, iova);
-		if (iommu_physmem_write64(pt->pt_pm,
-			npa[j - 1] + 8 * (uint64_t)i,
-			iommu__pt_table_desc(npa[j])) != 0)
-			IOMMU_PANIC("new frame %#llx unwritable",
-			    (unsigned long long)npa[j - 1]);
+		i = pt_index(level + j, iova);
+		pt_desc_store(
+		    nlv[j - 1], i, iommu__pt_table_desc(nlv[j]->lv_pa));
 		atomic_store_explicit(
 		    &nlv[j - 1]->lv_child[i], nlv[j], memory_order_relaxed);
 	}
 	if (missing > 0) {
-		i = pt_index(pos->pp_level, iova);
-		if (iommu_physmem_write64(pt->pt_pm,
-			pos->pp_pa + 8 * (uint64_t)i,
-			iommu__pt_table_desc(npa[0])) != 0)
-			IOMMU_PANIC("frame %#llx unwritable",
-			    (unsigned long long)pos->pp_pa);
+		i = pt_index(level, iova);
+		pt_desc_store(lv, i, iommu__pt_table_desc(nlv[0]->lv_pa));
 		atomic_store_explicit(
-		    &pos->pp_lv->lv_child[i], nlv[0], memory_order_release);
+		    &lv->lv_child[i], nlv[0], memory_order_release);
 		for (j = 0; j < missing; j++)
-			pt->pt_levels[pos->pp_level + 1 + j]++;
+			pt->pt_levels[level + 1 + j]++;
 		pt->pt_level_allocs += missing;
-		pos->pp_lv = nlv[missing - 1];
-		pos->pp_pa = npa[missing - 1];
-		pos->pp_level = PT_LAST_LEVEL;
+		lv = nlv[missing - 1];
 	}
 	pthread_mutex_unlock(&pt->pt_lock);
+	*l3 = lv;
 	return 0;
 }
 
@@ -345,11 +326,11 @@ int
 iommu_pt_enter(struct iommu_pt *pt, uint64_t iova, uint64_t pa, unsigned prot,
     unsigned cache, unsigned flags)
 {
-	struct iommu__pted *pted;
-	struct pt_pos	    pos;
-	_Atomic(void *)	   *slot;
-	void		   *expect = NULL;
-	int		    error;
+	struct iommu__pt_level *l3;
+	struct iommu__pted     *pted;
+	void		       *expect = NULL;
+	unsigned		level, i3 = pt_index(3, iova);
+	int			error;
 
 	if ((iova | pa) & IOMMU_PAGE_MASK ||
 	    (prot & (IOMMU_PROT_READ | IOMMU_PROT_WRITE)) == 0 ||
@@ -359,12 +340,12 @@ iommu_pt_enter(struct iommu_pt *pt, uint64_t iova, uint64_t pa, unsigned prot,
 	if (iova >> pt->pt_ias != 0 || pa >> pt->pt_oas != 0)
 		return ERANGE;
 
-	error = pt_walk(pt, iova, &pos);
-	if (error == 0 &&
-	    atomic_load_explicit(&pos.pp_lv->lv_child[pt_index(3, iova)],
-		memory_order_relaxed) != NULL)
+	l3 = pt_walk(pt, iova, &level);
+	if (level == PT_LAST_LEVEL &&
+	    atomic_load_explicit(&l3->lv_child[i3], memory_order_relaxed) !=
+		NULL)
 		return EEXIST;
-	if (error != 0 && (flags & IOMMU_PT_NOLEVELALLOC))
+	if (level != PT_LAST_LEVEL && (flags & IOMMU_PT_NOLEVELALLOC))
 		return ENOMEM;
 
 	pted = iommu_pool_get(pt->pt_pted_pool, IOMMU_PR_NOWAIT);
@@ -378,48 +359,42 @@ iommu_pt_enter(struct iommu_pt *pt, uint64_t iova, uint64_t pa, unsigned prot,
 	pted->pd_cache = cache;
 	pted->pd_pte = iommu__pt_page_desc(pa, prot, cache);
 
-	if (error != 0) {
-		error = pt_ensure_levels(pt, iova, &pos);
+	if (level != PT_LAST_LEVEL) {
+		error = pt_ensure_levels(pt, iova, &l3);
 		if (error) {
 			iommu_pool_put(pt->pt_pted_pool, pted);
 			return error;
 		}
 	}
-	slot = &pos.pp_lv->lv_child[pt_index(3, iova)];
-	if (!atomic_compare_exchange_strong_explicit(slot, &expect, pted,
-		memory_order_release, memory_order_relaxed)) {
+	if (!atomic_compare_exchange_strong_explicit(&l3->lv_child[i3], &expect,
+		pted, memory_order_release, memory_order_relaxed)) {
 		iommu_pool_put(pt->pt_pted_pool, pted);
 		return EEXIST;
 	}
-	if (iommu_physmem_write64(
-		pt->pt_pm, pt_slot_pa(&pos, iova), pted->pd_pte) != 0)
-		IOMMU_PANIC(
-		    "frame %#llx unwritable", (unsigned long long)pos.pp_pa);
+	pt_desc_store(l3, i3, pted->pd_pte);
 	return 0;
 }
 
 int
 iommu_pt_remove(struct iommu_pt *pt, uint64_t iova)
 {
-	struct iommu__pted *pted;
-	struct pt_pos	    pos;
-	_Atomic(void *)	   *slot;
+	struct iommu__pt_level *l3;
+	struct iommu__pted     *pted;
+	unsigned		level, i3 = pt_index(3, iova);
 
 	if (iova & IOMMU_PAGE_MASK)
 		return EINVAL;
 	if (iova >> pt->pt_ias != 0)
 		return ERANGE;
-	if (pt_walk(pt, iova, &pos) != 0)
+	l3 = pt_walk(pt, iova, &level);
+	if (level != PT_LAST_LEVEL)
 		return ENOENT;
-	slot = &pos.pp_lv->lv_child[pt_index(3, iova)];
-	pted = atomic_load_explicit(slot, memory_order_acquire);
+	pted = atomic_load_explicit(&l3->lv_child[i3], memory_order_acquire);
 	if (pted == NULL)
 		return ENOENT;
 	/* Invalidate for the walker first, then retire the software state. */
-	if (iommu_physmem_write64(pt->pt_pm, pt_slot_pa(&pos, iova), 0) != 0)
-		IOMMU_PANIC(
-		    "frame %#llx unwritable", (unsigned long long)pos.pp_pa);
-	atomic_store_explicit(slot, NULL, memory_order_release);
+	pt_desc_store(l3, i3, 0);
+	atomic_store_explicit(&l3->lv_child[i3], NULL, memory_order_release);
 	if (pt->pt_tlb != NULL && pt->pt_tlb->tlb_add_page != NULL)
 		pt->pt_tlb->tlb_add_page(
 		    pt->pt_tlb_cookie, iova, IOMMU_PAGE_SIZE);
@@ -428,23 +403,25 @@ iommu_pt_remove(struct iommu_pt *pt, uint64_t iova)
 }
 
 /*
- * Reads the translation from the descriptors, not from the PTED: a remove
- * racing with this may free the PTED, while levels and descriptor words
- * stay valid for the table's lifetime, so the answer is the old mapping
- * or ENOENT, never a use-after-free.
+ * Reads the translation from the page descriptor, not from the PTED: a
+ * remove racing with this may free the PTED, while levels and their
+ * frames stay valid for the table's lifetime, so the answer is the old
+ * mapping or ENOENT, never a use-after-free.
  */
 int
 iommu_pt_extract(
     struct iommu_pt *pt, uint64_t iova, uint64_t *pa, unsigned *prot)
 {
-	struct pt_pos pos;
-	uint64_t      desc;
+	struct iommu__pt_level *l3;
+	uint64_t		desc;
+	unsigned		level;
 
-	if (iova >> pt->pt_ias != 0 || pt_walk(pt, iova, &pos) != 0)
+	if (iova >> pt->pt_ias != 0)
 		return ENOENT;
-	if (iommu_physmem_read64(pt->pt_pm, pt_slot_pa(&pos, iova), &desc) != 0)
-		IOMMU_PANIC(
-		    "frame %#llx unreadable", (unsigned long long)pos.pp_pa);
+	l3 = pt_walk(pt, iova, &level);
+	if (level != PT_LAST_LEVEL)
+		return ENOENT;
+	desc = pt_desc_load(l3, pt_index(3, iova));
 	if ((desc & SMMU_PTE_VALID) == 0)
 		return ENOENT;
 	if (pa != NULL)
@@ -459,9 +436,10 @@ iommu_pt_extract(
 int
 iommu_pt_prepare(struct iommu_pt *pt, uint64_t iova, uint64_t len)
 {
-	struct pt_pos pos;
-	uint64_t      va, last;
-	int	      error;
+	struct iommu__pt_level *l3;
+	uint64_t		va, last;
+	unsigned		level;
+	int			error;
 
 	if (len == 0 || iova + len - 1 < iova)
 		return EINVAL;
@@ -470,8 +448,9 @@ iommu_pt_prepare(struct iommu_pt *pt, uint64_t iova, uint64_t len)
 		return ERANGE;
 	/* One level-3 table covers 2 MiB: visit each once. */
 	for (va = iova & ~(uint64_t)0x1fffff;; va += 0x200000) {
-		if (pt_walk(pt, va, &pos) != 0) {
-			error = pt_ensure_levels(pt, va, &pos);
+		(void)pt_walk(pt, va, &level);
+		if (level != PT_LAST_LEVEL) {
+			error = pt_ensure_levels(pt, va, &l3);
 			if (error)
 				return error;
 		}
@@ -482,10 +461,8 @@ iommu_pt_prepare(struct iommu_pt *pt, uint64_t iova, uint64_t len)
 }
 
 static void
-pt_free_tree(struct iommu_pt *pt, struct iommu__pt_level *lv, uint64_t pa,
-    unsigned level)
+pt_free_tree(struct iommu_pt *pt, struct iommu__pt_level *lv, unsigned level)
 {
-	uint64_t desc;
 	unsigned i;
 	void	*child;
 
@@ -494,24 +471,18 @@ pt_free_tree(struct iommu_pt *pt, struct iommu__pt_level *lv, uint64_t pa,
 		    &lv->lv_child[i], memory_order_acquire);
 		if (child == NULL)
 			continue;
-		if (level == PT_LAST_LEVEL) {
+		if (level == PT_LAST_LEVEL)
 			iommu_pool_put(pt->pt_pted_pool, child);
-			continue;
-		}
-		if (iommu_physmem_read64(
-			pt->pt_pm, pa + 8 * (uint64_t)i, &desc))
-			IOMMU_PANIC(
-			    "frame %#llx unreadable", (unsigned long long)pa);
-		pt_free_tree(pt, child, desc & IOMMU__PT_OA_MASK, level + 1);
+		else
+			pt_free_tree(pt, child, level + 1);
 	}
-	pt_level_free(pt, lv, pa);
+	pt_level_free(pt, lv);
 }
 
 static uint64_t
-pt_count_pteds(struct iommu_pt *pt, struct iommu__pt_level *lv, uint64_t pa,
-    unsigned level)
+pt_count_pteds(struct iommu__pt_level *lv, unsigned level)
 {
-	uint64_t desc, n = 0;
+	uint64_t n = 0;
 	unsigned i;
 	void	*child;
 
@@ -520,16 +491,8 @@ pt_count_pteds(struct iommu_pt *pt, struct iommu__pt_level *lv, uint64_t pa,
 		    &lv->lv_child[i], memory_order_acquire);
 		if (child == NULL)
 			continue;
-		if (level == PT_LAST_LEVEL) {
-			n++;
-			continue;
-		}
-		if (iommu_physmem_read64(
-			pt->pt_pm, pa + 8 * (uint64_t)i, &desc))
-			IOMMU_PANIC(
-			    "frame %#llx unreadable", (unsigned long long)pa);
-		n += pt_count_pteds(
-		    pt, child, desc & IOMMU__PT_OA_MASK, level + 1);
+		n += level == PT_LAST_LEVEL ? 1
+					    : pt_count_pteds(child, level + 1);
 	}
 	return n;
 }
@@ -544,28 +507,28 @@ iommu_pt_get_stats(struct iommu_pt *pt, struct iommu_pt_stats *st)
 		st->pts_levels[l] = pt->pt_levels[l];
 	st->pts_level_allocs = pt->pt_level_allocs;
 	pthread_mutex_unlock(&pt->pt_lock);
-	st->pts_pteds =
-	    pt_count_pteds(pt, pt->pt_root, pt->pt_root_pa, pt->pt_start);
+	st->pts_pteds = pt_count_pteds(pt->pt_root, pt->pt_start);
 }
 
 static int
-pt_validate_level(struct iommu_pt *pt, struct iommu__pt_level *lv, uint64_t pa,
+pt_validate_level(struct iommu_pt *pt, struct iommu__pt_level *lv,
     unsigned level, uint64_t base, uint64_t *levels)
 {
-	struct iommu__pted *pted;
-	uint64_t	    desc, va;
-	unsigned	    i, shift;
-	void		   *child;
+	struct iommu__pt_level *clv;
+	struct iommu__pted     *pted;
+	uint64_t		desc, va;
+	unsigned		i, shift;
+	void		       *child;
 
 	levels[level]++;
+	if (lv->lv_desc != iommu_physmem_kva(pt->pt_pm, lv->lv_pa))
+		return EFAULT;
 	shift = IOMMU_PAGE_SHIFT + PT_LEVEL_BITS * (PT_LAST_LEVEL - level);
 	for (i = 0; i < PT_ENTRIES; i++) {
 		va = base | (uint64_t)i << shift;
 		child = atomic_load_explicit(
 		    &lv->lv_child[i], memory_order_acquire);
-		if (iommu_physmem_read64(
-			pt->pt_pm, pa + 8 * (uint64_t)i, &desc))
-			return EFAULT;
+		desc = pt_desc_load(lv, i);
 		if (child == NULL) {
 			if (desc != 0)
 				return EFAULT;
@@ -582,10 +545,9 @@ pt_validate_level(struct iommu_pt *pt, struct iommu__pt_level *lv, uint64_t pa,
 				return EFAULT;
 			continue;
 		}
-		if (desc != iommu__pt_table_desc(desc & IOMMU__PT_OA_MASK))
-			return EFAULT;
-		if (pt_validate_level(pt, child, desc & IOMMU__PT_OA_MASK,
-			level + 1, va, levels) != 0)
+		clv = child;
+		if (desc != iommu__pt_table_desc(clv->lv_pa) ||
+		    pt_validate_level(pt, clv, level + 1, va, levels) != 0)
 			return EFAULT;
 	}
 	return 0;
@@ -599,8 +561,7 @@ iommu_pt_validate(struct iommu_pt *pt)
 	int	 error;
 
 	pthread_mutex_lock(&pt->pt_lock);
-	error = pt_validate_level(
-	    pt, pt->pt_root, pt->pt_root_pa, pt->pt_start, 0, levels);
+	error = pt_validate_level(pt, pt->pt_root, pt->pt_start, 0, levels);
 	for (l = 0; l < 4 && error == 0; l++)
 		if (levels[l] != pt->pt_levels[l])
 			error = EFAULT;

@@ -607,6 +607,8 @@ iommu_physmem_write(void *physmem, uint64_t pa, const void *buf, size_t len)
 void
 iommu_physmem_mem_ops(struct iommu_physmem *pm, struct iommu_mem_ops *out)
 {
+	if (out == NULL)
+		return;
 	out->mo_read = iommu_physmem_read;
 	out->mo_write = iommu_physmem_write;
 	out->mo_cookie = pm;
@@ -647,6 +649,11 @@ void
 iommu_physmem_get_stats(
     struct iommu_physmem *pm, struct iommu_physmem_stats *st)
 {
+	if (st == NULL)
+		return;
+	memset(st, 0, sizeof(*st));
+	if (pm == NULL)
+		return;
 	pthread_mutex_lock(&pm->pm_lock);
 	st->ps_frames_total = pm->pm_nframes;
 	st->ps_frames_in_use = pm->pm_inuse;
@@ -659,6 +666,8 @@ iommu_physmem_get_stats(
 void
 iommu_physmem_fail_alloc_after(struct iommu_physmem *pm, uint64_t n)
 {
+	if (pm == NULL)
+		return;
 	pthread_mutex_lock(&pm->pm_lock);
 	pm->pm_fail_countdown = n;
 	pthread_mutex_unlock(&pm->pm_lock);

@@ -620,7 +620,11 @@ iommu_pool_get_stats(struct iommu_pool *pp, struct iommu_pool_stats *st)
 {
 	struct pool_cache *pc;
 
+	if (st == NULL)
+		return;
 	memset(st, 0, sizeof(*st));
+	if (pp == NULL)
+		return;
 	pthread_mutex_lock(&pp->pr_lock);
 	st->pst_gets = pp->pr_gets;
 	st->pst_puts = pp->pr_puts;

@@ -321,6 +321,116 @@ destroy_reclaims_everything_still_held(void **state)
 	iommu_physmem_destroy(NULL);
 }
 
+/* Leaves exactly the frames listed free (pa[] gets every frame). */
+static void
+leave_free(struct iommu_physmem *pm, uint64_t *pa, const int *keep, int nkeep)
+{
+	int i;
+
+	for (i = 0; i < NPAGES; i++)
+		assert_int_equal(iommu_physmem_alloc_pages(pm, 1, &pa[i]), 0);
+	for (i = 0; i < nkeep; i++)
+		assert_int_equal(
+		    iommu_physmem_free_pages(pm, pa[keep[i]], 1), 0);
+}
+
+static void
+free_all_but(struct iommu_physmem *pm, uint64_t *pa, const int *keep, int nkeep)
+{
+	int i, j;
+
+	for (i = 0; i < NPAGES; i++) {
+		for (j = 0; j < nkeep; j++)
+			if (keep[j] == i)
+				break;
+		if (j == nkeep)
+			assert_int_equal(
+			    iommu_physmem_free_pages(pm, pa[i], 1), 0);
+	}
+}
+
+static void
+scattered_placement_wraps_but_never_goes_adjacent(void **state)
+{
+	struct iommu_physmem	  *pm = pm_of(state);
+	struct iommu_physmem_stats st;
+	static const int wrap[] = {5, 6, 20}, tight[] = {10, 11, 12, 13};
+	uint64_t	 pa[NPAGES], got[3];
+	uint8_t		*kva;
+	int		 i;
+
+	/* Free 5, 6, 20: 5, then 20 (after a gap), then wrap back to 6. */
+	leave_free(pm, pa, wrap, 3);
+	assert_int_equal(
+	    iommu_physmem_alloc_scattered(pm, 3, (void **)&kva), 0);
+	for (i = 0; i < 3; i++)
+		assert_int_equal(
+		    iommu_physmem_extract(pm, kva + i * PG, &got[i]), 0);
+	assert_int_equal(got[0], pa[5]);
+	assert_int_equal(got[1], pa[20]);
+	assert_int_equal(got[2], pa[6]);
+	assert_int_equal(iommu_physmem_free_scattered(pm, kva), 0);
+	free_all_but(pm, pa, wrap, 3);
+	/* Free 10..13 only: every choice for a third page is adjacent. */
+	leave_free(pm, pa, tight, 4);
+	assert_int_equal(
+	    iommu_physmem_alloc_scattered(pm, 3, (void **)&kva), ENOMEM);
+	assert_int_equal(
+	    iommu_physmem_alloc_scattered(pm, 2, (void **)&kva), 0);
+	assert_int_equal(iommu_physmem_extract(pm, kva + PG, &got[1]), 0);
+	assert_int_equal(got[1], pa[12]);
+	assert_int_equal(iommu_physmem_free_scattered(pm, kva), 0);
+	free_all_but(pm, pa, tight, 4);
+	iommu_physmem_get_stats(pm, &st);
+	assert_int_equal(st.ps_frames_in_use, 0);
+}
+
+static void
+first_fit_reuses_holes_and_respects_the_end(void **state)
+{
+	struct iommu_physmem *pm = pm_of(state);
+	uint64_t	      a[4], run, one, x;
+	int		      i;
+
+	for (i = 0; i < 4; i++)
+		assert_int_equal(iommu_physmem_alloc_pages(pm, 1, &a[i]), 0);
+	assert_int_equal(iommu_physmem_free_pages(pm, a[1], 1), 0);
+	/* A run of two does not fit the hole; it goes after frame 3... */
+	assert_int_equal(iommu_physmem_alloc_pages(pm, 2, &run), 0);
+	assert_int_equal(run, BASE + 4 * PG);
+	/* ...and the hole is still found by the next single frame. */
+	assert_int_equal(iommu_physmem_alloc_pages(pm, 1, &one), 0);
+	assert_int_equal(one, a[1]);
+	/* Runs may not extend past the end of RAM. */
+	assert_int_equal(iommu_physmem_alloc_pages(pm, NPAGES - 8, &x), 0);
+	assert_int_equal(x, BASE + 6 * PG);
+	assert_int_equal(iommu_physmem_alloc_pages(pm, 3, &x), ENOMEM);
+	assert_int_equal(iommu_physmem_alloc_pages(pm, 2, &x), 0);
+	assert_int_equal(x, BASE + (NPAGES - 2) * PG);
+	assert_int_equal(iommu_physmem_free_pages(pm, BASE, NPAGES), 0);
+}
+
+static void
+runs_stop_at_a_ram_size_that_is_not_a_bitmap_word(void **state)
+{
+	struct iommu_physmem *pm;
+	uint64_t	      x, y;
+
+	(void)state;
+	/* 60 frames: the bitmap word has 4 bits past the end of RAM. */
+	assert_int_equal(
+	    iommu_physmem_create(BASE, 60 * PG, test_cmocka_allocator(), &pm),
+	    0);
+	assert_int_equal(iommu_physmem_alloc_pages(pm, 57, &x), 0);
+	assert_int_equal(iommu_physmem_alloc_pages(pm, 4, &y), ENOMEM);
+	assert_int_equal(iommu_physmem_alloc_pages(pm, 3, &y), 0);
+	assert_int_equal(y, BASE + 57 * PG);
+	assert_int_equal(iommu_physmem_alloc_pages(pm, 1, &y), ENOMEM);
+	assert_int_equal(
+	    iommu_physmem_free_pages(pm, BASE + 59 * PG, 2), EINVAL);
+	iommu_physmem_destroy(pm);
+}
+
 static void
 extract_and_kva_round_trip(void **state)
 {
@@ -531,6 +641,13 @@ main(void)
 	    cmocka_unit_test_setup_teardown(
 		scattered_buffers_coexist_and_fail_cleanly, setup_small,
 		teardown),
+	    cmocka_unit_test_setup_teardown(
+		scattered_placement_wraps_but_never_goes_adjacent, setup_small,
+		teardown),
+	    cmocka_unit_test_setup_teardown(
+		first_fit_reuses_holes_and_respects_the_end, setup_small,
+		teardown),
+	    cmocka_unit_test(runs_stop_at_a_ram_size_that_is_not_a_bitmap_word),
 	    cmocka_unit_test_setup_teardown(
 		extract_and_kva_round_trip, setup_small, teardown),
 	    cmocka_unit_test_setup_teardown(

@@ -86,7 +86,10 @@ IOMMU_EXPORT int iommu_pool_create(const char *name, size_t item_size,
  * Destroys the pool and returns its pages.  All items should have been
  * put (items still out die with their pages); the per-thread caches of
  * all threads are reclaimed, and later exits of those threads are
- * harmless.  No other thread may use the pool during or after the call.
+ * harmless.  No other thread may use the pool during or after the call,
+ * and no thread that used it may be exiting at the same time (its cache
+ * would be returned to a pool being freed): join such threads first or
+ * let them live past the destroy.
  */
 IOMMU_EXPORT void iommu_pool_destroy(struct iommu_pool *pp);
 

@@ -220,7 +220,8 @@ void smmuv3__tlb_insert(struct smmuv3 *, const struct smmuv3__cfg *,
 struct smmuv3__tlbi {
 	bool	 ti_match_regime;
 	uint8_t	 ti_regime;
-	bool	 ti_match_asid; /* also spares global entries */
+	bool	 ti_match_asid;
+	bool	 ti_global_too; /* with ti_match_asid: global entries too */
 	uint16_t ti_asid;
 	bool	 ti_match_va;
 	uint64_t ti_va_first; /* inclusive range */

@@ -63,13 +63,13 @@ smmuv3__tlb_flush(struct smmuv3 *sc)
 	memset(sc->sc_tlb_victim, 0, sc->sc_tlb_sets);
 }
 
+/* Consecutive pages of one ASID land in distinct sets. */
 static inline unsigned
 smmuv3_tlb_set(
     const struct smmuv3 *sc, unsigned asid, unsigned gshift, uint64_t iova)
 {
-	uint64_t h = (iova >> gshift) ^ ((uint64_t)asid * 0x9e3779b1u);
-
-	return (unsigned)(h ^ (h >> 17)) & (sc->sc_tlb_sets - 1);
+	return (unsigned)((iova >> gshift) + asid * 0x9e3779b1u) &
+	    (sc->sc_tlb_sets - 1);
 }
 
 const struct smmuv3__tlbe *
@@ -132,8 +132,9 @@ smmuv3__tlb_invalidate(struct smmuv3 *sc, const struct smmuv3__tlbi *ti)
 		if (ti->ti_match_regime && te->te_regime != ti->ti_regime)
 			continue;
 		if (ti->ti_match_asid &&
-		    ((te->te_flags & SMMUV3__TE_GLOBAL) != 0 ||
-			te->te_asid != ti->ti_asid))
+		    ((te->te_flags & SMMUV3__TE_GLOBAL) != 0
+			    ? !ti->ti_global_too
+			    : te->te_asid != ti->ti_asid))
 			continue;
 		if (ti->ti_match_va) {
 			last = te->te_va + ((1ULL << te->te_size_log2) - 1);

@@ -32,9 +32,8 @@
 
 #include "hw_smmuv3_internal.h"
 
-static unsigned smmuv3_cfgc_set(const struct smmuv3 *, uint32_t, uint32_t);
-static int	smmuv3_ste_locate(
-	 struct smmuv3 *, uint32_t sid, uint64_t *addr, struct smmuv3__event *);
+static int smmuv3_ste_locate(
+    struct smmuv3 *, uint32_t sid, uint64_t *addr, struct smmuv3__event *);
 static int  smmuv3_ste_fetch(struct smmuv3 *, uint32_t sid, unsigned flags,
      struct smmuv3__cfg *, struct smmuv3__event *);
 static int  smmuv3_ssid_resolve(struct smmuv3 *, struct smmuv3__cfg *,
@@ -101,16 +100,6 @@ smmuv3__cfgc_count(struct smmuv3 *sc)
 	for (i = 0; i < (size_t)sc->sc_cfgc_sets * sc->sc_cfgc_ways; i++)
 		n += sc->sc_cfgc[i].cf_valid;
 	return n;
-}
-
-/*
- * Consecutive StreamIDs (the common case) land in distinct sets, so up to
- * sets * ways of them stay cached together.
- */
-static unsigned
-smmuv3_cfgc_set(const struct smmuv3 *sc, uint32_t sid, uint32_t ssid)
-{
-	return (sid + (ssid + 1) * 0x9e3779b1u) & (sc->sc_cfgc_sets - 1);
 }
 
 /* CFGI_STE / CFGI_STE_RANGE / CFGI_CD_ALL over [first, last]. */
@@ -526,7 +515,7 @@ smmuv3__cfg_get(struct smmuv3 *sc, uint32_t sid, uint32_t ssid, unsigned flags,
 		*out = tmp;
 		return 0;
 	}
-	s = smmuv3_cfgc_set(sc, sid, ssid);
+	s = smmuv3__cfgc_set(sc, sid, ssid);
 	set = &sc->sc_cfgc[(size_t)s * sc->sc_cfgc_ways];
 	for (w = 0, cf = set; w < sc->sc_cfgc_ways; w++, cf++) {
 		if (!cf->cf_valid || cf->cf_sid != sid || cf->cf_ssid != ssid)

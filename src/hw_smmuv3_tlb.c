@@ -22,9 +22,6 @@
 
 #include "hw_smmuv3_internal.h"
 
-static inline unsigned smmuv3_tlb_set(
-    const struct smmuv3 *, unsigned asid, unsigned gshift, uint64_t iova);
-
 int
 smmuv3__tlb_init(struct smmuv3 *sc)
 {
@@ -63,43 +60,11 @@ smmuv3__tlb_flush(struct smmuv3 *sc)
 	memset(sc->sc_tlb_victim, 0, sc->sc_tlb_sets);
 }
 
-/* Consecutive pages of one ASID land in distinct sets. */
-static inline unsigned
-smmuv3_tlb_set(
-    const struct smmuv3 *sc, unsigned asid, unsigned gshift, uint64_t iova)
-{
-	return (unsigned)((iova >> gshift) + asid * 0x9e3779b1u) &
-	    (sc->sc_tlb_sets - 1);
-}
-
-const struct smmuv3__tlbe *
-smmuv3__tlb_lookup(struct smmuv3 *sc, const struct smmuv3__cfg *cf,
-    unsigned gshift, uint64_t iova)
-{
-	const struct smmuv3__tlbe *te;
-	unsigned		   w;
-
-	te = &sc->sc_tlb[(size_t)smmuv3_tlb_set(sc, cf->cf_asid, gshift, iova) *
-	    sc->sc_tlb_ways];
-	for (w = 0; w < sc->sc_tlb_ways; w++, te++) {
-		if ((te->te_flags & SMMUV3__TE_VALID) == 0 ||
-		    te->te_regime != cf->cf_strw)
-			continue;
-		if (((iova ^ te->te_va) >> te->te_size_log2) != 0)
-			continue;
-		if ((te->te_flags & SMMUV3__TE_GLOBAL) == 0 &&
-		    te->te_asid != cf->cf_asid)
-			continue;
-		return te;
-	}
-	return NULL;
-}
-
 void
 smmuv3__tlb_insert(struct smmuv3 *sc, const struct smmuv3__cfg *cf,
     unsigned gshift, uint64_t iova, const struct smmuv3__tlbe *e)
 {
-	unsigned set = smmuv3_tlb_set(sc, cf->cf_asid, gshift, iova);
+	unsigned set = smmuv3__tlb_set(sc, cf->cf_asid, gshift, iova);
 	struct smmuv3__tlbe *te = &sc->sc_tlb[(size_t)set * sc->sc_tlb_ways];
 	unsigned	     w, victim = sc->sc_tlb_ways;
 

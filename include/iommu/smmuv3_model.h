@@ -13,10 +13,15 @@
  * CMDQ_PROD is written (bounded by the queue size); CMD_SYNC completes
  * synchronously.  Invalidations take zero time.
  *
- * Threading: one lock per instance; every entry point may be called from
- * any thread.  Host callbacks are invoked with the instance lock held and
- * must not call back into the same instance (a re-entrant call fails with
- * EDEADLK instead of deadlocking).
+ * Threading: one lock per instance; every entry point (MMIO, translate,
+ * probe, DMA, stats, introspection) may be called from any thread,
+ * concurrently; calls on one instance are serialised.  Different
+ * instances share nothing.  Host callbacks are invoked with the instance
+ * lock held and must not call back into the same instance (a re-entrant
+ * call fails with EDEADLK instead of deadlocking; void functions called
+ * re-entrantly do nothing).  smmuv3_destroy must not race with other calls
+ * on the same instance.  The lock spins briefly and then yields while
+ * contended, so host callbacks should not block for long.
  */
 #ifndef IOMMU_SMMUV3_MODEL_H
 #define IOMMU_SMMUV3_MODEL_H
@@ -157,8 +162,10 @@ struct smmuv3_fault {
 /*
  * Translate one access.  Returns 0 with *xl filled, EFAULT with *fault
  * filled (the event is recorded as the architecture says), EINVAL for bad
- * arguments.  smmuv3_probe does the same walk with no side effects: no
- * cache fill, no event, no counter.
+ * arguments (xl NULL, access 0 or unknown bits; fault may be NULL).
+ * smmuv3_probe does the same walk with no side effects: no cache fill, no
+ * event, no counter; it reads the STE, CD and tables from memory and does
+ * not consult the caches, so it shows what a fresh walk would give.
  */
 IOMMU_EXPORT int smmuv3_translate(struct smmuv3 *, uint32_t sid, uint32_t ssid,
     uint64_t iova, unsigned access, struct smmuv3_xlate *xl,
@@ -170,7 +177,9 @@ IOMMU_EXPORT int smmuv3_probe(struct smmuv3 *, uint32_t sid, uint32_t ssid,
 /*
  * Device DMA of any length through the SMMU, page by page.  On a fault
  * nothing past the faulting page is transferred; returns EFAULT with
- * *fault filled (fault may be NULL).
+ * *fault filled (fault may be NULL).  Returns EIO when the translated
+ * memory access itself fails in the host's memory callback (ft_event 0),
+ * EINVAL when iova + len wraps.
  */
 IOMMU_EXPORT int smmuv3_dma_read(struct smmuv3 *, uint32_t sid, uint32_t ssid,
     uint64_t iova, void *buf, size_t len, struct smmuv3_fault *fault);

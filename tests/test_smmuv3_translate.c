@@ -439,6 +439,161 @@ translation_faults_unrecorded_when_cd_r_is_clear(void **state)
 }
 
 static void
+ttb1_translates_the_upper_range_and_tbi_ignores_the_top_byte(void **state)
+{
+	struct fixture	   *fx = *state;
+	struct smmuv3_xlate xl;
+	struct smmuv3_fault ft;
+	uint64_t	    root1 = smmu_td_pt_new(&fx->fx_td);
+	uint64_t	    hi = 0xffff800000345000ULL;
+
+	fx->fx_dom.dm_cd[0] = SMMU_FSET(fx->fx_dom.dm_cd[0], SMMU_CD0_EPD1, 0);
+	fx->fx_dom.dm_cd[0] = SMMU_FSET(fx->fx_dom.dm_cd[0], SMMU_CD0_T1SZ, 16);
+	fx->fx_dom.dm_cd[0] = SMMU_FSET(fx->fx_dom.dm_cd[0], SMMU_CD0_TG1, 2);
+	fx->fx_dom.dm_cd[2] = root1;
+	smmu_td_dom_rewrite(&fx->fx_td, &fx->fx_dom);
+	smmu_td_cmd_sync(&fx->fx_td, smmu_cmd_cfgi_cd(SID, 0, true));
+	smmu_td_map(&fx->fx_td, fx->fx_dom.dm_root, IOVA, fx->fx_data,
+	    SMMU_TD_4K, SMMU_TD_PTE_RW);
+	/* The TTB1 walk indexes the same low 48 bits. */
+	smmu_td_map(&fx->fx_td, root1, hi, fx->fx_data + SMMU_TD_4K, SMMU_TD_4K,
+	    SMMU_TD_PTE_RW);
+	assert_int_equal(
+	    xlate(fx, SID, SMMUV3_NO_SSID, hi + 0x10, RW, &xl, &ft), 0);
+	assert_int_equal(xl.xl_pa, fx->fx_data + SMMU_TD_4K + 0x10);
+	assert_int_equal(
+	    xlate(fx, SID, SMMUV3_NO_SSID, IOVA + 0x10, RW, &xl, &ft), 0);
+	assert_int_equal(xl.xl_pa, fx->fx_data + 0x10);
+	/* Without TBI a tagged address is outside both ranges. */
+	expect_fault(fx, SID, SMMUV3_NO_SSID, IOVA | (0x5aULL << 56),
+	    SMMUV3_ACCESS_READ, SMMU_EVT_F_TRANSLATION, NULL);
+	fx->fx_dom.dm_cd[0] = SMMU_FSET(fx->fx_dom.dm_cd[0], SMMU_CD0_TBI0, 1);
+	smmu_td_dom_rewrite(&fx->fx_td, &fx->fx_dom);
+	smmu_td_cmd_sync(&fx->fx_td, smmu_cmd_cfgi_cd(SID, 0, true));
+	assert_int_equal(xlate(fx, SID, SMMUV3_NO_SSID, IOVA | (0x5aULL << 56),
+			     SMMUV3_ACCESS_READ, &xl, &ft),
+	    0);
+	assert_int_equal(xl.xl_pa, fx->fx_data);
+	/* EPD1 = 1 again: the upper range faults without a walk. */
+	fx->fx_dom.dm_cd[0] = SMMU_FSET(fx->fx_dom.dm_cd[0], SMMU_CD0_EPD1, 1);
+	smmu_td_dom_rewrite(&fx->fx_td, &fx->fx_dom);
+	smmu_td_cmd_sync(&fx->fx_td, smmu_cmd_cfgi_cd(SID, 0, true));
+	smmu_td_cmd_sync(
+	    &fx->fx_td, smmu_cmd_tlbi_asid(SMMU_OP_TLBI_NH_ASID, ASID));
+	expect_fault(fx, SID, SMMUV3_NO_SSID, hi, SMMUV3_ACCESS_READ,
+	    SMMU_EVT_F_TRANSLATION, NULL);
+}
+
+static void
+epd0_faults_the_lower_range_without_a_walk(void **state)
+{
+	struct fixture	   *fx = *state;
+	struct smmuv3_stats st;
+
+	smmu_td_map(&fx->fx_td, fx->fx_dom.dm_root, IOVA, fx->fx_data,
+	    SMMU_TD_4K, SMMU_TD_PTE_RW);
+	fx->fx_dom.dm_cd[0] = SMMU_FSET(fx->fx_dom.dm_cd[0], SMMU_CD0_EPD0, 1);
+	smmu_td_dom_rewrite(&fx->fx_td, &fx->fx_dom);
+	smmu_td_cmd_sync(&fx->fx_td, smmu_cmd_cfgi_cd(SID, 0, true));
+	expect_fault(fx, SID, SMMUV3_NO_SSID, IOVA, SMMUV3_ACCESS_READ,
+	    SMMU_EVT_F_TRANSLATION, NULL);
+	smmuv3_get_stats(fx->fx_td.td_smmu, &st);
+	assert_int_equal(st.st_walk_reads, 0);
+}
+
+static void
+granules_16k_and_64k_translate_pages_and_blocks(void **state)
+{
+	static const struct {
+		unsigned g, tg0, level;
+		uint64_t size;
+	} v[] = {
+	    {14, SMMU_CD_TG0_16K, 3, 1ULL << 14},
+	    {14, SMMU_CD_TG0_16K, 2, 1ULL << 25},
+	    {16, SMMU_CD_TG0_64K, 3, 1ULL << 16},
+	    {16, SMMU_CD_TG0_64K, 2, 1ULL << 29},
+	};
+	struct fixture	   *fx = *state;
+	struct smmuv3_xlate xl;
+	struct smmuv3_fault ft;
+	unsigned	    i;
+
+	for (i = 0; i < 4; i++) {
+		uint64_t root = smmu_td_pt_new_g(&fx->fx_td, v[i].g);
+		uint64_t iova = 3 * v[i].size;
+		uint64_t pa = v[i].size >= (1ULL << 29)
+		    ? (1ULL << 32)
+		    : SMMU_TD_RAM_BASE + 4 * v[i].size;
+
+		fx->fx_dom.dm_cd[0] =
+		    SMMU_FSET(fx->fx_dom.dm_cd[0], SMMU_CD0_TG0, v[i].tg0);
+		fx->fx_dom.dm_cd[1] = root;
+		smmu_td_dom_rewrite(&fx->fx_td, &fx->fx_dom);
+		smmu_td_cmd_sync(&fx->fx_td, smmu_cmd_cfgi_cd(SID, 0, true));
+		smmu_td_cmd_sync(
+		    &fx->fx_td, smmu_cmd_tlbi_asid(SMMU_OP_TLBI_NH_ASID, ASID));
+		smmu_td_map_g(&fx->fx_td, root, v[i].g, iova, pa, v[i].level,
+		    SMMU_TD_PTE_RW);
+		assert_int_equal(
+		    xlate(fx, SID, SMMUV3_NO_SSID, iova + v[i].size - 8,
+			SMMUV3_ACCESS_READ, &xl, &ft),
+		    0);
+		assert_int_equal(xl.xl_pa, pa + v[i].size - 8);
+		assert_int_equal(xl.xl_size, v[i].size);
+		assert_int_equal(xl.xl_level, v[i].level);
+		expect_fault(fx, SID, SMMUV3_NO_SSID, iova + v[i].size,
+		    SMMUV3_ACCESS_READ, SMMU_EVT_F_TRANSLATION, NULL);
+	}
+}
+
+static void
+s1dss_bypass_and_ssid0_serve_transactions_without_substream(void **state)
+{
+	struct fixture	   *fx = *state;
+	struct smmu_td_dom  d;
+	struct smmuv3_xlate xl;
+	struct smmuv3_fault ft;
+
+	smmu_td_attach(&fx->fx_td, &d, 12, 12, 2, 0);
+	smmu_td_map(&fx->fx_td, d.dm_root, IOVA, fx->fx_data, SMMU_TD_4K,
+	    SMMU_TD_PTE_RW);
+	d.dm_ste[1] = SMMU_FSET(d.dm_ste[1], SMMU_STE1_S1DSS, 1);
+	smmu_td_write_ste(&fx->fx_td, 12, d.dm_ste);
+	smmu_td_cmd_sync(&fx->fx_td, smmu_cmd_cfgi_ste(12, true));
+	assert_int_equal(xlate(fx, 12, SMMUV3_NO_SSID, IOVA, RW, &xl, &ft), 0);
+	assert_true(xl.xl_bypass);
+	assert_int_equal(xl.xl_pa, IOVA);
+	d.dm_ste[1] = SMMU_FSET(d.dm_ste[1], SMMU_STE1_S1DSS, 2);
+	smmu_td_write_ste(&fx->fx_td, 12, d.dm_ste);
+	smmu_td_cmd_sync(&fx->fx_td, smmu_cmd_cfgi_ste(12, true));
+	assert_int_equal(xlate(fx, 12, SMMUV3_NO_SSID, IOVA, RW, &xl, &ft), 0);
+	assert_false(xl.xl_bypass);
+	assert_int_equal(xl.xl_pa, fx->fx_data);
+	smmu_td_expect_no_event(&fx->fx_td);
+}
+
+static void
+substream_fault_records_ssv_and_ssid(void **state)
+{
+	struct fixture	  *fx = *state;
+	struct smmu_td_dom d;
+	uint64_t	   cd[8];
+	struct smmu_evt	   ev;
+
+	smmu_td_attach(&fx->fx_td, &d, 12, 12, 2, 0);
+	smmu_cd_s1(cd, smmu_td_pt_new(&fx->fx_td), 40);
+	smmu_td_write_cd(&fx->fx_td, d.dm_cdtab + 2 * SMMU_CD_SIZE, cd);
+	expect_fault(fx, 12, 2, IOVA + 0x44, SMMUV3_ACCESS_WRITE,
+	    SMMU_EVT_F_TRANSLATION, &ev);
+	assert_true(ev.ev_ssv);
+	assert_int_equal(ev.ev_ssid, 2);
+	assert_int_equal(ev.ev_addr, IOVA + 0x44);
+	assert_false(ev.ev_rnw);
+	/* DW3 carries no fetch address for a translation fault. */
+	assert_int_equal(ev.ev_raw[3], 0);
+}
+
+static void
 dma_crosses_pages_and_stops_at_the_faulting_page(void **state)
 {
 	struct fixture	   *fx = *state;
@@ -715,6 +870,11 @@ main(void)
 	    T(output_above_ips_records_f_addr_size),
 	    T(access_flag_clear_records_f_access_unless_affd),
 	    T(translation_faults_unrecorded_when_cd_r_is_clear),
+	    T(ttb1_translates_the_upper_range_and_tbi_ignores_the_top_byte),
+	    T(epd0_faults_the_lower_range_without_a_walk),
+	    T(granules_16k_and_64k_translate_pages_and_blocks),
+	    T(s1dss_bypass_and_ssid0_serve_transactions_without_substream),
+	    T(substream_fault_records_ssv_and_ssid),
 	    T(dma_crosses_pages_and_stops_at_the_faulting_page),
 	    T(probe_has_no_side_effects),
 	    T(statistics_count_translations_hits_walks_and_events),

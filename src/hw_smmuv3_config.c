@@ -17,9 +17,10 @@
  *
  * Choices where the architecture leaves room: a base address that is not
  * aligned to its table size has the low bits ignored; STRTAB LOG2SIZE is
- * clamped to IDR1.SIDSIZE; a SPLIT other than 6/8/10 makes every lookup
- * C_BAD_STREAMID; an L1 SPAN above SPLIT + 1 is treated as SPLIT + 1;
- * CD.IPS above IDR5.OAS is treated as OAS, IPS = 7 is C_BAD_CD.
+ * clamped to IDR1.SIDSIZE for the StreamID check (alignment uses the
+ * literal value); a SPLIT other than 6/8/10 makes every lookup
+ * C_BAD_STREAMID; an L1 Span of 0, 12..31 or above SPLIT + 1 is invalid
+ * (5.1.1); CD.IPS above IDR5.OAS (including reserved 7) is treated as OAS.
  *
  * Not implemented (unadvertised; an STE or CD asking for them is C_BAD_STE
  * or C_BAD_CD and logged SMMUV3_LOG_UNIMP): stage 2 and nested
@@ -153,11 +154,16 @@ smmuv3_ste_locate(
 	unsigned log2size =
 	    (unsigned)SMMU_FGET(cfg, SMMU_STRTAB_BASE_CFG_LOG2SIZE);
 	unsigned fmt = (unsigned)SMMU_FGET(cfg, SMMU_STRTAB_BASE_CFG_FMT);
-	unsigned split, span, l1bits;
+	unsigned split, span, l1bits, raw_log2size;
 	uint64_t base = sc->sc_strtab_base & SMMU_STRTAB_BASE_ADDR_MASK;
 	uint64_t l1addr, l1size, desc, l2ptr;
 	uint8_t	 buf[8];
 
+	/*
+	 * 6.3.24: the base is aligned to the table size given by the literal
+	 * LOG2SIZE; StreamIDs are bounded by min(LOG2SIZE, SIDSIZE).
+	 */
+	raw_log2size = log2size;
 	if (log2size > sc->sc_cfg.cfg_sidsize)
 		log2size = sc->sc_cfg.cfg_sidsize;
 	if ((uint64_t)sid >> log2size != 0)
@@ -166,7 +172,7 @@ smmuv3_ste_locate(
 		if (fmt != SMMU_STRTAB_FMT_LINEAR)
 			smmuv3__log(sc, SMMUV3_LOG_GUEST_ERROR,
 			    "STRTAB_BASE_CFG.FMT %u unsupported: linear", fmt);
-		base &= ~(((uint64_t)SMMU_STE_SIZE << log2size) - 1);
+		base &= ~(((uint64_t)SMMU_STE_SIZE << raw_log2size) - 1);
 		*addr = base + (uint64_t)sid * SMMU_STE_SIZE;
 		return 0;
 	}
@@ -176,7 +182,7 @@ smmuv3_ste_locate(
 		    "STRTAB_BASE_CFG.SPLIT %u reserved", split);
 		goto bad_sid;
 	}
-	l1bits = log2size > split ? log2size - split : 0;
+	l1bits = raw_log2size > split ? raw_log2size - split : 0;
 	l1size = (uint64_t)8 << l1bits;
 	if (l1size < 64)
 		l1size = 64;
@@ -189,10 +195,9 @@ smmuv3_ste_locate(
 	}
 	desc = iommu__le64_dec(buf);
 	span = (unsigned)SMMU_FGET(desc, SMMU_L1STD_SPAN);
-	if (span == 0)
+	/* 5.1.1: Span 0, reserved (12..31) or beyond SPLIT + 1: invalid. */
+	if (span == 0 || span > 11 || span > split + 1)
 		goto bad_sid;
-	if (span > split + 1)
-		span = split + 1;
 	if ((sid & ((1u << split) - 1)) >> (span - 1) != 0)
 		goto bad_sid;
 	l2ptr = desc & SMMU_L1STD_L2PTR_MASK &
@@ -217,8 +222,12 @@ smmuv3_ste_fetch(struct smmuv3 *sc, uint32_t sid, unsigned flags,
 
 	if ((error = smmuv3_ste_locate(sc, sid, &addr, ev)) != 0)
 		return error;
-	if (!(flags & SMMUV3__PROBE))
+	if (!(flags & SMMUV3__PROBE)) {
 		sc->sc_stats.st_ste_fetches++;
+		if (SMMUV3__TRACING(sc))
+			smmuv3__trace(sc, SMMUV3_TRACE_STE_FETCH, sid,
+			    ev->ev_ssid, 0, addr, 0, 0, 0);
+	}
 	if (sc->sc_ops.ho_mem_read(sc->sc_cookie, addr, ste, sizeof(ste)) !=
 	    0) {
 		smmuv3_bad(ev, SMMU_EVT_F_STE_FETCH, sid, ev->ev_ssid, addr,
@@ -354,8 +363,12 @@ smmuv3_cd_fetch(struct smmuv3 *sc, unsigned flags, struct smmuv3__cfg *cf,
 		return 0;
 	cf->cf_cd_valid = false;
 	addr = cf->cf_s1ctxptr + (uint64_t)cf->cf_cd_index * SMMU_CD_SIZE;
-	if (!(flags & SMMUV3__PROBE))
+	if (!(flags & SMMUV3__PROBE)) {
 		sc->sc_stats.st_cd_fetches++;
+		if (SMMUV3__TRACING(sc))
+			smmuv3__trace(sc, SMMUV3_TRACE_CD_FETCH, cf->cf_sid,
+			    ev->ev_ssid, 0, addr, 0, 0, 0);
+	}
 	if (sc->sc_ops.ho_mem_read(sc->sc_cookie, addr, cd, sizeof(cd)) != 0) {
 		smmuv3_bad(ev, SMMU_EVT_F_CD_FETCH, cf->cf_sid, ev->ev_ssid,
 		    addr, SMMU_EVT_CLASS_CD);
@@ -372,10 +385,10 @@ smmuv3_cd_fetch(struct smmuv3 *sc, unsigned flags, struct smmuv3__cfg *cf,
 			smmuv3__unimp(sc, "CD: AArch32, big-endian or stall");
 		return EFAULT;
 	}
+	/* 5.4 IPS: eff_IPS = MIN(IPS, OAS); reserved 7 is above any OAS. */
 	ips = (unsigned)SMMU_FGET(dw0, SMMU_CD0_IPS);
-	if (ips == 7)
-		return EFAULT;
-	cf->cf_ips_bits = (uint8_t)smmu_pa_size_bits(ips);
+	cf->cf_ips_bits = ips >= 6 ? (uint8_t)sc->sc_oas_bits
+				   : (uint8_t)smmu_pa_size_bits(ips);
 	if (cf->cf_ips_bits > sc->sc_oas_bits)
 		cf->cf_ips_bits = (uint8_t)sc->sc_oas_bits;
 	cf->cf_affd = SMMU_FGET(dw0, SMMU_CD0_AFFD) != 0;
@@ -395,7 +408,9 @@ smmuv3_cd_fetch(struct smmuv3 *sc, unsigned flags, struct smmuv3__cfg *cf,
 		if (h == 0) {
 			tsz = (unsigned)SMMU_FGET(dw0, SMMU_CD0_T0SZ);
 			gshift = tg0_shift[SMMU_FGET(dw0, SMMU_CD0_TG0)];
-			epd = SMMU_FGET(dw0, SMMU_CD0_EPD0) != 0;
+			/* EPDx are IGNORED for an any-EL2 StreamWorld. */
+			epd = SMMU_FGET(dw0, SMMU_CD0_EPD0) != 0 &&
+			    cf->cf_two_halves;
 			tbi = SMMU_FGET(dw0, SMMU_CD0_TBI0) != 0;
 			ttb = iommu__le64_dec(cd + 8);
 		} else {

@@ -90,6 +90,9 @@ smmuv3__evtq_record(struct smmuv3 *sc, const struct smmuv3__event *ev)
 		    sc, (uint32_t)SMMU_FMASK(SMMU_GERROR_EVENTQ_ABT));
 		return false;
 	}
+	if (SMMUV3__TRACING(sc))
+		smmuv3__trace(sc, SMMUV3_TRACE_EVENT, ev->ev_sid, ev->ev_ssid,
+		    ev->ev_addr, addr, 0, 0, ev->ev_id);
 	idx = SMMU_Q_IDX(prod, l2) + 1;
 	wrap = SMMU_Q_WRP(prod, l2);
 	if (idx == size) {

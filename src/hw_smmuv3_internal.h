@@ -203,6 +203,10 @@ void smmuv3__log(struct smmuv3 *, enum smmuv3_log_level, const char *fmt, ...)
 #endif
     ;
 void smmuv3__unimp(struct smmuv3 *, const char *what);
+void smmuv3__trace(struct smmuv3 *, enum smmuv3_trace_kind, uint32_t sid,
+    uint32_t ssid, uint64_t iova, uint64_t addr, uint64_t value, unsigned level,
+    uint8_t event);
+#define SMMUV3__TRACING(sc) ((sc)->sc_ops.ho_trace != NULL)
 void smmuv3__gerror_raise(struct smmuv3 *, uint32_t bits);
 void smmuv3__signal(
     struct smmuv3 *, enum smmuv3_irq_line, uint64_t cfg0, uint32_t cfg1);

@@ -219,6 +219,28 @@ smmuv3__unimp(struct smmuv3 *sc, const char *what)
 	smmuv3__log(sc, SMMUV3_LOG_UNIMP, "%s", what);
 }
 
+/* Calls ho_trace; callers test SMMUV3__TRACING first. */
+void
+smmuv3__trace(struct smmuv3 *sc, enum smmuv3_trace_kind kind, uint32_t sid,
+    uint32_t ssid, uint64_t iova, uint64_t addr, uint64_t value, unsigned level,
+    uint8_t event)
+{
+	struct smmuv3_trace tr;
+
+	if (sc->sc_ops.ho_trace == NULL)
+		return;
+	memset(&tr, 0, sizeof(tr));
+	tr.tr_kind = kind;
+	tr.tr_sid = sid;
+	tr.tr_ssid = ssid;
+	tr.tr_iova = iova;
+	tr.tr_addr = addr;
+	tr.tr_value = value;
+	tr.tr_level = level;
+	tr.tr_event = event;
+	sc->sc_ops.ho_trace(sc->sc_cookie, &tr);
+}
+
 /* 6.3.1 - 6.3.6: advertise exactly what the model implements. */
 static void
 smmuv3_compute_idrs(struct smmuv3 *sc)
@@ -781,6 +803,8 @@ smmuv3__signal(
 {
 	uint64_t addr = cfg0 & SMMU_IRQ_CFG0_ADDR_MASK;
 
+	if (SMMUV3__TRACING(sc))
+		smmuv3__trace(sc, SMMUV3_TRACE_IRQ, 0, 0, 0, addr, line, 0, 0);
 	if (sc->sc_cfg.cfg_msi && addr != 0) {
 		if (smmuv3__msi_write(sc, addr, cfg1) != 0) {
 			if (line == SMMUV3_IRQ_EVENTQ)

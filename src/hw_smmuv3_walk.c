@@ -73,6 +73,9 @@ smmuv3__walk(struct smmuv3 *sc, const struct smmuv3__cfg *cf,
 			return smmuv3_walk_fault(
 			    ev, SMMU_EVT_F_WALK_EABT, SMMU_EVT_CLASS_TT, addr);
 		desc = iommu__le64_dec(buf);
+		if (!(flags & SMMUV3__PROBE) && SMMUV3__TRACING(sc))
+			smmuv3__trace(sc, SMMUV3_TRACE_WALK, cf->cf_sid,
+			    cf->cf_ssid, va, addr, desc, level, 0);
 		if ((desc & SMMU_PTE_VALID) == 0)
 			return smmuv3_walk_fault(
 			    ev, SMMU_EVT_F_TRANSLATION, SMMU_EVT_CLASS_IN, 0);

@@ -50,6 +50,9 @@ smmuv3_fault(struct smmuv3 *sc, unsigned flags, const struct smmuv3__event *ev,
 	ft->ft_fetch_addr = ev->ev_fetch_addr;
 	ft->ft_class = ev->ev_class;
 	ft->ft_rnw = ev->ev_rnw;
+	if (!(flags & SMMUV3__PROBE) && SMMUV3__TRACING(sc))
+		smmuv3__trace(sc, SMMUV3_TRACE_FAULT, ev->ev_sid, ev->ev_ssid,
+		    ev->ev_addr, ev->ev_fetch_addr, 0, 0, ev->ev_id);
 	if (ev->ev_id == 0)
 		ft->ft_aborted = true;
 	else if (record && !(flags & SMMUV3__PROBE))
@@ -162,8 +165,11 @@ smmuv3__translate(struct smmuv3 *sc, const struct smmuv3__req *rq,
 	}
 	if (smmuv3__cfg_get(
 		sc, rq->rq_sid, rq->rq_ssid, flags, &cf, &tmp, &ev) != 0) {
-		ev.ev_addr = rq->rq_iova;
-		return smmuv3_fault(sc, flags, &ev, true, ft);
+		/* 5.1.1: invalid StreamIDs are recorded only with RECINVSID. */
+		return smmuv3_fault(sc, flags, &ev,
+		    ev.ev_id != SMMU_EVT_C_BAD_STREAMID ||
+			SMMU_FGET(sc->sc_cr2, SMMU_CR2_RECINVSID) != 0,
+		    ft);
 	}
 	switch (cf->cf_kind) {
 	case SMMUV3__CFG_ABORT:

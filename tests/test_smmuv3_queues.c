@@ -402,6 +402,86 @@ disabled_cmdq_consumes_nothing(void **state)
 	smmu_td_fini(&td);
 }
 
+static void
+events_with_eventq_disabled_are_lost_and_counted(void **state)
+{
+	struct smmu_td	    td;
+	struct smmuv3_stats st;
+
+	(void)state;
+	init_td(&td, false);
+	smmu_td_enable(&td, NULL);
+	smmu_td_write_cr0(&td,
+	    SMMU_FSET(0, SMMU_CR0_SMMUEN, 1) |
+		SMMU_FSET(0, SMMU_CR0_CMDQEN, 1));
+	fault(&td, 1000);
+	smmuv3_get_stats(td.td_smmu, &st);
+	assert_int_equal(st.st_events_lost, 1);
+	assert_int_equal(smmu_td_rd32(&td, SMMU_EVENTQ_PROD), 0);
+	assert_int_equal(smmu_td_irqs(&td, SMMUV3_IRQ_EVENTQ), 0);
+	smmu_td_fini(&td);
+}
+
+static void
+gerror_irq_follows_irq_ctrl(void **state)
+{
+	struct smmu_td	td;
+	struct smmu_cmd c = smmu_cmd_raw(0xfe, 0);
+
+	(void)state;
+	init_td(&td, false);
+	smmu_td_enable(&td, NULL);
+	smmu_td_wr32(&td, SMMU_IRQ_CTRL, 0);
+	assert_int_equal(smmu_td_submit(&td, &c, 1), SMMU_CERROR_ILL);
+	assert_int_not_equal(smmu_td_gerror_active(&td), 0);
+	assert_int_equal(smmu_td_irqs(&td, SMMUV3_IRQ_GERROR), 0);
+	smmu_td_fini(&td);
+}
+
+static void
+prefetch_and_sync_variants_are_accepted(void **state)
+{
+	struct smmu_td	td;
+	struct smmu_cmd c[4];
+
+	(void)state;
+	init_td(&td, false);
+	smmu_td_enable(&td, NULL);
+	c[0] = smmu_cmd_raw(
+	    SMMU_FSET(SMMU_OP_PREFETCH_CONFIG, SMMU_CMD0_SID, 3), 0);
+	c[1] = smmu_cmd_raw(
+	    SMMU_FSET(SMMU_OP_PREFETCH_ADDR, SMMU_CMD0_SID, 3), 0x1000);
+	c[2] = smmu_cmd_sync(SMMU_SYNC_CS_SEV, 0, 0);
+	c[3] = smmu_cmd_cfgi_cd_all(3);
+	assert_int_equal(smmu_td_submit(&td, c, 4), 0);
+	assert_int_equal(smmu_td_gerror_active(&td), 0);
+	smmu_td_fini(&td);
+}
+
+static void
+reset_clears_command_errors_and_queue_state(void **state)
+{
+	struct smmu_td	td;
+	struct smmu_cmd c = smmu_cmd_raw(0xfe, 0);
+
+	(void)state;
+	init_td(&td, false);
+	smmu_td_enable(&td, NULL);
+	assert_int_equal(smmu_td_submit(&td, &c, 1), SMMU_CERROR_ILL);
+	fault(&td, 1000);
+	smmuv3_reset(td.td_smmu);
+	assert_int_equal(smmu_td_rd32(&td, SMMU_GERROR), 0);
+	assert_int_equal(smmu_td_rd32(&td, SMMU_GERRORN), 0);
+	assert_int_equal(smmu_td_cmdq_cons(&td), 0);
+	assert_int_equal(smmu_td_rd32(&td, SMMU_EVENTQ_PROD), 0);
+	/* The driver starts over and everything works again. */
+	smmu_td_enable(&td, NULL);
+	smmu_td_sync(&td);
+	fault(&td, 1001);
+	smmu_td_expect_event(&td, SMMU_EVT_C_BAD_STREAMID, 1001, NULL);
+	smmu_td_fini(&td);
+}
+
 int
 main(void)
 {
@@ -422,6 +502,10 @@ main(void)
 		gerrorn_toggle_acknowledges_and_next_error_toggles_gerror),
 	    cmocka_unit_test(cmdq_cons_writable_only_while_cmdq_disabled),
 	    cmocka_unit_test(disabled_cmdq_consumes_nothing),
+	    cmocka_unit_test(events_with_eventq_disabled_are_lost_and_counted),
+	    cmocka_unit_test(gerror_irq_follows_irq_ctrl),
+	    cmocka_unit_test(prefetch_and_sync_variants_are_accepted),
+	    cmocka_unit_test(reset_clears_command_errors_and_queue_state),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -122,7 +122,7 @@ shared_init(struct shared *sh)
 	smmu_td_enable(&sh->sh_td, NULL);
 	sh->sh_pa[0] = test_flatmem_alloc(&sh->sh_td.td_mem, 4096, 4096);
 	sh->sh_pa[1] = test_flatmem_alloc(&sh->sh_td.td_mem, 4096, 4096);
-	sh->sh_iters = test_scale(3000);
+	sh->sh_iters = test_scale(SMMU_TD_SANITIZED ? 600 : 3000);
 	for (w = 0; w < NWORKERS; w++) {
 		struct smmu_td_dom *d = &sh->sh_dom[w];
 
@@ -249,7 +249,7 @@ separate_instances_run_in_parallel(void **state)
 		smmu_td_enable(&td[k], NULL);
 		ia[k].ia_td = &td[k];
 		ia[k].ia_bad = 0;
-		ia[k].ia_iters = test_scale(5000);
+		ia[k].ia_iters = test_scale(SMMU_TD_SANITIZED ? 1000 : 5000);
 		smmu_td_attach(&td[k], &ia[k].ia_dom, 1, 1, 0, 0);
 		for (p = 0; p < 4; p++)
 			smmu_td_map(&td[k], ia[k].ia_dom.dm_root,

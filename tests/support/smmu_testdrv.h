@@ -199,6 +199,21 @@ void smmu_evt_decode(const uint64_t raw[4], struct smmu_evt *);
 uint32_t smmu_td_gerror_active(struct smmu_td *);
 void	 smmu_td_gerror_ack(struct smmu_td *, uint32_t bits);
 
+/*
+ * True in ASan/TSan builds, where the model runs 10-30x slower: long
+ * sweeps sample their cases there so each suite stays under 10 s.
+ */
+#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
+#define SMMU_TD_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer) || __has_feature(address_sanitizer)
+#define SMMU_TD_SANITIZED 1
+#endif
+#endif
+#ifndef SMMU_TD_SANITIZED
+#define SMMU_TD_SANITIZED 0
+#endif
+
 /* Host callback counters. */
 unsigned long smmu_td_irqs(struct smmu_td *, enum smmuv3_irq_line);
 unsigned long smmu_td_stale_count(struct smmu_td *);

@@ -18,15 +18,16 @@
  * Choices where the architecture leaves room: a base address that is not
  * aligned to its table size has the low bits ignored; STRTAB LOG2SIZE is
  * clamped to IDR1.SIDSIZE for the StreamID check (alignment uses the
- * literal value); a SPLIT other than 6/8/10 makes every lookup
- * C_BAD_STREAMID; an L1 Span of 0, 12..31 or above SPLIT + 1 is invalid
- * (5.1.1); CD.IPS above IDR5.OAS (including reserved 7) is treated as OAS.
+ * literal value); a SPLIT other than 6/8/10 behaves as 6; an L1 Span of
+ * 0, 12..31 or above SPLIT + 1 is invalid (5.1.1); CD.IPS above IDR5.OAS
+ * (including reserved 7) is treated as OAS.
  *
  * Not implemented (unadvertised; an STE or CD asking for them is C_BAD_STE
  * or C_BAD_CD and logged SMMUV3_LOG_UNIMP): stage 2 and nested
  * translation, two-level CD tables (S1Fmt != 0), AArch32 CDs (AA64 = 0),
- * big-endian tables (ENDI), stall (CD.S), ATS (EATS is ignored), the
- * secure stream table.
+ * big-endian tables (ENDI), stall (CD.S, STE.S1STALLD), RAZ/WI termination
+ * (CD.A = 0; IDR0.TERM_MODEL = 1), HTTU (CD.HA/HD), ATS (EATS is ignored),
+ * the secure stream table.
  */
 #include <errno.h>
 #include <string.h>
@@ -177,10 +178,11 @@ smmuv3_ste_locate(
 		return 0;
 	}
 	split = (unsigned)SMMU_FGET(cfg, SMMU_STRTAB_BASE_CFG_SPLIT);
+	/* 6.3.25: reserved SPLIT values behave as 6. */
 	if (split != 6 && split != 8 && split != 10) {
 		smmuv3__log(sc, SMMUV3_LOG_GUEST_ERROR,
-		    "STRTAB_BASE_CFG.SPLIT %u reserved", split);
-		goto bad_sid;
+		    "STRTAB_BASE_CFG.SPLIT %u reserved: as 6", split);
+		split = 6;
 	}
 	l1bits = raw_log2size > split ? raw_log2size - split : 0;
 	l1size = (uint64_t)8 << l1bits;
@@ -266,6 +268,9 @@ smmuv3_ste_fetch(struct smmuv3 *sc, uint32_t sid, unsigned flags,
 		return EFAULT;
 	cf->cf_s1ctxptr = dw0 & SMMU_STE0_S1CTXPTR_MASK;
 	if (cf->cf_s1ctxptr >> sc->sc_oas_bits != 0)
+		return EFAULT;
+	/* 5.5: S1STALLD = 1 is ILLEGAL unless STALL_MODEL = 0b00. */
+	if (SMMU_FGET(dw1, SMMU_STE1_S1STALLD))
 		return EFAULT;
 	cf->cf_s1dss = (uint8_t)SMMU_FGET(dw1, SMMU_STE1_S1DSS);
 	if (cf->cf_s1cdmax != 0 && cf->cf_s1dss == 3)
@@ -379,10 +384,18 @@ smmuv3_cd_fetch(struct smmuv3 *sc, unsigned flags, struct smmuv3__cfg *cf,
 	dw0 = iommu__le64_dec(cd);
 	if (!SMMU_FGET(dw0, SMMU_CD0_V))
 		return EFAULT;
+	/*
+	 * 5.4, 5.5: ILLEGAL here because the IDRs do not advertise them:
+	 * AArch32 tables (TTF), big-endian tables (TTENDIAN), stall (S with
+	 * STALL_MODEL = 1), RAZ/WI termination (A = 0 with TERM_MODEL = 1),
+	 * HTTU (HA/HD).
+	 */
 	if (!SMMU_FGET(dw0, SMMU_CD0_AA64) || SMMU_FGET(dw0, SMMU_CD0_ENDI) ||
-	    SMMU_FGET(dw0, SMMU_CD0_S)) {
+	    SMMU_FGET(dw0, SMMU_CD0_S) || !SMMU_FGET(dw0, SMMU_CD0_A) ||
+	    SMMU_FGET(dw0, SMMU_CD0_HA) || SMMU_FGET(dw0, SMMU_CD0_HD)) {
 		if (!(flags & SMMUV3__PROBE))
-			smmuv3__unimp(sc, "CD: AArch32, big-endian or stall");
+			smmuv3__unimp(sc,
+			    "CD: AArch32, big-endian, stall, A = 0 or HTTU");
 		return EFAULT;
 	}
 	/* 5.4 IPS: eff_IPS = MIN(IPS, OAS); reserved 7 is above any OAS. */
@@ -394,12 +407,13 @@ smmuv3_cd_fetch(struct smmuv3 *sc, unsigned flags, struct smmuv3__cfg *cf,
 	cf->cf_affd = SMMU_FGET(dw0, SMMU_CD0_AFFD) != 0;
 	cf->cf_record = SMMU_FGET(dw0, SMMU_CD0_R) != 0;
 	cf->cf_asid = (uint16_t)SMMU_FGET(dw0, SMMU_CD0_ASID);
-	if (!sc->sc_cfg.cfg_asid16)
-		cf->cf_asid &= 0xff;
 	cf->cf_two_halves = cf->cf_strw == SMMU_STE_STRW_NSEL1 ||
 	    SMMU_FGET(sc->sc_cr2, SMMU_CR2_E2H) != 0;
+	/* ASID is IGNORED for an EL2 StreamWorld; 8-bit ASIDs need [15:8] 0. */
 	if (!cf->cf_two_halves)
 		cf->cf_asid = 0;
+	else if (!sc->sc_cfg.cfg_asid16 && cf->cf_asid > 0xff)
+		return EFAULT;
 	cf->cf_mair = iommu__le64_dec(cd + 24);
 	for (h = 0; h < 2; h++) {
 		struct smmuv3__tt *tt = &cf->cf_tt[h];

@@ -13,8 +13,9 @@
  * fill, no event, no counter).  DMA takes the lock once and translates
  * each page (each TLB entry's page or block) of the transfer in turn.
  *
- * Not implemented: stall (all faults terminate; CD.A is ignored because
- * IDR0.TERM_MODEL = 1), ATS translated/untranslated distinction, PRI,
+ * Not implemented: stall (all faults terminate), RAZ/WI termination
+ * (IDR0.TERM_MODEL = 1, so a CD with A = 0 is C_BAD_CD), ATS
+ * translated/untranslated distinction, PRI,
  * privileged/instruction attributes (PnU/InD are always 0 in events).
  */
 #include <errno.h>

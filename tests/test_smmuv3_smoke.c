@@ -166,7 +166,7 @@ setup_common(void **state, size_t ho_size)
 	    SMMU_FSET(0, SMMU_CD0_T0SZ, 16) | SMMU_FSET(0, SMMU_CD0_EPD1, 1) |
 		SMMU_FSET(0, SMMU_CD0_V, 1) | SMMU_FSET(0, SMMU_CD0_IPS, 5) |
 		SMMU_FSET(0, SMMU_CD0_AA64, 1) | SMMU_FSET(0, SMMU_CD0_R, 1) |
-		SMMU_FSET(0, SMMU_CD0_ASID, 5));
+		SMMU_FSET(0, SMMU_CD0_A, 1) | SMMU_FSET(0, SMMU_CD0_ASID, 5));
 	wr64(sm, cd + 8, root);
 
 	mmio_wr(sm, SMMU_STRTAB_BASE, 8, strtab);

@@ -20,6 +20,7 @@
 #include <cmocka.h>
 
 #include "smmu_testdrv.h"
+#include "test_alloc.h"
 
 #define SID	   1
 #define IOVA	   0x7654000ULL
@@ -730,10 +731,196 @@ run_case(void **state)
 	}
 }
 
+/*
+ * Random programming: episodes that start from a healthy, enabled SMMU
+ * with three translating streams, then apply a seeded stream of damage:
+ * garbage written over STEs, CDs and page-table descriptors, random
+ * commands through the command queue, writes to any register offset with
+ * any value and size, device translations and DMA.  The architecture
+ * defines an answer for all of it; the model must give one without
+ * crashing, hanging or leaking, and every entry point must return one of
+ * its documented codes.
+ */
+static uint64_t
+random_word(struct test_rng *rng)
+{
+	uint64_t v = test_rng_next(rng);
+
+	switch (test_rng_below(rng, 4)) {
+	case 0:
+		return v; /* anything */
+	case 1:
+		return SMMU_TD_RAM_BASE + (v & 0x3ffff8) + (v >> 62);
+	case 2:
+		return v & 0xff; /* small */
+	default:
+		return v ^ (1ULL << (v >> 58)); /* a flipped bit */
+	}
+}
+
+static void
+random_command(struct smmu_td *td, struct test_rng *rng)
+{
+	static const uint8_t ops[] = {SMMU_OP_CFGI_STE, SMMU_OP_CFGI_STE_RANGE,
+	    SMMU_OP_CFGI_CD, SMMU_OP_CFGI_CD_ALL, SMMU_OP_TLBI_NH_ALL,
+	    SMMU_OP_TLBI_NH_ASID, SMMU_OP_TLBI_NH_VA, SMMU_OP_TLBI_NH_VAA,
+	    SMMU_OP_TLBI_EL2_VA, SMMU_OP_TLBI_NSNH_ALL, SMMU_OP_CMD_SYNC,
+	    SMMU_OP_PREFETCH_CONFIG, SMMU_OP_RESUME, 0x77};
+	unsigned	     l2 = td->td_opts.to_cmdq_log2;
+	uint64_t	     dw0 = test_rng_next(rng), pa;
+	uint32_t	     cons;
+
+	dw0 = (dw0 & ~0xffULL) | ops[test_rng_below(rng, sizeof(ops))];
+	if (test_rng_below(rng, 2))
+		dw0 &= ~SMMU_FMASK(SMMU_CMD0_SYNC_CS); /* no MSI to nowhere */
+	pa = td->td_cmdq +
+	    (uint64_t)SMMU_Q_IDX(td->td_cmdq_prod, l2) * SMMU_CMD_SIZE;
+	test_flatmem_wr64(&td->td_mem, pa, dw0);
+	test_flatmem_wr64(&td->td_mem, pa + 8, random_word(rng));
+	td->td_cmdq_prod = smmu_q_inc(td->td_cmdq_prod, l2);
+	smmu_td_wr32(td, SMMU_CMDQ_PROD, td->td_cmdq_prod);
+	cons = smmu_td_cmdq_cons(td);
+	if (SMMU_FGET(cons, SMMU_CMDQ_CONS_ERR) != 0) {
+		/* Skip the bad command the way a driver does (7.1). */
+		pa = td->td_cmdq +
+		    (uint64_t)SMMU_Q_IDX(cons, l2) * SMMU_CMD_SIZE;
+		test_flatmem_wr64(&td->td_mem, pa, SMMU_OP_CMD_SYNC);
+		test_flatmem_wr64(&td->td_mem, pa + 8, 0);
+		smmu_td_gerror_ack(td, smmu_td_gerror_active(td));
+	}
+}
+
+static void
+random_programming_never_crashes(void **state)
+{
+	struct smmu_td	     td;
+	struct smmu_td_dom   dom[3];
+	struct smmuv3_config cfg;
+	struct smmuv3_stats  st;
+	struct test_rng	     rng;
+	struct smmuv3_xlate  xl;
+	struct smmuv3_fault  ft;
+	unsigned long ep, i, neps = test_scale(SMMU_TD_SANITIZED ? 6 : 40);
+	unsigned long ok = 0, faulted = 0, events = 0, walks = 0;
+	uint8_t	      buf[96];
+	uint64_t      bad_pa = 0, bad_old = 0;
+	unsigned      d, p;
+	int	      error;
+
+	(void)state;
+	smmuv3_config_init(&cfg);
+	cfg.cfg_cmdqs = 6;
+	cfg.cfg_eventqs = 4;
+	smmu_td_init(&td, &cfg, 8ULL << 20);
+	test_rng_seed(&rng, 0xbadc0ffee);
+	memset(buf, 0x3c, sizeof(buf));
+	for (ep = 0; ep < neps; ep++) {
+		smmuv3_reset(td.td_smmu);
+		smmu_td_enable(&td, NULL);
+		bad_pa = 0;
+		for (d = 0; d < 3; d++) {
+			smmu_td_attach(&td, &dom[d], 1 + d, (uint16_t)(1 + d),
+			    d == 2 ? 1 : 0, 0);
+			for (p = 0; p < 4; p++)
+				smmu_td_map(&td, dom[d].dm_root,
+				    0x100000ULL * (d + 1) + p * SMMU_TD_4K,
+				    td.td_sync_word & ~0xfffULL, SMMU_TD_4K,
+				    SMMU_TD_PTE_RW);
+		}
+		for (i = 0; i < 400; i++) {
+			struct smmu_td_dom *dm = &dom[test_rng_below(&rng, 3)];
+			uint64_t	    iova = 0x100000ULL * (dm->dm_sid) +
+			    test_rng_below(&rng, 5) * SMMU_TD_4K +
+			    test_rng_below(&rng, 4096);
+			uint64_t off;
+
+			switch (test_rng_below(&rng, 10)) {
+			case 0: /* an STE word */
+				test_flatmem_wr64(&td.td_mem,
+				    smmu_td_ste_pa(&td, dm->dm_sid) +
+					8 * test_rng_below(&rng, 8),
+				    random_word(&rng));
+				break;
+			case 1: /* a CD word */
+				test_flatmem_wr64(&td.td_mem,
+				    dm->dm_cdtab + 8 * test_rng_below(&rng, 8),
+				    random_word(&rng));
+				break;
+			case 2: /* one descriptor on a walk path at a time */
+				if (bad_pa != 0)
+					test_flatmem_wr64(
+					    &td.td_mem, bad_pa, bad_old);
+				bad_pa = smmu_td_pte_pa(&td, dm->dm_root,
+				    0x100000ULL * dm->dm_sid,
+				    (unsigned)test_rng_below(&rng, 4));
+				bad_old = test_flatmem_rd64(&td.td_mem, bad_pa);
+				test_flatmem_wr64(
+				    &td.td_mem, bad_pa, random_word(&rng));
+				break;
+			case 3:
+				random_command(&td, &rng);
+				break;
+			case 4: /* any register offset, size, value */
+				off = test_rng_below(&rng, SMMU_MMIO_SIZE + 64);
+				if (off == SMMU_CR0 ||
+				    off == SMMU_STRTAB_BASE ||
+				    off == SMMU_CMDQ_BASE ||
+				    off == SMMU_EVENTQ_BASE)
+					off = SMMU_GBPA;
+				error = smmuv3_mmio_write(td.td_smmu, off,
+				    1u << test_rng_below(&rng, 4),
+				    random_word(&rng));
+				assert_true(error == 0 || error == EINVAL);
+				break;
+			case 5:
+			case 6:
+			case 7:
+				error = smmuv3_translate(td.td_smmu, dm->dm_sid,
+				    test_rng_below(&rng, 3) == 0
+					? (uint32_t)test_rng_below(&rng, 4)
+					: SMMUV3_NO_SSID,
+				    iova,
+				    1u + (unsigned)test_rng_below(&rng, 3), &xl,
+				    &ft);
+				assert_true(error == 0 || error == EFAULT);
+				if (error == 0)
+					ok++;
+				else
+					faulted++;
+				break;
+			case 8:
+				error = test_rng_below(&rng, 2)
+				    ? smmuv3_dma_write(td.td_smmu, dm->dm_sid,
+					  SMMUV3_NO_SSID, iova, buf,
+					  test_rng_below(&rng, sizeof(buf)),
+					  &ft)
+				    : smmuv3_dma_read(td.td_smmu, dm->dm_sid,
+					  SMMUV3_NO_SSID, iova, buf,
+					  test_rng_below(&rng, sizeof(buf)),
+					  &ft);
+				assert_true(error == 0 || error == EFAULT ||
+				    error == EIO);
+				break;
+			case 9:
+				events += smmu_td_drain_events(&td);
+				break;
+			}
+		}
+		smmuv3_get_stats(td.td_smmu, &st);
+		walks += st.st_walks;
+	}
+	/* The stream did reach the model's interesting paths. */
+	print_message("random: %lu translated, %lu faulted, %lu events read, "
+		      "%lu walks\n",
+	    ok, faulted, events, walks);
+	assert_true(ok > 0 && faulted > 0 && events > 0 && walks > 0);
+	smmu_td_fini(&td);
+}
+
 int
 main(void)
 {
-	struct CMUnitTest tests[sizeof(cases) / sizeof(cases[0])];
+	struct CMUnitTest tests[sizeof(cases) / sizeof(cases[0]) + 1];
 	size_t		  i;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -744,5 +931,8 @@ main(void)
 		tests[i].teardown_func = teardown;
 		tests[i].initial_state = (void *)(uintptr_t)&cases[i];
 	}
+	memset(&tests[i], 0, sizeof(tests[i]));
+	tests[i].name = "random_programming_never_crashes";
+	tests[i++].test_func = random_programming_never_crashes;
 	return _cmocka_run_group_tests("smmuv3_hostile", tests, i, NULL, NULL);
 }

@@ -648,6 +648,30 @@ dma_crosses_pages_and_stops_at_the_faulting_page(void **state)
 }
 
 static void
+dma_to_a_pa_outside_ram_is_eio_and_wrapping_range_einval(void **state)
+{
+	struct fixture	   *fx = *state;
+	struct smmuv3_fault ft;
+	uint8_t		    b[16];
+
+	smmu_td_map(&fx->fx_td, fx->fx_dom.dm_root, IOVA, 1ULL << 36,
+	    SMMU_TD_4K, SMMU_TD_PTE_RW);
+	memset(&ft, 0xff, sizeof(ft));
+	assert_int_equal(smmuv3_dma_read(fx->fx_td.td_smmu, SID, SMMUV3_NO_SSID,
+			     IOVA, b, sizeof(b), &ft),
+	    EIO);
+	assert_int_equal(ft.ft_event, 0);
+	assert_int_equal(smmuv3_dma_write(fx->fx_td.td_smmu, SID,
+			     SMMUV3_NO_SSID, IOVA, b, sizeof(b), NULL),
+	    EIO);
+	assert_int_equal(smmuv3_dma_read(fx->fx_td.td_smmu, SID, SMMUV3_NO_SSID,
+			     ~0ULL - 7, b, sizeof(b), &ft),
+	    EINVAL);
+	/* No architectural event for either. */
+	smmu_td_expect_no_event(&fx->fx_td);
+}
+
+static void
 probe_has_no_side_effects(void **state)
 {
 	struct fixture	   *fx = *state;
@@ -876,6 +900,7 @@ main(void)
 	    T(s1dss_bypass_and_ssid0_serve_transactions_without_substream),
 	    T(substream_fault_records_ssv_and_ssid),
 	    T(dma_crosses_pages_and_stops_at_the_faulting_page),
+	    T(dma_to_a_pa_outside_ram_is_eio_and_wrapping_range_einval),
 	    T(probe_has_no_side_effects),
 	    T(statistics_count_translations_hits_walks_and_events),
 	    T(tlb_entry_carries_asid_regime_and_page),

@@ -85,10 +85,13 @@ eventq_prod_wraps_at_every_log2size(void **state)
 	(void)state;
 	init_td(&td, false);
 	smmu_td_default_opts(&o);
-	for (l2 = 0; l2 <= 6; l2++) {
+	for (l2 = 0; l2 <= td.td_cfg.cfg_eventqs; l2++) {
 		o.to_evtq_log2 = l2;
 		smmu_td_enable(&td, &o);
-		n = (1u << l2) * 2 + 1;
+		/* At least one wrap (two natively). */
+		n = (unsigned)test_scale(2 * (1u << l2) + 1);
+		if (n < (1u << l2) + 1)
+			n = (1u << l2) + 1;
 		for (i = 0; i < n; i++) {
 			/* SID 1000 >= 2^8: C_BAD_STREAMID, SID in the record.
 			 */

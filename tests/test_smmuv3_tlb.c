@@ -614,6 +614,95 @@ cfgi_ste_range_covers_aligned_power_of_two_sids(void **state)
 	assert_int_equal(smmuv3_cfgcache_count(fx->fx_td.td_smmu), 16);
 }
 
+/* Capacity pressure: evictions never return a wrong translation. */
+static void
+tiny_tlb_and_config_cache_evict_but_stay_correct(void **state)
+{
+	struct smmuv3_config cfg;
+	struct smmu_td	     td;
+	struct smmu_td_dom   d[4];
+	struct smmuv3_stats  st;
+	struct smmuv3_xlate  xl;
+	struct smmuv3_fault  ft;
+	unsigned	     i, k, round;
+
+	(void)state;
+	smmuv3_config_init(&cfg);
+	cfg.cfg_tlb_sets = 1;
+	cfg.cfg_tlb_ways = 2;
+	cfg.cfg_cfgcache_entries = 2;
+	smmu_td_init(&td, &cfg, 0);
+	smmu_td_enable(&td, NULL);
+	for (k = 0; k < 4; k++) {
+		smmu_td_attach(&td, &d[k], 20 + k, (uint16_t)(20 + k), 0, 0);
+		for (i = 0; i < 8; i++)
+			smmu_td_map(&td, d[k].dm_root, IOVA + i * SMMU_TD_4K,
+			    SMMU_TD_RAM_BASE + (k * 8 + i) * SMMU_TD_4K,
+			    SMMU_TD_4K, SMMU_TD_PTE_RW);
+	}
+	for (round = 0; round < 3; round++)
+		for (i = 0; i < 8; i++)
+			for (k = 0; k < 4; k++) {
+				assert_int_equal(
+				    smmuv3_translate(td.td_smmu, 20 + k,
+					SMMUV3_NO_SSID,
+					IOVA + i * SMMU_TD_4K + 4,
+					SMMUV3_ACCESS_READ, &xl, &ft),
+				    0);
+				assert_int_equal(xl.xl_pa,
+				    SMMU_TD_RAM_BASE +
+					(k * 8 + i) * SMMU_TD_4K + 4);
+			}
+	assert_true(smmuv3_tlb_foreach(td.td_smmu, NULL, NULL) <= 2);
+	assert_true(smmuv3_cfgcache_count(td.td_smmu) <= 2);
+	smmuv3_get_stats(td.td_smmu, &st);
+	assert_true(st.st_tlb_evictions > 0);
+	assert_true(st.st_ste_fetches > 4);
+	smmu_td_fini(&td);
+}
+
+/* A new level-2 table needs the non-leaf CFGI_STE for its L1STD (5.1.1). */
+static void
+new_l2_stream_table_is_visible_after_cfgi_ste(void **state)
+{
+	struct smmu_td	    td;
+	struct smmu_td_opts o;
+	struct smmu_td_dom  d;
+	struct smmuv3_xlate xl;
+	struct smmuv3_fault ft;
+	uint64_t	    l1pa;
+
+	(void)state;
+	smmu_td_init(&td, NULL, 0);
+	smmu_td_default_opts(&o);
+	o.to_strtab_fmt = SMMU_STRTAB_FMT_2LVL;
+	o.to_strtab_log2 = 12;
+	o.to_split = 6;
+	smmu_td_enable(&td, &o);
+	/* SID 200: its L1STD (index 3) still has Span 0. */
+	assert_int_equal(smmuv3_translate(td.td_smmu, 200, SMMUV3_NO_SSID, IOVA,
+			     SMMUV3_ACCESS_READ, &xl, &ft),
+	    EFAULT);
+	smmu_td_expect_event(&td, SMMU_EVT_C_BAD_STREAMID, 200, NULL);
+	smmu_td_attach(&td, &d, 200, 5, 0, 0); /* L1STD, STE, CFGI_STE */
+	smmu_td_map(
+	    &td, d.dm_root, IOVA, SMMU_TD_RAM_BASE, SMMU_TD_4K, SMMU_TD_PTE_RW);
+	assert_int_equal(smmuv3_translate(td.td_smmu, 200, SMMUV3_NO_SSID, IOVA,
+			     SMMUV3_ACCESS_READ, &xl, &ft),
+	    0);
+	assert_int_equal(xl.xl_pa, SMMU_TD_RAM_BASE);
+	/* Decommission the span: L1STD Span 0 + CFGI_STE_RANGE. */
+	l1pa = td.td_strtab + (200 >> 6) * 8;
+	test_flatmem_wr64(&td.td_mem, l1pa, 0);
+	smmu_td_cmd_sync(&td, smmu_cmd_cfgi_ste_range(192, 5));
+	smmu_td_cmd_sync(&td, smmu_cmd_tlbi_asid(SMMU_OP_TLBI_NH_ASID, 5));
+	assert_int_equal(smmuv3_translate(td.td_smmu, 200, SMMUV3_NO_SSID, IOVA,
+			     SMMUV3_ACCESS_READ, &xl, &ft),
+	    EFAULT);
+	smmu_td_expect_event(&td, SMMU_EVT_C_BAD_STREAMID, 200, NULL);
+	smmu_td_fini(&td);
+}
+
 /* Stale-translation checker (cfg_check_stale). */
 static void
 stale_checker_reports_a_missing_tlbi(void **state)
@@ -715,6 +804,8 @@ main(void)
 	    T(ste_change_survives_until_cfgi_ste),
 	    T(cd_change_survives_until_cfgi_cd),
 	    T(cfgi_ste_range_covers_aligned_power_of_two_sids),
+	    cmocka_unit_test(tiny_tlb_and_config_cache_evict_but_stay_correct),
+	    cmocka_unit_test(new_l2_stream_table_is_visible_after_cfgi_ste),
 	    TS(stale_checker_reports_a_missing_tlbi),
 	    TS(stale_checker_reports_a_missing_cfgi),
 	    TS(stale_checker_silent_on_correct_sequence),

@@ -219,7 +219,7 @@ smmuv3_ste_fetch(struct smmuv3 *sc, uint32_t sid, unsigned flags,
 {
 	uint8_t	 ste[SMMU_STE_SIZE];
 	uint64_t addr, dw0, dw1;
-	unsigned config, strw;
+	unsigned config, strw, fmt;
 	int	 error;
 
 	if ((error = smmuv3_ste_locate(sc, sid, &addr, ev)) != 0)
@@ -258,23 +258,31 @@ smmuv3_ste_fetch(struct smmuv3 *sc, uint32_t sid, unsigned flags,
 			smmuv3__unimp(sc, "STE.Config stage 2 / nested");
 		return EFAULT;
 	}
-	if (SMMU_FGET(dw0, SMMU_STE0_S1FMT) != 0) {
+	/* 5.2 S1CDMax: IGNORED without substreams, else 0..SSIDSIZE. */
+	cf->cf_s1cdmax = sc->sc_cfg.cfg_ssidsize == 0
+	    ? 0
+	    : (uint8_t)SMMU_FGET(dw0, SMMU_STE0_S1CDMAX);
+	if (cf->cf_s1cdmax > sc->sc_cfg.cfg_ssidsize)
+		return EFAULT;
+	/* S1Fmt: IGNORED with one CD; 0b11 behaves as 0b00; no CD2L. */
+	fmt = (unsigned)SMMU_FGET(dw0, SMMU_STE0_S1FMT);
+	if (cf->cf_s1cdmax != 0 && (fmt == 1 || fmt == 2)) {
 		if (!(flags & SMMUV3__PROBE))
 			smmuv3__unimp(sc, "STE.S1Fmt: two-level CD tables");
 		return EFAULT;
 	}
-	cf->cf_s1cdmax = (uint8_t)SMMU_FGET(dw0, SMMU_STE0_S1CDMAX);
-	if (cf->cf_s1cdmax > sc->sc_cfg.cfg_ssidsize)
-		return EFAULT;
 	cf->cf_s1ctxptr = dw0 & SMMU_STE0_S1CTXPTR_MASK;
 	if (cf->cf_s1ctxptr >> sc->sc_oas_bits != 0)
 		return EFAULT;
+	/* A linear CD table is aligned to its size: low bits taken as 0. */
+	cf->cf_s1ctxptr &= ~(((uint64_t)SMMU_CD_SIZE << cf->cf_s1cdmax) - 1);
 	/* 5.5: S1STALLD = 1 is ILLEGAL unless STALL_MODEL = 0b00. */
 	if (SMMU_FGET(dw1, SMMU_STE1_S1STALLD))
 		return EFAULT;
+	/* S1DSS 0b11 is reserved and behaves as 0b00 (terminate). */
 	cf->cf_s1dss = (uint8_t)SMMU_FGET(dw1, SMMU_STE1_S1DSS);
-	if (cf->cf_s1cdmax != 0 && cf->cf_s1dss == 3)
-		return EFAULT;
+	if (cf->cf_s1dss == 3)
+		cf->cf_s1dss = 0;
 	strw = (unsigned)SMMU_FGET(dw1, SMMU_STE1_STRW);
 	if (strw == SMMU_STE_STRW_EL2 ? !sc->sc_cfg.cfg_hyp
 				      : strw != SMMU_STE_STRW_NSEL1)
@@ -291,19 +299,25 @@ smmuv3_ssid_resolve(struct smmuv3 *sc, struct smmuv3__cfg *cf, uint32_t ssid,
 {
 	cf->cf_ssid = ssid;
 	cf->cf_cd_index = 0;
-	if (cf->cf_kind != SMMUV3__CFG_S1)
+	if (cf->cf_kind == SMMUV3__CFG_ABORT)
 		return 0;
 	if (ssid != SMMUV3_NO_SSID) {
-		if (cf->cf_s1cdmax == 0 || (ssid >> cf->cf_s1cdmax) != 0 ||
-		    (ssid >> sc->sc_cfg.cfg_ssidsize) != 0 ||
-		    (cf->cf_s1dss == 2 && ssid == 0)) {
+		/* 5.2 S1Fmt: a SubstreamID on a stage-1-bypass STE too. */
+		if (cf->cf_kind != SMMUV3__CFG_S1 || cf->cf_s1cdmax == 0 ||
+		    (ssid >> cf->cf_s1cdmax) != 0 ||
+		    (ssid >> sc->sc_cfg.cfg_ssidsize) != 0) {
 			smmuv3_bad(ev, SMMU_EVT_C_BAD_SUBSTREAMID, cf->cf_sid,
 			    ssid, 0, SMMU_EVT_CLASS_CD);
 			return EFAULT;
 		}
+		/* 5.2 S1DSS 0b10: substream 0 is reserved for no-SSID. */
+		if (cf->cf_s1dss == 2 && ssid == 0)
+			cf->cf_kind = SMMUV3__CFG_DISABLED;
 		cf->cf_cd_index = ssid;
 		return 0;
 	}
+	if (cf->cf_kind != SMMUV3__CFG_S1)
+		return 0;
 	if (cf->cf_s1cdmax == 0)
 		return 0;
 	switch (cf->cf_s1dss) {

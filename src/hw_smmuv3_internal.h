@@ -76,6 +76,7 @@ struct smmuv3__cfg {
 #define SMMUV3__TE_GLOBAL 0x02u /* nG = 0: matches every ASID */
 #define SMMUV3__TE_R	  0x04u
 #define SMMUV3__TE_W	  0x08u
+#define SMMUV3__TE_WIDE	  0x10u /* a block: also reachable from other sets */
 struct smmuv3__tlbe {
 	uint64_t te_va; /* base of the page/block (canonical input address) */
 	uint64_t te_pa;
@@ -162,6 +163,7 @@ struct smmuv3 {
 	uint8_t		    *sc_tlb_victim;
 	unsigned	     sc_tlb_sets;
 	unsigned	     sc_tlb_ways;
+	size_t		     sc_tlb_nwide; /* valid WIDE or GLOBAL entries */
 
 	struct smmuv3_stats sc_stats;
 };

@@ -589,7 +589,7 @@ smmuv3_reg_write(struct smmuv3 *sc, uint64_t off, unsigned size, uint64_t val)
 	case SMMU_GBPA:
 		/* 6.3.14: fields take effect only with UPDATE = 1. */
 		if (SMMU_FGET(v32, SMMU_GBPA_UPDATE))
-			sc->sc_gbpa = v32 & 0x001f3f00u;
+			sc->sc_gbpa = v32 & 0x001f3f1fu; /* RES0 bits dropped */
 		break;
 	case SMMU_IRQ_CTRL:
 		sc->sc_irq_ctrl = v32 &

@@ -285,7 +285,7 @@ static void
 unknown_offsets_read_as_zero_ignore_writes_and_are_counted(void **state)
 {
 	static const uint64_t offs[] = {
-	    0x0f0, 0x200, 0x1000, 0x0ffc, SMMU_PAGE1, SMMU_PAGE1 + 0x800};
+	    0x0f0, 0x200, 0x1000, 0x0e00, SMMU_PAGE1, SMMU_PAGE1 + 0x800};
 	struct smmu_td	    td;
 	struct smmuv3_stats st;
 	unsigned	    i;

@@ -277,7 +277,8 @@ substream_out_of_range_records_c_bad_substreamid(void **state)
 	/* S1CDMax = 0: any SubstreamID is bad. */
 	expect_fault(fx, SID, 1, IOVA, SMMUV3_ACCESS_READ,
 	    SMMU_EVT_C_BAD_SUBSTREAMID, &ev);
-	assert_true(ev.ev_ssv);
+	/* 7.3.9: SubstreamID always valid, no SSV qualifier (RES0). */
+	assert_false(ev.ev_ssv);
 	assert_int_equal(ev.ev_ssid, 1);
 	/* S1CDMax = 2: SubstreamIDs 0..3 only. */
 	smmu_td_attach(&fx->fx_td, &d, 12, 12, 2, 0);

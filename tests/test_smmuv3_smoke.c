@@ -337,6 +337,23 @@ probe_has_no_side_effects(void **state)
 	assert_int_equal(prod, 0);
 }
 
+static void
+version_and_config_queries(void **state)
+{
+	struct smoke	    *sm = *state;
+	struct smmuv3_config cfg, want;
+
+	assert_int_equal(smmuv3_version(), SMMUV3_MODEL_VERSION);
+	smmuv3_config_init(&want);
+	memset(&cfg, 0xa5, sizeof(cfg));
+	smmuv3_get_config(sm->sm_smmu, &cfg);
+	assert_int_equal(cfg.cfg_size, sizeof(cfg));
+	assert_int_equal(cfg.cfg_sidsize, want.cfg_sidsize);
+	assert_int_equal(cfg.cfg_tlb_sets, want.cfg_tlb_sets);
+	assert_int_equal(cfg.cfg_granules, want.cfg_granules);
+	assert_true(cfg.cfg_two_level_strtab);
+}
+
 int
 main(void)
 {
@@ -352,6 +369,8 @@ main(void)
 		teardown),
 	    cmocka_unit_test_setup_teardown(
 		probe_has_no_side_effects, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		version_and_config_queries, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("smmuv3_smoke", tests, NULL, NULL);

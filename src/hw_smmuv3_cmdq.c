@@ -60,7 +60,8 @@ smmuv3__cmdq_process(struct smmuv3 *sc)
 		if (prod == cons)
 			return;
 		idx = SMMU_Q_IDX(cons, l2);
-		addr = qaddr + (uint64_t)idx * SMMU_CMD_SIZE;
+		addr =
+		    smmuv3__pa_trunc(sc, qaddr + (uint64_t)idx * SMMU_CMD_SIZE);
 		if (sc->sc_ops.ho_mem_read(
 			sc->sc_cookie, addr, cmd, sizeof(cmd)) != 0) {
 			smmuv3__log(sc, SMMUV3_LOG_GUEST_ERROR,

@@ -264,6 +264,20 @@ void smmuv3__tlb_invalidate(struct smmuv3 *, const struct smmuv3__tlbi *);
 int smmuv3__translate(struct smmuv3 *, const struct smmuv3__req *,
     unsigned flags, struct smmuv3_xlate *, struct smmuv3_fault *);
 
+/* 3.4.3: does [pa, pa + len) fit in the OAS? */
+static inline bool
+smmuv3__pa_ok(const struct smmuv3 *sc, uint64_t pa, uint64_t len)
+{
+	return ((pa + len - 1) >> sc->sc_oas_bits) == 0 && pa + len - 1 >= pa;
+}
+
+/* 3.4.3: queue and MSI addresses beyond the OAS are truncated. */
+static inline uint64_t
+smmuv3__pa_trunc(const struct smmuv3 *sc, uint64_t pa)
+{
+	return pa & ((1ULL << sc->sc_oas_bits) - 1);
+}
+
 /* Hot-path lookups, inline for the TLB-hit translation. */
 /*
  * Consecutive StreamIDs (the common case) land in distinct sets, so up to

@@ -793,6 +793,7 @@ smmuv3__msi_write(struct smmuv3 *sc, uint64_t addr, uint32_t data)
 {
 	uint8_t buf[4];
 
+	addr = smmuv3__pa_trunc(sc, addr);
 	if (sc->sc_ops.ho_msi != NULL)
 		return sc->sc_ops.ho_msi(sc->sc_cookie, addr, data);
 	iommu__le_enc(buf, data, 4);

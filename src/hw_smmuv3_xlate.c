@@ -160,7 +160,9 @@ smmuv3__translate(struct smmuv3 *sc, const struct smmuv3__req *rq,
 	ev.ev_ind = ev.ev_pnu = false;
 
 	if (!SMMU_FGET(sc->sc_cr0, SMMU_CR0_SMMUEN)) {
-		if (SMMU_FGET(sc->sc_gbpa, SMMU_GBPA_ABORT))
+		/* 3.4: beyond the OAS a bypassed access aborts silently. */
+		if (SMMU_FGET(sc->sc_gbpa, SMMU_GBPA_ABORT) ||
+		    (rq->rq_iova >> sc->sc_oas_bits) != 0)
 			return smmuv3_fault(sc, flags, &ev, false, ft);
 		goto bypass;
 	}
@@ -177,6 +179,11 @@ smmuv3__translate(struct smmuv3 *sc, const struct smmuv3__req *rq,
 		ev.ev_id = 0;
 		return smmuv3_fault(sc, flags, &ev, false, ft);
 	case SMMUV3__CFG_BYPASS:
+		/* 3.4: stage-1 bypass beyond the OAS (= IAS) is F_ADDR_SIZE. */
+		if ((rq->rq_iova >> sc->sc_oas_bits) != 0) {
+			ev.ev_id = SMMU_EVT_F_ADDR_SIZE;
+			return smmuv3_fault(sc, flags, &ev, true, ft);
+		}
 		goto bypass;
 	case SMMUV3__CFG_DISABLED:
 		ev.ev_id = SMMU_EVT_F_STREAM_DISABLED;

@@ -337,6 +337,42 @@ probe_has_no_side_effects(void **state)
 	assert_int_equal(prod, 0);
 }
 
+/* 3.4: bypassed addresses are checked against the OAS (48 bits). */
+static void
+bypass_beyond_oas_faults(void **state)
+{
+	struct smoke	   *sm = *state;
+	struct smmuv3_xlate xl;
+	struct smmuv3_fault ft;
+	uint64_t	    strtab, v;
+
+	/* STE 2: Config = bypass. */
+	assert_int_equal(
+	    smmuv3_mmio_read(sm->sm_smmu, SMMU_STRTAB_BASE, 8, &strtab), 0);
+	wr64(sm, (strtab & SMMU_STRTAB_BASE_ADDR_MASK) + 2 * 64,
+	    1 | SMMU_FSET(0, SMMU_STE0_CONFIG, SMMU_STE_CONFIG_BYPASS));
+	assert_int_equal(smmuv3_translate(sm->sm_smmu, 2, SMMUV3_NO_SSID,
+			     (1ULL << 48) - 1, SMMUV3_ACCESS_READ, &xl, &ft),
+	    0);
+	assert_true(xl.xl_bypass);
+	assert_int_equal(smmuv3_translate(sm->sm_smmu, 2, SMMUV3_NO_SSID,
+			     1ULL << 48, SMMUV3_ACCESS_READ, &xl, &ft),
+	    EFAULT);
+	assert_int_equal(ft.ft_event, SMMU_EVT_F_ADDR_SIZE);
+	assert_true(ft.ft_recorded);
+
+	/* SMMUEN = 0, GBPA bypass: abort without an event. */
+	mmio_wr(sm, SMMU_CR0, 4, 0xc);
+	assert_int_equal(smmuv3_translate(sm->sm_smmu, 2, SMMUV3_NO_SSID,
+			     1ULL << 48, SMMUV3_ACCESS_WRITE, &xl, &ft),
+	    EFAULT);
+	assert_true(ft.ft_aborted);
+	assert_false(ft.ft_recorded);
+	assert_int_equal(
+	    smmuv3_mmio_read(sm->sm_smmu, SMMU_EVENTQ_PROD, 4, &v), 0);
+	assert_int_equal(v, 1);
+}
+
 static void
 version_and_config_queries(void **state)
 {
@@ -371,6 +407,8 @@ main(void)
 		probe_has_no_side_effects, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		version_and_config_queries, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		bypass_beyond_oas_faults, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("smmuv3_smoke", tests, NULL, NULL);

@@ -269,6 +269,20 @@ invalidation_notices_carry_the_range(void **state)
 	/* CMD_SYNC is not an invalidation. */
 	cmd(sm, SMMU_OP_CMD_SYNC, 0);
 	assert_int_equal(sm->sm_ninval, 2);
+
+	/* 4.4.1.1: TG = 16K with TTL = 1 is CERROR_ILL without IDR5.DS. */
+	cmd(sm, SMMU_OP_TLBI_NH_VA | SMMU_FSET(0, SMMU_CMD0_ASID, 5),
+	    IOVA | SMMU_FSET(0, SMMU_CMD1_TG, 2) |
+		SMMU_FSET(0, SMMU_CMD1_TTL, 1));
+	assert_int_equal(sm->sm_ninval, 2);
+	{
+		uint64_t v;
+
+		assert_int_equal(
+		    smmuv3_mmio_read(sm->sm_smmu, SMMU_CMDQ_CONS, 4, &v), 0);
+		assert_int_equal(
+		    SMMU_FGET(v, SMMU_CMDQ_CONS_ERR), SMMU_CERROR_ILL);
+	}
 }
 
 static void

@@ -155,6 +155,7 @@ struct smmuv3 {
 	/* Config cache: sets * ways entries, round-robin victim per set. */
 	struct smmuv3__cfg *sc_cfgc;
 	uint8_t		   *sc_cfgc_victim;
+	struct smmuv3__cfg *sc_cfgc_last; /* last fast-path hit, or NULL */
 	unsigned	    sc_cfgc_sets;
 	unsigned	    sc_cfgc_ways;
 

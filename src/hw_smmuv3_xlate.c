@@ -108,8 +108,19 @@ smmuv3_xlate_fast(struct smmuv3 *sc, uint32_t sid, uint32_t ssid, uint64_t iova,
 
 	if ((sc->sc_cr0 & 1u) == 0 || sc->sc_cfg.cfg_check_stale)
 		return false;
-	cf = smmuv3__cfgc_lookup(sc, sid, ssid);
-	if (cf == NULL || !cf->cf_cd_valid || cf->cf_kind != SMMUV3__CFG_S1)
+	/*
+	 * The entry of the previous hit, if it still holds this key (any
+	 * invalidation or replacement changes cf_valid or the key).
+	 */
+	cf = sc->sc_cfgc_last;
+	if (cf == NULL || !cf->cf_valid || cf->cf_sid != sid ||
+	    cf->cf_ssid != ssid) {
+		if ((sc->sc_cfgc_last = smmuv3__cfgc_lookup(sc, sid, ssid)) ==
+		    NULL)
+			return false;
+		cf = sc->sc_cfgc_last;
+	}
+	if (!cf->cf_cd_valid || cf->cf_kind != SMMUV3__CFG_S1)
 		return false;
 	h = smmuv3__tt_select(cf, iova);
 	if (h < 0)

@@ -231,6 +231,28 @@ sid_beyond_log2size_records_c_bad_streamid(void **state)
 	assert_int_equal(ev.ev_sid, 256);
 }
 
+/* 5.1.1 / 6.3.12: C_BAD_STREAMID is recorded only when CR2.RECINVSID. */
+static void
+invalid_streamid_unrecorded_without_recinvsid(void **state)
+{
+	struct fixture	   *fx = *state;
+	struct smmuv3_xlate xl;
+	struct smmuv3_fault ft;
+
+	smmu_td_write_cr0(&fx->fx_td, 0);
+	smmu_td_wr32(&fx->fx_td, SMMU_CR2, 0);
+	smmu_td_write_cr0(&fx->fx_td, 0xd);
+	assert_int_equal(xlate(fx, 256, SMMUV3_NO_SSID, 0x5000,
+			     SMMUV3_ACCESS_READ, &xl, &ft),
+	    EFAULT);
+	assert_int_equal(ft.ft_event, SMMU_EVT_C_BAD_STREAMID);
+	assert_false(ft.ft_recorded);
+	smmu_td_expect_no_event(&fx->fx_td);
+	/* Other configuration errors are still recorded. */
+	expect_fault(fx, 100, SMMUV3_NO_SSID, 0x5000, SMMUV3_ACCESS_READ,
+	    SMMU_EVT_C_BAD_STE, NULL);
+}
+
 static void
 ste_fetch_abort_records_f_ste_fetch_with_fetch_address(void **state)
 {
@@ -883,6 +905,7 @@ main(void)
 	    T(bypass_ste_passes_address_through),
 	    T(abort_ste_terminates_without_event),
 	    T(sid_beyond_log2size_records_c_bad_streamid),
+	    T(invalid_streamid_unrecorded_without_recinvsid),
 	    T(ste_fetch_abort_records_f_ste_fetch_with_fetch_address),
 	    T(invalid_ste_records_c_bad_ste),
 	    T(no_substream_with_s1dss_terminate_records_f_stream_disabled),

@@ -725,6 +725,12 @@ run_case(void **state)
 			assert_int_equal(ev.ev_addr, hx->hx_iova);
 		else
 			assert_int_equal(ev.ev_addr, 0);
+		/* Stage 1: CLASS IN, except TT for a walk abort (7.3.12-16). */
+		if (hc->hc_event == SMMU_EVT_F_WALK_EABT)
+			assert_int_equal(ev.ev_class, SMMU_EVT_CLASS_TT);
+		else if (hc->hc_event >= SMMU_EVT_F_TRANSLATION)
+			assert_int_equal(ev.ev_class, SMMU_EVT_CLASS_IN);
+		assert_false(ev.ev_s2);
 		if (hx->hx_fetch != 0)
 			assert_int_equal(ev.ev_fetch, hx->hx_fetch);
 		smmu_td_expect_no_event(&hx->hx_td);

@@ -13,6 +13,7 @@ if [ "${1:-}" = "--tests" ]; then
 	command -v valgrind >/dev/null 2>&1 || need="$need valgrind"
 	command -v clang-format >/dev/null 2>&1 || need="$need clang-format"
 	command -v pkg-config >/dev/null 2>&1 || need="$need pkg-config"
+	command -v python3 >/dev/null 2>&1 || need="$need python3"
 fi
 
 [ -z "$need" ] && exit 0

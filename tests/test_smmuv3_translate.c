@@ -981,6 +981,50 @@ reset_restores_reset_values_and_empties_caches(void **state)
 	assert_int_equal(xl.xl_pa, fx->fx_data);
 }
 
+/*
+ * 5.4 ASID: [15:8] must be 0 without IDR0.ASID16; 5.2 STRW: EL2 needs
+ * IDR0.Hyp.  Both are ILLEGAL otherwise (C_BAD_CD / C_BAD_STE).
+ */
+static void
+narrow_asid_and_no_hyp_reject_wide_asid_and_el2(void **state)
+{
+	struct smmuv3_config cfg;
+	struct fixture	    *fx = test_calloc(1, sizeof(*fx));
+	struct smmuv3_xlate  xl;
+	struct smmuv3_fault  ft;
+
+	(void)state;
+	smmuv3_config_init(&cfg);
+	cfg.cfg_asid16 = false;
+	cfg.cfg_hyp = false;
+	smmu_td_init(&fx->fx_td, &cfg, 0);
+	smmu_td_enable(&fx->fx_td, NULL);
+	smmu_td_attach(&fx->fx_td, &fx->fx_dom, SID, 0x1ff, 0, 0);
+	fx->fx_data = test_flatmem_alloc(&fx->fx_td.td_mem, 0x10000, 0x10000);
+	smmu_td_map(&fx->fx_td, fx->fx_dom.dm_root, IOVA, fx->fx_data,
+	    SMMU_TD_4K, SMMU_TD_PTE_RW);
+	expect_fault(fx, SID, SMMUV3_NO_SSID, IOVA, SMMUV3_ACCESS_READ,
+	    SMMU_EVT_C_BAD_CD, NULL);
+
+	fx->fx_dom.dm_cd[0] =
+	    SMMU_FSET(fx->fx_dom.dm_cd[0], SMMU_CD0_ASID, 0xff);
+	smmu_td_dom_rewrite(&fx->fx_td, &fx->fx_dom);
+	smmu_td_cmd_sync(&fx->fx_td, smmu_cmd_cfgi_ste(SID, true));
+	assert_int_equal(
+	    xlate(fx, SID, SMMUV3_NO_SSID, IOVA, SMMUV3_ACCESS_READ, &xl, &ft),
+	    0);
+	assert_int_equal(xl.xl_pa, fx->fx_data);
+
+	fx->fx_dom.dm_ste[1] =
+	    SMMU_FSET(fx->fx_dom.dm_ste[1], SMMU_STE1_STRW, SMMU_STE_STRW_EL2);
+	smmu_td_dom_rewrite(&fx->fx_td, &fx->fx_dom);
+	smmu_td_cmd_sync(&fx->fx_td, smmu_cmd_cfgi_ste(SID, true));
+	expect_fault(fx, SID, SMMUV3_NO_SSID, IOVA, SMMUV3_ACCESS_READ,
+	    SMMU_EVT_C_BAD_STE, NULL);
+	smmu_td_fini(&fx->fx_td);
+	test_free(fx);
+}
+
 static void
 two_instances_coexist_independently(void **state)
 {
@@ -1078,6 +1122,7 @@ main(void)
 	    T(tlb_entry_carries_asid_regime_and_page),
 	    T(reset_restores_reset_values_and_empties_caches),
 	    cmocka_unit_test(two_instances_coexist_independently),
+	    cmocka_unit_test(narrow_asid_and_no_hyp_reject_wide_asid_and_el2),
 	    T(bad_arguments_return_einval),
 	};
 

@@ -27,11 +27,14 @@ struct fixture {
 };
 
 static int
-setup(void **state)
+setup_common(void **state, bool check_stale)
 {
-	struct fixture *fx = test_calloc(1, sizeof(*fx));
+	struct fixture	    *fx = test_calloc(1, sizeof(*fx));
+	struct smmuv3_config cfg;
 
-	smmu_td_init(&fx->fx_td, NULL, 0);
+	smmuv3_config_init(&cfg);
+	cfg.cfg_check_stale = check_stale;
+	smmu_td_init(&fx->fx_td, &cfg, 0);
 	smmu_td_enable(&fx->fx_td, NULL);
 	smmu_td_attach(&fx->fx_td, &fx->fx_dom, SID, ASID, 0, 0);
 	fx->fx_data = test_flatmem_alloc(&fx->fx_td.td_mem, 0x10000, 0x10000);
@@ -40,10 +43,28 @@ setup(void **state)
 }
 
 static int
+setup(void **state)
+{
+	return setup_common(state, false);
+}
+
+/*
+ * The same tests again with the stale-translation checker on: every
+ * config-cache and TLB hit in a correct sequence must agree with memory.
+ */
+static int
+setup_stale(void **state)
+{
+	return setup_common(state, true);
+}
+
+static int
 teardown(void **state)
 {
 	struct fixture *fx = *state;
 
+	/* Nonzero only with cfg_check_stale (setup_stale). */
+	assert_int_equal(smmu_td_stale_count(&fx->fx_td), 0);
 	smmu_td_fini(&fx->fx_td);
 	test_free(fx);
 	return 0;
@@ -1078,53 +1099,64 @@ bad_arguments_return_einval(void **state)
 	smmu_td_expect_no_event(&fx->fx_td);
 }
 
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+/* Fixture tests: run once as is and once with the stale checker on. */
+#define FIXTURE_TESTS(X)                                                       \
+	X(page_translates_to_pa_with_rw_permission)                            \
+	X(read_only_page_allows_read_and_faults_write_with_f_permission)       \
+	X(blocks_of_2m_and_1g_translate_at_levels_2_and_1)                     \
+	X(bypass_ste_passes_address_through)                                   \
+	X(abort_ste_terminates_without_event)                                  \
+	X(sid_beyond_log2size_records_c_bad_streamid)                          \
+	X(invalid_streamid_unrecorded_without_recinvsid)                       \
+	X(ste_fetch_abort_records_f_ste_fetch_with_fetch_address)              \
+	X(invalid_ste_records_c_bad_ste)                                       \
+	X(no_substream_with_s1dss_terminate_records_f_stream_disabled)         \
+	X(substream_out_of_range_records_c_bad_substreamid)                    \
+	X(substreams_select_their_own_context_descriptor)                      \
+	X(cd_fetch_abort_records_f_cd_fetch)                                   \
+	X(invalid_cd_records_c_bad_cd)                                         \
+	X(walk_abort_records_f_walk_eabt_with_descriptor_address)              \
+	X(unmapped_address_records_f_translation)                              \
+	X(output_above_ips_records_f_addr_size)                                \
+	X(access_flag_clear_records_f_access_unless_affd)                      \
+	X(translation_faults_unrecorded_when_cd_r_is_clear)                    \
+	X(ttb1_translates_the_upper_range_and_tbi_ignores_the_top_byte)        \
+	X(epd0_faults_the_lower_range_without_a_walk)                          \
+	X(granules_16k_and_64k_translate_pages_and_blocks)                     \
+	X(s1dss_bypass_and_ssid0_serve_transactions_without_substream)         \
+	X(s1dss_ssid0_takes_substream_0_away)                                  \
+	X(substream_on_bypass_ste_records_c_bad_substreamid)                   \
+	X(bypass_address_beyond_oas_records_f_addr_size)                       \
+	X(substream_fault_records_ssv_and_ssid)                                \
+	X(nth_read_abort_walks_through_ste_cd_and_every_level)                 \
+	X(dma_crosses_pages_and_stops_at_the_faulting_page)                    \
+	X(dma_to_a_pa_outside_ram_is_eio_and_wrapping_range_einval)            \
+	X(probe_has_no_side_effects)                                           \
+	X(statistics_count_translations_hits_walks_and_events)                 \
+	X(tlb_entry_carries_asid_regime_and_page)                              \
+	X(reset_restores_reset_values_and_empties_caches)                      \
+	X(bad_arguments_return_einval)
+
+#define T(f)  cmocka_unit_test_setup_teardown(f, setup, teardown),
+#define TS(f) cmocka_unit_test_setup_teardown(f, setup_stale, teardown),
 
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    T(page_translates_to_pa_with_rw_permission),
-	    T(read_only_page_allows_read_and_faults_write_with_f_permission),
-	    T(blocks_of_2m_and_1g_translate_at_levels_2_and_1),
-	    cmocka_unit_test(
+	    FIXTURE_TESTS(T)
+	    /* Counts memory reads: the stale checker rereads on a hit. */
+	    T(tlb_hit_reads_no_memory) cmocka_unit_test(
 		two_level_stream_table_finds_stes_in_separate_l2_tables),
-	    T(bypass_ste_passes_address_through),
-	    T(abort_ste_terminates_without_event),
-	    T(sid_beyond_log2size_records_c_bad_streamid),
-	    T(invalid_streamid_unrecorded_without_recinvsid),
-	    T(ste_fetch_abort_records_f_ste_fetch_with_fetch_address),
-	    T(invalid_ste_records_c_bad_ste),
-	    T(no_substream_with_s1dss_terminate_records_f_stream_disabled),
-	    T(substream_out_of_range_records_c_bad_substreamid),
-	    T(substreams_select_their_own_context_descriptor),
-	    T(cd_fetch_abort_records_f_cd_fetch),
-	    T(invalid_cd_records_c_bad_cd),
-	    T(walk_abort_records_f_walk_eabt_with_descriptor_address),
-	    T(unmapped_address_records_f_translation),
-	    T(output_above_ips_records_f_addr_size),
-	    T(access_flag_clear_records_f_access_unless_affd),
-	    T(translation_faults_unrecorded_when_cd_r_is_clear),
-	    T(ttb1_translates_the_upper_range_and_tbi_ignores_the_top_byte),
-	    T(epd0_faults_the_lower_range_without_a_walk),
-	    T(granules_16k_and_64k_translate_pages_and_blocks),
-	    T(s1dss_bypass_and_ssid0_serve_transactions_without_substream),
-	    T(s1dss_ssid0_takes_substream_0_away),
-	    T(substream_on_bypass_ste_records_c_bad_substreamid),
-	    T(bypass_address_beyond_oas_records_f_addr_size),
-	    T(substream_fault_records_ssv_and_ssid),
-	    T(nth_read_abort_walks_through_ste_cd_and_every_level),
-	    T(tlb_hit_reads_no_memory),
-	    T(dma_crosses_pages_and_stops_at_the_faulting_page),
-	    T(dma_to_a_pa_outside_ram_is_eio_and_wrapping_range_einval),
-	    T(probe_has_no_side_effects),
-	    T(statistics_count_translations_hits_walks_and_events),
-	    T(tlb_entry_carries_asid_regime_and_page),
-	    T(reset_restores_reset_values_and_empties_caches),
 	    cmocka_unit_test(two_instances_coexist_independently),
 	    cmocka_unit_test(narrow_asid_and_no_hyp_reject_wide_asid_and_el2),
-	    T(bad_arguments_return_einval),
 	};
+	const struct CMUnitTest stale_checked[] = {FIXTURE_TESTS(TS)};
+	int			failed;
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	failed =
+	    cmocka_run_group_tests_name("smmuv3_translate", tests, NULL, NULL);
+	failed += cmocka_run_group_tests_name(
+	    "smmuv3_translate_stale_checked", stale_checked, NULL, NULL);
+	return failed;
 }

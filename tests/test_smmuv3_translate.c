@@ -1046,6 +1046,53 @@ narrow_asid_and_no_hyp_reject_wide_asid_and_el2(void **state)
 	test_free(fx);
 }
 
+/* Translates iova for a read and checks the output address. */
+static void
+expect_pa(struct fixture *fx, uint64_t iova, uint64_t pa)
+{
+	struct smmuv3_xlate xl;
+	struct smmuv3_fault ft;
+
+	assert_int_equal(
+	    xlate(fx, SID, SMMUV3_NO_SSID, iova, SMMUV3_ACCESS_READ, &xl, &ft),
+	    0);
+	assert_int_equal(xl.xl_pa, pa);
+}
+
+/*
+ * Peer bug: a two-level flag set by FMT = 1 and never cleared by FMT = 0.
+ * Re-enabling with a linear table must index it linearly: a zeroed linear
+ * table gives C_BAD_STE (an L1 walk of it would give C_BAD_STREAMID).
+ */
+static void
+strtab_format_switch_from_two_level_to_linear(void **state)
+{
+	struct fixture	   *fx = test_calloc(1, sizeof(*fx));
+	struct smmu_td_opts o;
+
+	(void)state;
+	smmu_td_init(&fx->fx_td, NULL, 0);
+	smmu_td_default_opts(&o);
+	o.to_strtab_fmt = SMMU_STRTAB_FMT_2LVL;
+	smmu_td_enable(&fx->fx_td, &o);
+	smmu_td_attach(&fx->fx_td, &fx->fx_dom, SID, ASID, 0, 0);
+	fx->fx_data = test_flatmem_alloc(&fx->fx_td.td_mem, 0x10000, 0x10000);
+	smmu_td_map(&fx->fx_td, fx->fx_dom.dm_root, IOVA, fx->fx_data,
+	    SMMU_TD_4K, SMMU_TD_PTE_RW);
+	expect_pa(fx, IOVA, fx->fx_data);
+
+	smmu_td_default_opts(&o);
+	smmu_td_enable(&fx->fx_td, &o);
+	expect_fault(fx, SID, SMMUV3_NO_SSID, IOVA, SMMUV3_ACCESS_READ,
+	    SMMU_EVT_C_BAD_STE, NULL);
+	smmu_td_attach(&fx->fx_td, &fx->fx_dom, SID, ASID, 0, 0);
+	smmu_td_map(&fx->fx_td, fx->fx_dom.dm_root, IOVA, fx->fx_data,
+	    SMMU_TD_4K, SMMU_TD_PTE_RW);
+	expect_pa(fx, IOVA, fx->fx_data);
+	smmu_td_fini(&fx->fx_td);
+	test_free(fx);
+}
+
 static void
 two_instances_coexist_independently(void **state)
 {
@@ -1149,6 +1196,7 @@ main(void)
 	    T(tlb_hit_reads_no_memory) cmocka_unit_test(
 		two_level_stream_table_finds_stes_in_separate_l2_tables),
 	    cmocka_unit_test(two_instances_coexist_independently),
+	    cmocka_unit_test(strtab_format_switch_from_two_level_to_linear),
 	    cmocka_unit_test(narrow_asid_and_no_hyp_reject_wide_asid_and_el2),
 	};
 	const struct CMUnitTest stale_checked[] = {FIXTURE_TESTS(TS)};

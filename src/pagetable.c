@@ -1,0 +1,570 @@
+/*
+ * libiommu - the VP page tables (OpenBSD smmu(4) smmu_vp_enter /
+ * smmu_prepare / smmu_remove after the seed commit), with the descriptors
+ * in simulated physical memory.
+ *
+ * Layout, for one input address (4 KiB granule, 9 index bits per level):
+ *
+ *   struct iommu_pt                      simulated RAM (direct map)
+ *     pt_root ----> level (VP item)
+ *                   lv_pa, lv_desc ----> frame: desc[i] = TABLE | child PA
+ *                   lv_child[i] ---+
+ *                                  v
+ *                   level ...            frame ...
+ *                     (level 3)  lv_child[i] = PTED, desc[i] = page desc
+ *
+ * A level is one VP pool item: 512 child pointers plus its frame's PA and
+ * direct-map pointer, so walks touch only host memory; descriptors are
+ * read and written through the direct map as explicit little-endian
+ * 64-bit atomic accesses (what iommu_physmem_read64/write64 do, without
+ * the call).
+ *
+ * Invariants (checked by iommu_pt_validate):
+ *  - lv_child[i] != NULL exactly when desc[i] is valid; at levels 0..2
+ *    desc[i] is a table descriptor holding the child's lv_pa; at level 3
+ *    it equals the PTED's pd_pte.
+ *  - a level, once linked, stays linked until iommu_pt_destroy; removing
+ *    a page clears only its level-3 slot.
+ *  - pt_levels[l] counts the levels at depth l, under pt_lock.
+ *
+ * Publication: a new chain of levels is built completely (frames zeroed,
+ * inner descriptors and child pointers written) while private, then its
+ * top is linked by writing the parent's descriptor and storing the child
+ * pointer, both with release order.  Lock-free walkers load child
+ * pointers with acquire order, so they see every byte written before the
+ * link.  All allocations for a chain happen before anything is linked, so
+ * ENOMEM leaves nothing half-linked.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include <iommu/pagetable.h>
+#include <iommu/physmem.h>
+#include <iommu/pool.h>
+
+#include "iommu_internal.h"
+#include "pagetable_desc.h"
+
+#define PT_LEVEL_BITS 9
+#define PT_ENTRIES    (1u << PT_LEVEL_BITS)
+#define PT_LAST_LEVEL 3
+
+/* Host side of one level: a VP pool item. */
+struct iommu__pt_level {
+	_Atomic(void *) lv_child[PT_ENTRIES]; /* levels, or PTEDs at level 3 */
+	uint64_t	lv_pa;		      /* descriptor frame */
+	uint64_t       *lv_desc;	      /* its direct-map pointer */
+};
+
+/* What the software knows about one mapped page: a PTED pool item. */
+struct iommu__pted {
+	uint64_t pd_va;	   /* IOVA of the page */
+	uint64_t pd_pa;	   /* PA of the page */
+	uint64_t pd_pte;   /* the page descriptor written for it */
+	unsigned pd_prot;  /* effective IOMMU_PROT_* */
+	unsigned pd_cache; /* IOMMU_CACHE_* */
+};
+
+struct iommu_pt {
+	struct iommu_physmem	      *pt_pm;
+	struct iommu_pool	      *pt_pted_pool;
+	struct iommu_pool	      *pt_vp_pool;
+	const struct iommu_pt_tlb_ops *pt_tlb;
+	void			      *pt_tlb_cookie;
+	const struct iommu_allocator  *pt_alloc;
+	unsigned		       pt_ias;
+	unsigned		       pt_oas;
+	unsigned		       pt_start; /* 0 or 1 */
+	struct iommu__pt_level	      *pt_root;
+	pthread_mutex_t		       pt_lock; /* level creation */
+	uint64_t		       pt_levels[4];
+	uint64_t		       pt_level_allocs;
+};
+
+static unsigned pt_index(unsigned level, uint64_t iova);
+static uint64_t pt_desc_load(const struct iommu__pt_level *, unsigned i);
+static void	pt_desc_store(struct iommu__pt_level *, unsigned i, uint64_t);
+static struct iommu__pt_level *pt_walk(
+    struct iommu_pt *, uint64_t iova, unsigned *level);
+static int pt_ensure_levels(
+    struct iommu_pt *, uint64_t iova, struct iommu__pt_level **);
+static int  pt_level_alloc(struct iommu_pt *, struct iommu__pt_level **);
+static void pt_level_free(struct iommu_pt *, struct iommu__pt_level *);
+static void pt_free_tree(
+    struct iommu_pt *, struct iommu__pt_level *, unsigned level);
+static uint64_t pt_count_pteds(struct iommu__pt_level *, unsigned level);
+static int	pt_validate_level(struct iommu_pt *, struct iommu__pt_level *,
+	 unsigned level, uint64_t base, uint64_t *levels);
+
+size_t
+iommu_pt_pted_item_size(void)
+{
+	return sizeof(struct iommu__pted);
+}
+
+size_t
+iommu_pt_vp_item_size(void)
+{
+	return sizeof(struct iommu__pt_level);
+}
+
+static unsigned
+pt_index(unsigned level, uint64_t iova)
+{
+	unsigned shift;
+
+	shift = IOMMU_PAGE_SHIFT + PT_LEVEL_BITS * (PT_LAST_LEVEL - level);
+	return (unsigned)(iova >> shift) & (PT_ENTRIES - 1);
+}
+
+static uint64_t
+pt_desc_load(const struct iommu__pt_level *lv, unsigned i)
+{
+	uint64_t raw;
+
+	raw = __atomic_load_n(&lv->lv_desc[i], __ATOMIC_ACQUIRE);
+	return iommu__le64_dec(&raw);
+}
+
+/* Release: a walker that sees the descriptor sees what was built before. */
+static void
+pt_desc_store(struct iommu__pt_level *lv, unsigned i, uint64_t desc)
+{
+	uint64_t raw;
+
+	iommu__le64_enc(&raw, desc);
+	__atomic_store_n(&lv->lv_desc[i], raw, __ATOMIC_RELEASE);
+}
+
+int
+iommu_pt_create(const struct iommu_pt_cfg *cfg, struct iommu_pt **out)
+{
+	const struct iommu_allocator *a;
+	struct iommu_pt		     *pt;
+	int			      error;
+
+	if (cfg == NULL || out == NULL || cfg->ptc_physmem == NULL ||
+	    cfg->ptc_pted_pool == NULL || cfg->ptc_vp_pool == NULL ||
+	    cfg->ptc_ias < 32 || cfg->ptc_ias > 48 || cfg->ptc_oas < 32 ||
+	    cfg->ptc_oas > 52)
+		return EINVAL;
+	a = iommu__allocator_or_default(cfg->ptc_alloc);
+	pt = iommu__zalloc(a, sizeof(*pt));
+	if (pt == NULL)
+		return ENOMEM;
+	pt->pt_pm = cfg->ptc_physmem;
+	pt->pt_pted_pool = cfg->ptc_pted_pool;
+	pt->pt_vp_pool = cfg->ptc_vp_pool;
+	pt->pt_tlb = cfg->ptc_tlb;
+	pt->pt_tlb_cookie = cfg->ptc_tlb_cookie;
+	pt->pt_alloc = a;
+	pt->pt_ias = cfg->ptc_ias;
+	/* 52-bit output needs FEAT_LPA descriptors: not written here. */
+	pt->pt_oas = cfg->ptc_oas > 48 ? 48 : cfg->ptc_oas;
+	pt->pt_start = cfg->ptc_ias <= 39 ? 1 : 0;
+	if (pthread_mutex_init(&pt->pt_lock, NULL) != 0) {
+		iommu__free(a, pt, sizeof(*pt));
+		return ENOMEM;
+	}
+	error = pt_level_alloc(pt, &pt->pt_root);
+	if (error) {
+		pthread_mutex_destroy(&pt->pt_lock);
+		iommu__free(a, pt, sizeof(*pt));
+		return error;
+	}
+	pt->pt_levels[pt->pt_start] = 1;
+	pt->pt_level_allocs = 1;
+	*out = pt;
+	return 0;
+}
+
+void
+iommu_pt_destroy(struct iommu_pt *pt)
+{
+	if (pt == NULL)
+		return;
+#if IOMMU_DEBUG >= 3
+	if (iommu_pt_validate(pt) != 0)
+		IOMMU_PANIC("page table %p is inconsistent", (void *)pt);
+#endif
+	pt_free_tree(pt, pt->pt_root, pt->pt_start);
+	pthread_mutex_destroy(&pt->pt_lock);
+	iommu__free(pt->pt_alloc, pt, sizeof(*pt));
+}
+
+uint64_t
+iommu_pt_root_pa(const struct iommu_pt *pt)
+{
+	return pt->pt_root->lv_pa;
+}
+
+unsigned
+iommu_pt_t0sz(const struct iommu_pt *pt)
+{
+	return 64 - pt->pt_ias;
+}
+
+unsigned
+iommu_pt_start_level(const struct iommu_pt *pt)
+{
+	return pt->pt_start;
+}
+
+unsigned
+iommu_pt_ias(const struct iommu_pt *pt)
+{
+	return pt->pt_ias;
+}
+
+unsigned
+iommu_pt_oas(const struct iommu_pt *pt)
+{
+	return pt->pt_oas;
+}
+
+/* A zeroed frame and a zeroed VP item, not linked anywhere. */
+static int
+pt_level_alloc(struct iommu_pt *pt, struct iommu__pt_level **lvp)
+{
+	struct iommu__pt_level *lv;
+
+	lv = iommu_pool_get(pt->pt_vp_pool, IOMMU_PR_NOWAIT | IOMMU_PR_ZERO);
+	if (lv == NULL)
+		return ENOMEM;
+	if (iommu_physmem_alloc_pages(pt->pt_pm, 1, &lv->lv_pa) != 0) {
+		iommu_pool_put(pt->pt_vp_pool, lv);
+		return ENOMEM;
+	}
+	lv->lv_desc = iommu_physmem_kva(pt->pt_pm, lv->lv_pa);
+	IOMMU_ASSERT(lv->lv_desc != NULL);
+	*lvp = lv;
+	return 0;
+}
+
+static void
+pt_level_free(struct iommu_pt *pt, struct iommu__pt_level *lv)
+{
+	if (iommu_physmem_free_pages(pt->pt_pm, lv->lv_pa, 1) != 0)
+		IOMMU_PANIC("page-table frame %#llx was not allocated",
+		    (unsigned long long)lv->lv_pa);
+	iommu_pool_put(pt->pt_vp_pool, lv);
+}
+
+/*
+ * Lock-free walk from the root towards iova: returns the deepest existing
+ * level on the way (at most level 3) and sets *level to its depth.
+ */
+static struct iommu__pt_level *
+pt_walk(struct iommu_pt *pt, uint64_t iova, unsigned *level)
+{
+	struct iommu__pt_level *lv = pt->pt_root, *child;
+	unsigned		l;
+
+	for (l = pt->pt_start; l < PT_LAST_LEVEL; l++) {
+		child = atomic_load_explicit(
+		    &lv->lv_child[pt_index(l, iova)], memory_order_acquire);
+		if (child == NULL)
+			break;
+		lv = child;
+	}
+	*level = l;
+	return lv;
+}
+
+/*
+ * The slow path of the seed's double-checked locking: under the lock,
+ * walk again (another thread may have created levels since), allocate
+ * every missing level, build the chain privately and link it.  0 with
+ * *l3 set, or ENOMEM with nothing changed.
+ */
+static int
+pt_ensure_levels(
+    struct iommu_pt *pt, uint64_t iova, struct iommu__pt_level **l3)
+{
+	struct iommu__pt_level *nlv[PT_LAST_LEVEL], *lv;
+	unsigned		missing, level, j, i;
+	int			error;
+
+	pthread_mutex_lock(&pt->pt_lock);
+	lv = pt_walk(pt, iova, &level);
+	missing = PT_LAST_LEVEL - level;
+	for (j = 0; j < missing; j++) {
+		error = pt_level_alloc(pt, &nlv[j]);
+		if (error) {
+			while (j-- > 0)
+				pt_level_free(pt, nlv[j]);
+			pthread_mutex_unlock(&pt->pt_lock);
+			return error;
+		}
+	}
+	/* nlv[j] goes at depth level + 1 + j; link bottom-up. */
+	for (j = missing; j-- > 1;) {
+		i = pt_index(level + j, iova);
+		pt_desc_store(
+		    nlv[j - 1], i, iommu__pt_table_desc(nlv[j]->lv_pa));
+		atomic_store_explicit(
+		    &nlv[j - 1]->lv_child[i], nlv[j], memory_order_relaxed);
+	}
+	if (missing > 0) {
+		i = pt_index(level, iova);
+		pt_desc_store(lv, i, iommu__pt_table_desc(nlv[0]->lv_pa));
+		atomic_store_explicit(
+		    &lv->lv_child[i], nlv[0], memory_order_release);
+		for (j = 0; j < missing; j++)
+			pt->pt_levels[level + 1 + j]++;
+		pt->pt_level_allocs += missing;
+		lv = nlv[missing - 1];
+	}
+	pthread_mutex_unlock(&pt->pt_lock);
+	*l3 = lv;
+	return 0;
+}
+
+int
+iommu_pt_enter(struct iommu_pt *pt, uint64_t iova, uint64_t pa, unsigned prot,
+    unsigned cache, unsigned flags)
+{
+	struct iommu__pt_level *l3;
+	struct iommu__pted     *pted;
+	void		       *expect = NULL;
+	unsigned		level, i3 = pt_index(3, iova);
+	int			error;
+
+	if ((iova | pa) & IOMMU_PAGE_MASK ||
+	    (prot & (IOMMU_PROT_READ | IOMMU_PROT_WRITE)) == 0 ||
+	    (prot & ~(unsigned)(IOMMU_PROT_READ | IOMMU_PROT_WRITE)) != 0 ||
+	    cache > IOMMU_CACHE_DEV || (flags & ~IOMMU_PT_NOLEVELALLOC) != 0)
+		return EINVAL;
+	if (iova >> pt->pt_ias != 0 || pa >> pt->pt_oas != 0)
+		return ERANGE;
+
+	l3 = pt_walk(pt, iova, &level);
+	if (level == PT_LAST_LEVEL &&
+	    atomic_load_explicit(&l3->lv_child[i3], memory_order_relaxed) !=
+		NULL)
+		return EEXIST;
+	if (level != PT_LAST_LEVEL && (flags & IOMMU_PT_NOLEVELALLOC))
+		return ENOMEM;
+
+	pted = iommu_pool_get(pt->pt_pted_pool, IOMMU_PR_NOWAIT);
+	if (pted == NULL)
+		return ENOMEM;
+	if (prot & IOMMU_PROT_WRITE)
+		prot |= IOMMU_PROT_READ; /* stage 1 has no write-only */
+	pted->pd_va = iova;
+	pted->pd_pa = pa;
+	pted->pd_prot = prot;
+	pted->pd_cache = cache;
+	pted->pd_pte = iommu__pt_page_desc(pa, prot, cache);
+
+	if (level != PT_LAST_LEVEL) {
+		error = pt_ensure_levels(pt, iova, &l3);
+		if (error) {
+			iommu_pool_put(pt->pt_pted_pool, pted);
+			return error;
+		}
+	}
+	if (!atomic_compare_exchange_strong_explicit(&l3->lv_child[i3], &expect,
+		pted, memory_order_release, memory_order_relaxed)) {
+		iommu_pool_put(pt->pt_pted_pool, pted);
+		return EEXIST;
+	}
+	pt_desc_store(l3, i3, pted->pd_pte);
+	return 0;
+}
+
+int
+iommu_pt_remove(struct iommu_pt *pt, uint64_t iova)
+{
+	struct iommu__pt_level *l3;
+	struct iommu__pted     *pted;
+	unsigned		level, i3 = pt_index(3, iova);
+
+	if (iova & IOMMU_PAGE_MASK)
+		return EINVAL;
+	if (iova >> pt->pt_ias != 0)
+		return ERANGE;
+	l3 = pt_walk(pt, iova, &level);
+	if (level != PT_LAST_LEVEL)
+		return ENOENT;
+	pted = atomic_load_explicit(&l3->lv_child[i3], memory_order_acquire);
+	if (pted == NULL)
+		return ENOENT;
+	/* Invalidate for the walker first, then retire the software state. */
+	pt_desc_store(l3, i3, 0);
+	atomic_store_explicit(&l3->lv_child[i3], NULL, memory_order_release);
+	if (pt->pt_tlb != NULL && pt->pt_tlb->tlb_add_page != NULL)
+		pt->pt_tlb->tlb_add_page(
+		    pt->pt_tlb_cookie, iova, IOMMU_PAGE_SIZE);
+	iommu_pool_put(pt->pt_pted_pool, pted);
+	return 0;
+}
+
+/*
+ * Reads the translation from the page descriptor, not from the PTED: a
+ * remove racing with this may free the PTED, while levels and their
+ * frames stay valid for the table's lifetime, so the answer is the old
+ * mapping or ENOENT, never a use-after-free.
+ */
+int
+iommu_pt_extract(
+    struct iommu_pt *pt, uint64_t iova, uint64_t *pa, unsigned *prot)
+{
+	struct iommu__pt_level *l3;
+	uint64_t		desc;
+	unsigned		level;
+
+	if (iova >> pt->pt_ias != 0)
+		return ENOENT;
+	l3 = pt_walk(pt, iova, &level);
+	if (level != PT_LAST_LEVEL)
+		return ENOENT;
+	desc = pt_desc_load(l3, pt_index(3, iova));
+	if ((desc & SMMU_PTE_VALID) == 0)
+		return ENOENT;
+	if (pa != NULL)
+		*pa = (desc & IOMMU__PT_OA_MASK) | (iova & IOMMU_PAGE_MASK);
+	if (prot != NULL)
+		*prot = SMMU_FGET(desc, SMMU_PTE_AP) & 2
+		    ? IOMMU_PROT_READ
+		    : IOMMU_PROT_READ | IOMMU_PROT_WRITE;
+	return 0;
+}
+
+int
+iommu_pt_prepare(struct iommu_pt *pt, uint64_t iova, uint64_t len)
+{
+	struct iommu__pt_level *l3;
+	uint64_t		va, last;
+	unsigned		level;
+	int			error;
+
+	if (len == 0 || iova + len - 1 < iova)
+		return EINVAL;
+	last = iova + len - 1;
+	if (last >> pt->pt_ias != 0)
+		return ERANGE;
+	/* One level-3 table covers 2 MiB: visit each once. */
+	for (va = iova & ~(uint64_t)0x1fffff;; va += 0x200000) {
+		(void)pt_walk(pt, va, &level);
+		if (level != PT_LAST_LEVEL) {
+			error = pt_ensure_levels(pt, va, &l3);
+			if (error)
+				return error;
+		}
+		if (last - va < 0x200000)
+			break;
+	}
+	return 0;
+}
+
+static void
+pt_free_tree(struct iommu_pt *pt, struct iommu__pt_level *lv, unsigned level)
+{
+	unsigned i;
+	void	*child;
+
+	for (i = 0; i < PT_ENTRIES; i++) {
+		child = atomic_load_explicit(
+		    &lv->lv_child[i], memory_order_acquire);
+		if (child == NULL)
+			continue;
+		if (level == PT_LAST_LEVEL)
+			iommu_pool_put(pt->pt_pted_pool, child);
+		else
+			pt_free_tree(pt, child, level + 1);
+	}
+	pt_level_free(pt, lv);
+}
+
+static uint64_t
+pt_count_pteds(struct iommu__pt_level *lv, unsigned level)
+{
+	uint64_t n = 0;
+	unsigned i;
+	void	*child;
+
+	for (i = 0; i < PT_ENTRIES; i++) {
+		child = atomic_load_explicit(
+		    &lv->lv_child[i], memory_order_acquire);
+		if (child == NULL)
+			continue;
+		n += level == PT_LAST_LEVEL ? 1
+					    : pt_count_pteds(child, level + 1);
+	}
+	return n;
+}
+
+void
+iommu_pt_get_stats(struct iommu_pt *pt, struct iommu_pt_stats *st)
+{
+	unsigned l;
+
+	pthread_mutex_lock(&pt->pt_lock);
+	for (l = 0; l < 4; l++)
+		st->pts_levels[l] = pt->pt_levels[l];
+	st->pts_level_allocs = pt->pt_level_allocs;
+	pthread_mutex_unlock(&pt->pt_lock);
+	st->pts_pteds = pt_count_pteds(pt->pt_root, pt->pt_start);
+}
+
+static int
+pt_validate_level(struct iommu_pt *pt, struct iommu__pt_level *lv,
+    unsigned level, uint64_t base, uint64_t *levels)
+{
+	struct iommu__pt_level *clv;
+	struct iommu__pted     *pted;
+	uint64_t		desc, va;
+	unsigned		i, shift;
+	void		       *child;
+
+	levels[level]++;
+	if (lv->lv_desc != iommu_physmem_kva(pt->pt_pm, lv->lv_pa))
+		return EFAULT;
+	shift = IOMMU_PAGE_SHIFT + PT_LEVEL_BITS * (PT_LAST_LEVEL - level);
+	for (i = 0; i < PT_ENTRIES; i++) {
+		va = base | (uint64_t)i << shift;
+		child = atomic_load_explicit(
+		    &lv->lv_child[i], memory_order_acquire);
+		desc = pt_desc_load(lv, i);
+		if (child == NULL) {
+			if (desc != 0)
+				return EFAULT;
+			continue;
+		}
+		if (va >> pt->pt_ias != 0)
+			return EFAULT;
+		if (level == PT_LAST_LEVEL) {
+			pted = child;
+			if (pted->pd_va != va || desc != pted->pd_pte ||
+			    desc !=
+				iommu__pt_page_desc(
+				    pted->pd_pa, pted->pd_prot, pted->pd_cache))
+				return EFAULT;
+			continue;
+		}
+		clv = child;
+		if (desc != iommu__pt_table_desc(clv->lv_pa) ||
+		    pt_validate_level(pt, clv, level + 1, va, levels) != 0)
+			return EFAULT;
+	}
+	return 0;
+}
+
+int
+iommu_pt_validate(struct iommu_pt *pt)
+{
+	uint64_t levels[4] = {0, 0, 0, 0};
+	unsigned l;
+	int	 error;
+
+	pthread_mutex_lock(&pt->pt_lock);
+	error = pt_validate_level(pt, pt->pt_root, pt->pt_start, 0, levels);
+	for (l = 0; l < 4 && error == 0; l++)
+		if (levels[l] != pt->pt_levels[l])
+			error = EFAULT;
+	pthread_mutex_unlock(&pt->pt_lock);
+	return error;
+}

@@ -1,0 +1,691 @@
+/*
+ * Tests of the VP page tables: descriptor bytes against the architectural
+ * layout, an independent walker against extract, the io-pgtable-style
+ * map/unmap matrix over input/output sizes, ENOMEM at every allocation,
+ * prepare, teardown accounting and the validator.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <iommu/pagetable.h>
+#include <iommu/physmem.h>
+#include <iommu/pool.h>
+
+#include "iommu_internal.h"
+#include "pt_fixture.h"
+#include "pt_walker.h"
+#include "test_alloc.h"
+
+#define GIB (1ULL << 30)
+#define MIB (1ULL << 20)
+
+static void
+create_rejects_bad_configurations(void **state)
+{
+	struct pt_fixture   fx;
+	struct iommu_pt_cfg cfg;
+	struct iommu_pt	   *pt = NULL;
+
+	(void)state;
+	pt_fixture_init(&fx, 48, 48);
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.ptc_ias = 48;
+	cfg.ptc_oas = 48;
+	cfg.ptc_physmem = fx.fx_pm;
+	cfg.ptc_pted_pool = fx.fx_pted_pool;
+	cfg.ptc_vp_pool = fx.fx_vp_pool;
+	assert_int_equal(iommu_pt_create(NULL, &pt), EINVAL);
+	assert_int_equal(iommu_pt_create(&cfg, NULL), EINVAL);
+	cfg.ptc_ias = 31;
+	assert_int_equal(iommu_pt_create(&cfg, &pt), EINVAL);
+	cfg.ptc_ias = 49;
+	assert_int_equal(iommu_pt_create(&cfg, &pt), EINVAL);
+	cfg.ptc_ias = 48;
+	cfg.ptc_oas = 31;
+	assert_int_equal(iommu_pt_create(&cfg, &pt), EINVAL);
+	cfg.ptc_oas = 53;
+	assert_int_equal(iommu_pt_create(&cfg, &pt), EINVAL);
+	cfg.ptc_oas = 48;
+	cfg.ptc_physmem = NULL;
+	assert_int_equal(iommu_pt_create(&cfg, &pt), EINVAL);
+	cfg.ptc_physmem = fx.fx_pm;
+	cfg.ptc_vp_pool = NULL;
+	assert_int_equal(iommu_pt_create(&cfg, &pt), EINVAL);
+	cfg.ptc_vp_pool = fx.fx_vp_pool;
+	cfg.ptc_pted_pool = NULL;
+	assert_int_equal(iommu_pt_create(&cfg, &pt), EINVAL);
+	assert_null(pt);
+	iommu_pt_destroy(NULL);
+	pt_fixture_fini(&fx);
+}
+
+static void
+geometry_follows_the_input_size(void **state)
+{
+	static const unsigned ias[] = {32, 36, 39, 40, 42, 44, 48};
+	struct pt_fixture     fx;
+	unsigned	      i;
+
+	(void)state;
+	for (i = 0; i < IOMMU_ARRAY_SIZE(ias); i++) {
+		pt_fixture_init(&fx, ias[i], 52);
+		assert_int_equal(iommu_pt_ias(fx.fx_pt), ias[i]);
+		assert_int_equal(iommu_pt_t0sz(fx.fx_pt), 64 - ias[i]);
+		assert_int_equal(iommu_pt_start_level(fx.fx_pt),
+		    pt_walker_start_level(ias[i]));
+		assert_int_equal(
+		    iommu_pt_start_level(fx.fx_pt), ias[i] <= 39 ? 1 : 0);
+		assert_int_equal(iommu_pt_oas(fx.fx_pt), 48); /* narrowed */
+		assert_int_equal(
+		    iommu_pt_root_pa(fx.fx_pt) & IOMMU_PAGE_MASK, 0);
+		pt_fixture_fini(&fx);
+	}
+}
+
+/* The architectural fields of a stage-1 page descriptor, decoded here. */
+static void
+check_page_desc(uint64_t d, uint64_t pa, unsigned prot, unsigned cache)
+{
+	static const uint8_t mair_attr[] = {0xff, 0x44, 0x04};
+	unsigned	     idx = (unsigned)(d >> 2) & 7;
+
+	assert_int_equal(d & 3, 3);   /* valid page */
+	assert_int_equal(idx, cache); /* AttrIndx */
+	assert_int_equal((IOMMU_PT_MAIR >> (8 * idx)) & 0xff, mair_attr[cache]);
+	assert_int_equal((d >> 5) & 1, 0); /* NS */
+	assert_int_equal((d >> 6) & 1, 1); /* AP[1]: unprivileged ok */
+	assert_int_equal((d >> 7) & 1,	   /* AP[2]: read-only */
+	    (prot & IOMMU_PROT_WRITE) ? 0 : 1);
+	assert_int_equal((d >> 8) & 3, cache == IOMMU_CACHE_WB ? 3 : 2);
+	assert_int_equal((d >> 10) & 1, 1); /* AF */
+	assert_int_equal((d >> 11) & 1, 1); /* nG */
+	assert_int_equal(d & 0x0000fffffffff000ULL, pa);
+	assert_int_equal(d >> 48, 0); /* no XN, Contiguous, SW */
+}
+
+static void
+check_table_desc(uint64_t d)
+{
+	assert_int_equal(d & 3, 3);
+	assert_int_equal(d & 0xffc, 0); /* ignored bits left zero */
+	assert_int_equal(d >> 48, 0);	/* APTable, NSTable, XNTable */
+	assert_true((d & 0x0000fffffffff000ULL) >= PT_FX_RAM_BASE);
+	assert_true(
+	    (d & 0x0000fffffffff000ULL) < PT_FX_RAM_BASE + PT_FX_RAM_SIZE);
+}
+
+static void
+descriptor_bits_for_every_protection_and_cache_mode(void **state)
+{
+	static const unsigned prots[] = {IOMMU_PROT_READ, IOMMU_PROT_WRITE,
+	    IOMMU_PROT_READ | IOMMU_PROT_WRITE};
+	static const unsigned ias[] = {39, 48};
+	struct pt_fixture     fx;
+	struct pt_walk_result wr;
+	uint64_t	      iova, pa, xpa;
+	unsigned	      p, c, k, l, xprot, n = 0;
+
+	(void)state;
+	for (k = 0; k < IOMMU_ARRAY_SIZE(ias); k++) {
+		pt_fixture_init(&fx, ias[k], 48);
+		for (p = 0; p < IOMMU_ARRAY_SIZE(prots); p++) {
+			for (c = IOMMU_CACHE_WB; c <= IOMMU_CACHE_DEV; c++) {
+				iova = (0x123456ULL + n * 0x10201ULL) << 12;
+				iova &= (1ULL << ias[k]) - 1;
+				pa = 0xabcdef0000ULL + ((uint64_t)n << 12);
+				n++;
+				assert_int_equal(iommu_pt_enter(fx.fx_pt, iova,
+						     pa, prots[p], c, 0),
+				    0);
+				assert_int_equal(
+				    pt_walker_translate(&fx.fx_mem,
+					iommu_pt_root_pa(fx.fx_pt), ias[k], 48,
+					iova + 0x5a8, &wr),
+				    PT_WALK_OK);
+				assert_int_equal(wr.pw_level, 3);
+				assert_int_equal(wr.pw_pa, pa + 0x5a8);
+				check_page_desc(wr.pw_desc, pa, prots[p], c);
+				for (l = pt_walker_start_level(ias[k]); l < 3;
+				     l++)
+					check_table_desc(wr.pw_table_desc[l]);
+				assert_int_equal(
+				    iommu_pt_extract(
+					fx.fx_pt, iova + 0x5a8, &xpa, &xprot),
+				    0);
+				assert_int_equal(xpa, pa + 0x5a8);
+				assert_int_equal(xprot,
+				    prots[p] == IOMMU_PROT_READ
+					? IOMMU_PROT_READ
+					: IOMMU_PROT_READ | IOMMU_PROT_WRITE);
+			}
+		}
+		pt_fixture_fini(&fx);
+	}
+}
+
+/* Walker and extract agree on every IOVA probed, mapped or not. */
+static void
+assert_walker_agrees(struct pt_fixture *fx, uint64_t iova)
+{
+	struct pt_walk_result wr;
+	uint64_t	      xpa = 0;
+	unsigned	      xprot = 0;
+	int		      w, x;
+
+	w = pt_walker_translate(&fx->fx_mem, iommu_pt_root_pa(fx->fx_pt),
+	    fx->fx_ias, fx->fx_oas, iova, &wr);
+	x = iommu_pt_extract(fx->fx_pt, iova, &xpa, &xprot);
+	if (x == 0) {
+		assert_int_equal(w, PT_WALK_OK);
+		assert_int_equal(wr.pw_pa, xpa);
+		assert_int_equal(((wr.pw_desc >> 7) & 1) == 0,
+		    (xprot & IOMMU_PROT_WRITE) != 0);
+	} else {
+		assert_int_equal(x, ENOENT);
+		assert_int_not_equal(w, PT_WALK_OK);
+	}
+}
+
+static void
+walker_agrees_with_extract(void **state)
+{
+	static const unsigned ias[] = {32, 39, 40, 48};
+	struct pt_fixture     fx;
+	struct test_rng	      rng;
+	uint64_t	      mapped[256], iova, span;
+	unsigned	      k, i, n, rounds;
+
+	(void)state;
+	test_rng_seed(&rng, 0x9e3779b97f4a7c15ULL);
+	rounds = (unsigned)test_scale(IOMMU_ARRAY_SIZE(mapped));
+	for (k = 0; k < IOMMU_ARRAY_SIZE(ias); k++) {
+		pt_fixture_init(&fx, ias[k], 40);
+		span = 1ULL << ias[k];
+		for (n = 0; n < rounds; n++) {
+			/* Cluster half the pages so tables are shared. */
+			if (n == 0)
+				iova = 0;
+			else if (n & 1)
+				iova = test_rng_below(&rng, span) &
+				    ~IOMMU_PAGE_MASK;
+			else
+				iova = (mapped[n / 2] ^
+					   (test_rng_below(&rng, 64) << 12)) &
+				    (span - 1);
+			mapped[n] = iova;
+			(void)iommu_pt_enter(fx.fx_pt, iova,
+			    test_rng_below(&rng, 1ULL << 28) << 12,
+			    1 + (unsigned)test_rng_below(&rng, 3),
+			    (unsigned)test_rng_below(&rng, 3), 0);
+		}
+		for (i = 0; i < rounds; i++) {
+			assert_walker_agrees(&fx, mapped[i]);
+			assert_walker_agrees(&fx, mapped[i] + 0xfff);
+			assert_walker_agrees(
+			    &fx, (mapped[i] + 0x1000) & (span - 1));
+			assert_walker_agrees(&fx, test_rng_below(&rng, span));
+		}
+		/* Unmap a third and look again. */
+		for (i = 0; i < rounds; i += 3)
+			(void)iommu_pt_remove(fx.fx_pt, mapped[i]);
+		for (i = 0; i < rounds; i++)
+			assert_walker_agrees(&fx, mapped[i] + 0x10);
+		pt_fixture_fini(&fx);
+	}
+}
+
+/*
+ * The Linux io-pgtable self-test list, for the 4 KiB granule, over input
+ * and output sizes (ias <= 39 gives three levels).
+ */
+static void
+run_selftest(unsigned ias, unsigned oas)
+{
+	struct pt_fixture     fx;
+	struct pt_walk_result wr;
+	struct iommu_pt_stats st;
+	uint64_t	      iova, pa, xpa, top, pa_top, n, i, tlb0;
+	unsigned	      xprot;
+
+	pt_fixture_init(&fx, ias, oas);
+	top = 1ULL << ias;
+	pa_top = 1ULL << (oas > 48 ? 48 : oas);
+	n = top / GIB < 16 ? top / GIB : 16;
+
+	/* Empty tables translate nothing. */
+	for (iova = 0; iova < top; iova += top / 8) {
+		assert_int_equal(
+		    iommu_pt_extract(fx.fx_pt, iova, &xpa, NULL), ENOENT);
+		assert_int_equal(
+		    pt_walker_translate(&fx.fx_mem, iommu_pt_root_pa(fx.fx_pt),
+			ias, oas, iova, &wr),
+		    PT_WALK_TRANSLATION);
+		assert_int_equal(wr.pw_level, pt_walker_start_level(ias));
+		assert_int_equal(iommu_pt_remove(fx.fx_pt, iova), ENOENT);
+	}
+
+	/* Pages at 1 GiB-spaced IOVAs, each mapped to a distinct PA. */
+	for (i = 0; i < n; i++) {
+		iova = i * GIB;
+		pa = (pa_top - (i + 1) * 0x200000ULL) | (i << 12);
+		assert_int_equal(
+		    iommu_pt_enter(fx.fx_pt, iova, pa,
+			IOMMU_PROT_READ | IOMMU_PROT_WRITE, IOMMU_CACHE_WB, 0),
+		    0);
+		/* Overlapping enter fails and changes nothing. */
+		assert_int_equal(iommu_pt_enter(fx.fx_pt, iova, 0x1000,
+				     IOMMU_PROT_READ, IOMMU_CACHE_NC, 0),
+		    EEXIST);
+		assert_int_equal(
+		    iommu_pt_extract(fx.fx_pt, iova + 42, &xpa, &xprot), 0);
+		assert_int_equal(xpa, pa + 42);
+		assert_int_equal(xprot, IOMMU_PROT_READ | IOMMU_PROT_WRITE);
+		assert_walker_agrees(&fx, iova + 42);
+		/* Neighbours stay unmapped. */
+		assert_int_equal(iommu_pt_extract(fx.fx_pt,
+				     iova + IOMMU_PAGE_SIZE, &xpa, NULL),
+		    ENOENT);
+		assert_walker_agrees(&fx, iova + IOMMU_PAGE_SIZE);
+	}
+	iommu_pt_get_stats(fx.fx_pt, &st);
+	assert_int_equal(st.pts_pteds, n);
+	assert_int_equal(st.pts_levels[3], n);
+	assert_int_equal(st.pts_levels[2], n);
+
+	/* Full unmap: every page goes, with one TLB hook call each. */
+	tlb0 = fx.fx_tlb_pages;
+	for (i = 0; i < n; i++) {
+		iova = i * GIB;
+		assert_int_equal(iommu_pt_remove(fx.fx_pt, iova), 0);
+		assert_int_equal(fx.fx_tlb_last_iova, iova);
+		assert_int_equal(fx.fx_tlb_last_granule, IOMMU_PAGE_SIZE);
+		assert_int_equal(iommu_pt_remove(fx.fx_pt, iova), ENOENT);
+		assert_int_equal(
+		    iommu_pt_extract(fx.fx_pt, iova, &xpa, NULL), ENOENT);
+		assert_int_equal(
+		    pt_walker_translate(&fx.fx_mem, iommu_pt_root_pa(fx.fx_pt),
+			ias, oas, iova, &wr),
+		    PT_WALK_TRANSLATION);
+		assert_int_equal(wr.pw_level, 3); /* levels stay */
+	}
+	assert_int_equal(fx.fx_tlb_pages - tlb0, n);
+	iommu_pt_get_stats(fx.fx_pt, &st);
+	assert_int_equal(st.pts_pteds, 0);
+	assert_int_equal(st.pts_levels[3], n);
+
+	/* Remap, with another cache mode, without new levels. */
+	for (i = 0; i < n; i++) {
+		iova = i * GIB;
+		assert_int_equal(iommu_pt_enter(fx.fx_pt, iova, i << 12,
+				     IOMMU_PROT_READ, IOMMU_CACHE_DEV, 0),
+		    0);
+		assert_walker_agrees(&fx, iova);
+	}
+	iommu_pt_get_stats(fx.fx_pt, &st);
+	assert_int_equal(st.pts_levels[3], n);
+
+	/* The last page below the top of the input range. */
+	iova = top - IOMMU_PAGE_SIZE;
+	assert_int_equal(
+	    iommu_pt_enter(fx.fx_pt, iova, pa_top - IOMMU_PAGE_SIZE,
+		IOMMU_PROT_WRITE, IOMMU_CACHE_NC, 0),
+	    0);
+	assert_int_equal(iommu_pt_extract(fx.fx_pt, top - 1, &xpa, NULL), 0);
+	assert_int_equal(xpa, pa_top - 1);
+	assert_walker_agrees(&fx, top - 1);
+	assert_int_equal(iommu_pt_enter(fx.fx_pt, top, 0, IOMMU_PROT_READ,
+			     IOMMU_CACHE_WB, 0),
+	    ERANGE);
+	assert_int_equal(iommu_pt_enter(fx.fx_pt, 0x5000, pa_top,
+			     IOMMU_PROT_READ, IOMMU_CACHE_WB, 0),
+	    ERANGE);
+	assert_int_equal(iommu_pt_remove(fx.fx_pt, iova), 0);
+	assert_int_equal(
+	    iommu_pt_extract(fx.fx_pt, top - 1, &xpa, NULL), ENOENT);
+	assert_int_equal(iommu_pt_validate(fx.fx_pt), 0);
+	/* Teardown with pages still mapped returns everything (fini). */
+	pt_fixture_fini(&fx);
+}
+
+static void
+selftest_matrix(void **state)
+{
+	static const unsigned sizes[] = {32, 36, 39, 40, 42, 44, 48};
+	unsigned	      i, j;
+
+	(void)state;
+	for (i = 0; i < IOMMU_ARRAY_SIZE(sizes); i++)
+		for (j = 0; j < IOMMU_ARRAY_SIZE(sizes); j++)
+			if (sizes[i] <= sizes[j])
+				run_selftest(sizes[i], sizes[j]);
+	run_selftest(48, 52);
+}
+
+static void
+bad_arguments_are_refused(void **state)
+{
+	struct pt_fixture     fx;
+	struct pt_snapshot    before, after;
+	struct iommu_pt_stats st;
+	uint64_t	      xpa;
+
+	(void)state;
+	pt_fixture_init(&fx, 40, 40);
+	assert_int_equal(iommu_pt_enter(fx.fx_pt, 0x1000, 0x2000,
+			     IOMMU_PROT_READ, IOMMU_CACHE_WB, 0),
+	    0);
+	pt_snapshot_take(&fx, &before);
+	assert_int_equal(iommu_pt_enter(fx.fx_pt, 0x1800, 0x2000,
+			     IOMMU_PROT_READ, IOMMU_CACHE_WB, 0),
+	    EINVAL);
+	assert_int_equal(iommu_pt_enter(fx.fx_pt, 0x3000, 0x2010,
+			     IOMMU_PROT_READ, IOMMU_CACHE_WB, 0),
+	    EINVAL);
+	assert_int_equal(
+	    iommu_pt_enter(fx.fx_pt, 0x3000, 0x2000, 0, IOMMU_CACHE_WB, 0),
+	    EINVAL);
+	assert_int_equal(iommu_pt_enter(fx.fx_pt, 0x3000, 0x2000,
+			     0x4 | IOMMU_PROT_READ, IOMMU_CACHE_WB, 0),
+	    EINVAL);
+	assert_int_equal(
+	    iommu_pt_enter(fx.fx_pt, 0x3000, 0x2000, IOMMU_PROT_READ, 3, 0),
+	    EINVAL);
+	assert_int_equal(iommu_pt_enter(fx.fx_pt, 0x3000, 0x2000,
+			     IOMMU_PROT_READ, IOMMU_CACHE_WB, 0x80),
+	    EINVAL);
+	assert_int_equal(iommu_pt_enter(fx.fx_pt, 1ULL << 40, 0x2000,
+			     IOMMU_PROT_READ, IOMMU_CACHE_WB, 0),
+	    ERANGE);
+	assert_int_equal(iommu_pt_enter(fx.fx_pt, ~0xfffULL, 0x2000,
+			     IOMMU_PROT_READ, IOMMU_CACHE_WB, 0),
+	    ERANGE);
+	assert_int_equal(iommu_pt_enter(fx.fx_pt, 0x3000, 1ULL << 40,
+			     IOMMU_PROT_READ, IOMMU_CACHE_WB, 0),
+	    ERANGE);
+	assert_int_equal(iommu_pt_remove(fx.fx_pt, 0x1008), EINVAL);
+	assert_int_equal(iommu_pt_remove(fx.fx_pt, 1ULL << 40), ERANGE);
+	assert_int_equal(
+	    iommu_pt_extract(fx.fx_pt, 1ULL << 40 | 0x1000, &xpa, NULL),
+	    ENOENT);
+	assert_int_equal(iommu_pt_prepare(fx.fx_pt, 0, 0), EINVAL);
+	assert_int_equal(iommu_pt_prepare(fx.fx_pt, ~0ULL - 10, 20), EINVAL);
+	assert_int_equal(
+	    iommu_pt_prepare(fx.fx_pt, (1ULL << 40) - 4096, 8192), ERANGE);
+	/* Nothing reached the table, and no TLB hook fired. */
+	pt_snapshot_take(&fx, &after);
+	pt_snapshot_assert_equal(&before, &after);
+	assert_int_equal(fx.fx_tlb_pages, 0);
+	/* extract with NULL outputs. */
+	assert_int_equal(iommu_pt_extract(fx.fx_pt, 0x1000, NULL, NULL), 0);
+	iommu_pt_get_stats(fx.fx_pt, &st);
+	assert_int_equal(st.pts_pteds, 1);
+	pt_fixture_fini(&fx);
+}
+
+/*
+ * Enters iova with every allocation failing in turn: the PTED pool at its
+ * hard limit, the VP pool at its hard limit after m levels, the frame
+ * allocator at its n-th call.  Each failure must be ENOMEM with the
+ * tables, pools and frames exactly as before; then the enter succeeds.
+ */
+static void
+enomem_at_every_allocation_for(struct pt_fixture *fx, uint64_t iova)
+{
+	struct pt_snapshot	before, after;
+	struct iommu_pool_stats ps;
+	uint64_t		n;
+	int			error;
+
+	/* Cached items would satisfy a get despite the limit. */
+	assert_int_equal(iommu_pool_cache_flush(fx->fx_pted_pool), 0);
+	pt_snapshot_take(fx, &before);
+
+	assert_int_equal(iommu_pool_sethardlimit(
+			     fx->fx_pted_pool, (size_t)before.sn_pteds_out),
+	    0);
+	assert_int_equal(iommu_pt_enter(fx->fx_pt, iova, 0x7000,
+			     IOMMU_PROT_READ, IOMMU_CACHE_WB, 0),
+	    ENOMEM);
+	pt_snapshot_take(fx, &after);
+	pt_snapshot_assert_equal(&before, &after);
+	assert_int_equal(
+	    iommu_pool_sethardlimit(fx->fx_pted_pool, SIZE_MAX), 0);
+
+	for (n = 0;; n++) {
+		assert_int_equal(iommu_pool_sethardlimit(fx->fx_vp_pool,
+				     (size_t)(before.sn_vps_out + n)),
+		    0);
+		error = iommu_pt_enter(fx->fx_pt, iova, 0x7000, IOMMU_PROT_READ,
+		    IOMMU_CACHE_WB, 0);
+		assert_int_equal(
+		    iommu_pool_sethardlimit(fx->fx_vp_pool, SIZE_MAX), 0);
+		if (error == 0)
+			break;
+		assert_int_equal(error, ENOMEM);
+		assert_true(n < 3);
+		pt_snapshot_take(fx, &after);
+		pt_snapshot_assert_equal(&before, &after);
+	}
+	assert_int_equal(iommu_pt_remove(fx->fx_pt, iova), 0);
+	iommu_pool_get_stats(fx->fx_vp_pool, &ps);
+	assert_int_equal(ps.pst_items_out, before.sn_vps_out + n);
+	/* n levels were needed; start again from the same state. */
+	pt_fixture_fini(fx);
+}
+
+struct enomem_case {
+	unsigned ias;
+	uint64_t existing; /* mapped first */
+	uint64_t iova;	   /* then entered under fault injection */
+	unsigned levels;   /* new levels it needs */
+};
+
+static void
+setup_case(struct pt_fixture *fx, const struct enomem_case *c)
+{
+	pt_fixture_init(fx, c->ias, 40);
+	assert_int_equal(iommu_pt_enter(fx->fx_pt, c->existing, 0x3000,
+			     IOMMU_PROT_READ, IOMMU_CACHE_WB, 0),
+	    0);
+}
+
+static void
+enomem_leaves_everything_as_before(void **state)
+{
+	static const struct enomem_case cases[] = {
+	    {48, 0, 1ULL << 39, 3}, /* new L1, L2, L3 */
+	    {48, 0, 1ULL << 30, 2}, /* new L2, L3 */
+	    {48, 0, 1ULL << 21, 1}, /* new L3 */
+	    {48, 0, 0x5000, 0},	    /* PTED only */
+	    {39, 0, 1ULL << 30, 2}, /* 3 levels: new L2, L3 */
+	    {39, 0, 1ULL << 21, 1},
+	    {32, 0, 3ULL << 30, 2},
+	    {40, 0, (1ULL << 40) - 4096, 3},
+	};
+	struct pt_fixture     fx;
+	struct pt_snapshot    before, after;
+	struct iommu_pt_stats st;
+	unsigned	      i;
+	uint64_t	      n;
+	int		      error;
+
+	(void)state;
+	for (i = 0; i < IOMMU_ARRAY_SIZE(cases); i++) {
+		/* Pool limits at every level. */
+		setup_case(&fx, &cases[i]);
+		enomem_at_every_allocation_for(&fx, cases[i].iova);
+
+		/* The frame allocator failing at its n-th call, every n. */
+		for (n = 1;; n++) {
+			setup_case(&fx, &cases[i]);
+			pt_snapshot_take(&fx, &before);
+			iommu_physmem_fail_alloc_after(fx.fx_pm, n);
+			error = iommu_pt_enter(fx.fx_pt, cases[i].iova, 0x9000,
+			    IOMMU_PROT_READ, IOMMU_CACHE_WB, 0);
+			iommu_physmem_fail_alloc_after(fx.fx_pm, 0);
+			if (error == 0) {
+				assert_int_equal(n, cases[i].levels + 1);
+				iommu_pt_get_stats(fx.fx_pt, &st);
+				assert_int_equal(st.pts_level_allocs,
+				    before.sn_stats.pts_level_allocs +
+					cases[i].levels);
+				pt_fixture_fini(&fx);
+				break;
+			}
+			assert_int_equal(error, ENOMEM);
+			pt_snapshot_take(&fx, &after);
+			pt_snapshot_assert_equal(&before, &after);
+			pt_fixture_fini(&fx);
+		}
+	}
+}
+
+static void
+prepare_then_enter_allocates_no_level(void **state)
+{
+	struct pt_fixture     fx;
+	struct pt_snapshot    before, after;
+	struct iommu_pt_stats st;
+	uint64_t	      base = 0x7fffe00000ULL, len = 6 * MIB, va;
+
+	(void)state;
+	pt_fixture_init(&fx, 48, 48);
+	/* An unprepared page with NOLEVELALLOC is ENOMEM, nothing changed. */
+	pt_snapshot_take(&fx, &before);
+	assert_int_equal(iommu_pt_enter(fx.fx_pt, base, 0x1000, IOMMU_PROT_READ,
+			     IOMMU_CACHE_WB, IOMMU_PT_NOLEVELALLOC),
+	    ENOMEM);
+	pt_snapshot_take(&fx, &after);
+	pt_snapshot_assert_equal(&before, &after);
+
+	/* 6 MiB from a 2 MiB boundary below 512 GiB: crosses L0 slots. */
+	assert_int_equal(iommu_pt_prepare(fx.fx_pt, base + 0x3000, len), 0);
+	iommu_pt_get_stats(fx.fx_pt, &st);
+	assert_int_equal(st.pts_levels[0], 1);
+	assert_int_equal(st.pts_levels[1], 2);
+	assert_int_equal(st.pts_levels[2], 2);
+	assert_int_equal(st.pts_levels[3], 4);
+	assert_int_equal(st.pts_pteds, 0);
+	/* Preparing again allocates nothing. */
+	assert_int_equal(iommu_pt_prepare(fx.fx_pt, base, len + 0x3000), 0);
+	pt_snapshot_take(&fx, &before);
+	assert_int_equal(before.sn_stats.pts_level_allocs, 9);
+
+	/* With the VP pool and the frame allocator shut, enters still work. */
+	assert_int_equal(
+	    iommu_pool_sethardlimit(fx.fx_vp_pool, (size_t)before.sn_vps_out),
+	    0);
+	iommu_physmem_fail_alloc_after(fx.fx_pm, 1);
+	for (va = base + 0x3000; va < base + 0x3000 + len;
+	     va += 64 * IOMMU_PAGE_SIZE)
+		assert_int_equal(
+		    iommu_pt_enter(fx.fx_pt, va, va & 0xffffff000ULL,
+			IOMMU_PROT_READ | IOMMU_PROT_WRITE, IOMMU_CACHE_WB,
+			IOMMU_PT_NOLEVELALLOC),
+		    0);
+	iommu_physmem_fail_alloc_after(fx.fx_pm, 0);
+	assert_int_equal(iommu_pool_sethardlimit(fx.fx_vp_pool, SIZE_MAX), 0);
+	iommu_pt_get_stats(fx.fx_pt, &st);
+	assert_int_equal(st.pts_level_allocs, 9);
+	assert_int_equal(st.pts_pteds, len / (64 * IOMMU_PAGE_SIZE));
+	for (va = base; va < base + len + 0x3000; va += 0x3000)
+		assert_walker_agrees(&fx, va);
+	pt_fixture_fini(&fx);
+}
+
+static void
+validator_detects_corruption(void **state)
+{
+	struct pt_fixture     fx;
+	struct pt_walk_result wr;
+	uint64_t	      root, d, l3pa, slot;
+
+	(void)state;
+	pt_fixture_init(&fx, 48, 48);
+	assert_int_equal(iommu_pt_enter(fx.fx_pt, 0x200000, 0x5000,
+			     IOMMU_PROT_READ, IOMMU_CACHE_WB, 0),
+	    0);
+	root = iommu_pt_root_pa(fx.fx_pt);
+	assert_int_equal(
+	    pt_walker_translate(&fx.fx_mem, root, 48, 48, 0x200000, &wr),
+	    PT_WALK_OK);
+	assert_int_equal(iommu_pt_validate(fx.fx_pt), 0);
+
+	/* A stray valid descriptor where the host side has no child. */
+	assert_int_equal(iommu_physmem_write64(fx.fx_pm, root + 8 * 5, 3), 0);
+	assert_int_equal(iommu_pt_validate(fx.fx_pt), EFAULT);
+	assert_int_equal(iommu_physmem_write64(fx.fx_pm, root + 8 * 5, 0), 0);
+	assert_int_equal(iommu_pt_validate(fx.fx_pt), 0);
+
+	/* A page descriptor that differs from its PTED. */
+	l3pa = wr.pw_table_desc[2] & 0x0000fffffffff000ULL;
+	slot = l3pa + 8 * ((0x200000 >> 12) & 511);
+	assert_int_equal(iommu_physmem_read64(fx.fx_pm, slot, &d), 0);
+	assert_int_equal(d, wr.pw_desc);
+	assert_int_equal(
+	    iommu_physmem_write64(fx.fx_pm, slot, d ^ (1 << 7)), 0);
+	assert_int_equal(iommu_pt_validate(fx.fx_pt), EFAULT);
+	/* A cleared one (mapped in software, invalid for the walker). */
+	assert_int_equal(iommu_physmem_write64(fx.fx_pm, slot, 0), 0);
+	assert_int_equal(iommu_pt_validate(fx.fx_pt), EFAULT);
+	assert_int_equal(iommu_physmem_write64(fx.fx_pm, slot, d), 0);
+	/* A table descriptor turned into a block. */
+	d = wr.pw_table_desc[0];
+	assert_int_equal(iommu_physmem_write64(fx.fx_pm, root, d & ~2ULL), 0);
+	assert_int_equal(iommu_pt_validate(fx.fx_pt), EFAULT);
+	assert_int_equal(iommu_physmem_write64(fx.fx_pm, root, d), 0);
+	assert_int_equal(iommu_pt_validate(fx.fx_pt), 0);
+	pt_fixture_fini(&fx);
+}
+
+static void
+teardown_returns_every_level_and_pted(void **state)
+{
+	struct pt_fixture     fx;
+	struct iommu_pt_stats st;
+	struct test_rng	      rng;
+	unsigned long	      i, n = test_scale(2000), ok = 0;
+	uint64_t	      levels;
+
+	(void)state;
+	test_rng_seed(&rng, 7);
+	pt_fixture_init(&fx, 48, 48);
+	for (i = 0; i < n; i++)
+		if (iommu_pt_enter(fx.fx_pt,
+			test_rng_below(&rng, 1ULL << 36) << 12, i << 12,
+			IOMMU_PROT_READ, IOMMU_CACHE_WB, 0) == 0)
+			ok++;
+	iommu_pt_get_stats(fx.fx_pt, &st);
+	assert_int_equal(st.pts_pteds, ok);
+	levels = st.pts_levels[0] + st.pts_levels[1] + st.pts_levels[2] +
+	    st.pts_levels[3];
+	assert_int_equal(levels, st.pts_level_allocs);
+	assert_true(levels > 3 * ok / 2); /* sparse: mostly private levels */
+	/* fini destroys with everything mapped and checks the accounting. */
+	pt_fixture_fini(&fx);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(create_rejects_bad_configurations),
+	    cmocka_unit_test(geometry_follows_the_input_size),
+	    cmocka_unit_test(
+		descriptor_bits_for_every_protection_and_cache_mode),
+	    cmocka_unit_test(walker_agrees_with_extract),
+	    cmocka_unit_test(selftest_matrix),
+	    cmocka_unit_test(bad_arguments_are_refused),
+	    cmocka_unit_test(enomem_leaves_everything_as_before),
+	    cmocka_unit_test(prepare_then_enter_allocates_no_level),
+	    cmocka_unit_test(validator_detects_corruption),
+	    cmocka_unit_test(teardown_returns_every_level_and_pted),
+	};
+
+	return cmocka_run_group_tests_name("pagetable", tests, NULL, NULL);
+}

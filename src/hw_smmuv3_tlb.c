@@ -1,0 +1,184 @@
+/*
+ * libiommu - SMMUv3 model: the TLB, a bounded set-associative cache of
+ * stage-1 leaf translations tagged by ASID, VMID and regime (STRW).
+ *
+ * Design: sets * ways entries of struct smmuv3__tlbe in one array, set
+ * major.  The set is chosen from the input page number (in units of the
+ * configuration's granule) hashed with the ASID, so domains that use the
+ * same IOVAs spread over different sets.  A block is entered in the set of
+ * the page that missed; another page of the same block may miss and enter
+ * a second copy (as TLBs that splinter blocks do).  Invalidation therefore
+ * scans every entry, which keeps it exact whatever the entry sizes.
+ * Victims are chosen round-robin per set (deterministic).  Entries change
+ * only on a fill, on a TLBI command or on reset: a driver that forgets an
+ * invalidation keeps getting the old translation.
+ *
+ * Not implemented: walk caches (only leaf entries are held, so the LEAF
+ * hint of TLBI commands changes nothing), stage-2 / VMID-tagged entries
+ * (VMID is always 0), contiguous-hint merging.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "hw_smmuv3_internal.h"
+
+static inline unsigned smmuv3_tlb_set(
+    const struct smmuv3 *, unsigned asid, unsigned gshift, uint64_t iova);
+
+int
+smmuv3__tlb_init(struct smmuv3 *sc)
+{
+	size_t n = (size_t)sc->sc_cfg.cfg_tlb_sets * sc->sc_cfg.cfg_tlb_ways;
+
+	sc->sc_tlb_sets = sc->sc_cfg.cfg_tlb_sets;
+	sc->sc_tlb_ways = sc->sc_cfg.cfg_tlb_ways;
+	sc->sc_tlb = iommu__zalloc(sc->sc_alloc, n * sizeof(*sc->sc_tlb));
+	sc->sc_tlb_victim = iommu__zalloc(sc->sc_alloc, sc->sc_tlb_sets);
+	if (sc->sc_tlb == NULL || sc->sc_tlb_victim == NULL) {
+		smmuv3__tlb_fini(sc);
+		return ENOMEM;
+	}
+	return 0;
+}
+
+void
+smmuv3__tlb_fini(struct smmuv3 *sc)
+{
+	size_t n = (size_t)sc->sc_tlb_sets * sc->sc_tlb_ways;
+
+	if (sc->sc_tlb != NULL)
+		iommu__free(sc->sc_alloc, sc->sc_tlb, n * sizeof(*sc->sc_tlb));
+	if (sc->sc_tlb_victim != NULL)
+		iommu__free(sc->sc_alloc, sc->sc_tlb_victim, sc->sc_tlb_sets);
+	sc->sc_tlb = NULL;
+	sc->sc_tlb_victim = NULL;
+}
+
+void
+smmuv3__tlb_flush(struct smmuv3 *sc)
+{
+	size_t n = (size_t)sc->sc_tlb_sets * sc->sc_tlb_ways;
+
+	memset(sc->sc_tlb, 0, n * sizeof(*sc->sc_tlb));
+	memset(sc->sc_tlb_victim, 0, sc->sc_tlb_sets);
+}
+
+/* Consecutive pages of one ASID land in distinct sets. */
+static inline unsigned
+smmuv3_tlb_set(
+    const struct smmuv3 *sc, unsigned asid, unsigned gshift, uint64_t iova)
+{
+	return (unsigned)((iova >> gshift) + asid * 0x9e3779b1u) &
+	    (sc->sc_tlb_sets - 1);
+}
+
+const struct smmuv3__tlbe *
+smmuv3__tlb_lookup(struct smmuv3 *sc, const struct smmuv3__cfg *cf,
+    unsigned gshift, uint64_t iova)
+{
+	const struct smmuv3__tlbe *te;
+	unsigned		   w;
+
+	te = &sc->sc_tlb[(size_t)smmuv3_tlb_set(sc, cf->cf_asid, gshift, iova) *
+	    sc->sc_tlb_ways];
+	for (w = 0; w < sc->sc_tlb_ways; w++, te++) {
+		if ((te->te_flags & SMMUV3__TE_VALID) == 0 ||
+		    te->te_regime != cf->cf_strw)
+			continue;
+		if (((iova ^ te->te_va) >> te->te_size_log2) != 0)
+			continue;
+		if ((te->te_flags & SMMUV3__TE_GLOBAL) == 0 &&
+		    te->te_asid != cf->cf_asid)
+			continue;
+		return te;
+	}
+	return NULL;
+}
+
+void
+smmuv3__tlb_insert(struct smmuv3 *sc, const struct smmuv3__cfg *cf,
+    unsigned gshift, uint64_t iova, const struct smmuv3__tlbe *e)
+{
+	unsigned set = smmuv3_tlb_set(sc, cf->cf_asid, gshift, iova);
+	struct smmuv3__tlbe *te = &sc->sc_tlb[(size_t)set * sc->sc_tlb_ways];
+	unsigned	     w, victim = sc->sc_tlb_ways;
+
+	for (w = 0; w < sc->sc_tlb_ways; w++)
+		if ((te[w].te_flags & SMMUV3__TE_VALID) == 0) {
+			victim = w;
+			break;
+		}
+	if (victim == sc->sc_tlb_ways) {
+		victim = sc->sc_tlb_victim[set];
+		sc->sc_tlb_victim[set] =
+		    (uint8_t)((victim + 1) % sc->sc_tlb_ways);
+		sc->sc_stats.st_tlb_evictions++;
+	}
+	te[victim] = *e;
+	te[victim].te_flags |= SMMUV3__TE_VALID;
+}
+
+/* Drops every entry the selector matches (4.4, TLB invalidation). */
+void
+smmuv3__tlb_invalidate(struct smmuv3 *sc, const struct smmuv3__tlbi *ti)
+{
+	size_t		     i, n = (size_t)sc->sc_tlb_sets * sc->sc_tlb_ways;
+	struct smmuv3__tlbe *te;
+	uint64_t	     last;
+
+	for (i = 0, te = sc->sc_tlb; i < n; i++, te++) {
+		if ((te->te_flags & SMMUV3__TE_VALID) == 0)
+			continue;
+		if (ti->ti_match_regime && te->te_regime != ti->ti_regime)
+			continue;
+		if (ti->ti_match_asid &&
+		    ((te->te_flags & SMMUV3__TE_GLOBAL) != 0
+			    ? !ti->ti_global_too
+			    : te->te_asid != ti->ti_asid))
+			continue;
+		if (ti->ti_match_va) {
+			last = te->te_va + ((1ULL << te->te_size_log2) - 1);
+			if (last < ti->ti_va_first ||
+			    te->te_va > ti->ti_va_last)
+				continue;
+			if (ti->ti_level != 0 && te->te_level != ti->ti_level)
+				continue;
+		}
+		te->te_flags = 0;
+		sc->sc_stats.st_tlb_invalidated++;
+	}
+}
+
+size_t
+smmuv3_tlb_foreach(struct smmuv3 *sc,
+    void (*fn)(void *, const struct smmuv3_tlb_info *), void *arg)
+{
+	struct smmuv3_tlb_info	   info;
+	const struct smmuv3__tlbe *te;
+	size_t			   i, n, count = 0;
+
+	if (sc == NULL || smmuv3__enter(sc) != 0)
+		return 0;
+	n = (size_t)sc->sc_tlb_sets * sc->sc_tlb_ways;
+	for (i = 0, te = sc->sc_tlb; i < n; i++, te++) {
+		if ((te->te_flags & SMMUV3__TE_VALID) == 0)
+			continue;
+		count++;
+		if (fn == NULL)
+			continue;
+		memset(&info, 0, sizeof(info));
+		info.ti_asid = te->te_asid;
+		info.ti_vmid = te->te_vmid;
+		info.ti_regime = te->te_regime;
+		info.ti_iova = te->te_va;
+		info.ti_pa = te->te_pa;
+		info.ti_size = 1ULL << te->te_size_log2;
+		info.ti_level = te->te_level;
+		info.ti_perm =
+		    ((te->te_flags & SMMUV3__TE_R) ? SMMUV3_ACCESS_READ : 0) |
+		    ((te->te_flags & SMMUV3__TE_W) ? SMMUV3_ACCESS_WRITE : 0);
+		fn(arg, &info);
+	}
+	smmuv3__leave(sc);
+	return count;
+}

@@ -1,0 +1,138 @@
+/*
+ * libiommu - SMMUv3 model: the stage-1 VMSAv8-64 translation table walker
+ * (IHI 0070 3.4 / Arm ARM D8: AArch64 descriptors, 4K, 16K and 64K
+ * granules, start level from TxSZ).
+ *
+ * Design: a walk reads one 8-byte descriptor per level through
+ * ho_mem_read, little-endian, and produces a leaf (struct smmuv3__tlbe)
+ * or a fault in struct smmuv3__event.  Fault priority follows the Arm ARM:
+ * external abort on the descriptor fetch (F_WALK_EABT with the fetch
+ * address), translation (invalid or reserved descriptor, block at a level
+ * that cannot hold one), address size (a table or output address beyond
+ * the effective IPS), access flag (AF = 0 unless CD.AFFD).  Permissions
+ * are left to the caller (they apply to TLB hits as well): AP[2] and
+ * APTable[1] make a mapping read-only.
+ *
+ * Not implemented: hardware AF/dirty update (HTTU unadvertised), 52-bit
+ * addresses (LPA/LPA2), EL0 / privileged distinction (AP[1], PXN/UXN:
+ * device transactions are treated as data accesses with no privilege
+ * check), contiguous-hint merging, stage 2.
+ */
+#include <string.h>
+
+#include "hw_smmuv3_internal.h"
+
+static int smmuv3_walk_fault(
+    struct smmuv3__event *, uint8_t id, uint8_t cls, uint64_t fetch);
+
+/*
+ * Selects the TTB0 (0) or TTB1 (1) half for iova; -1 when the address is
+ * outside the ranges both halves cover.  The top byte is ignored under
+ * TBIx; bit 55 selects the half (D8.2, VA ranges).
+ */
+int
+smmuv3__tt_select(const struct smmuv3__cfg *cf, uint64_t iova)
+{
+	int h = cf->cf_two_halves ? (int)((iova >> 55) & 1) : 0;
+	const struct smmuv3__tt *tt = &cf->cf_tt[h];
+	unsigned		 top = tt->tt_tbi ? 56 : 64;
+	uint64_t		 hi;
+
+	if (tt->tt_disabled)
+		return h;
+	/* Bits [top-1 : va_bits] must all equal the selected half. */
+	hi = (top == 64 ? iova : iova & ((1ULL << 56) - 1)) >> tt->tt_va_bits;
+	if (hi != (h ? (1ULL << (top - tt->tt_va_bits)) - 1 : 0))
+		return -1;
+	return h;
+}
+
+static int
+smmuv3_walk_fault(
+    struct smmuv3__event *ev, uint8_t id, uint8_t cls, uint64_t fetch)
+{
+	ev->ev_id = id;
+	ev->ev_class = cls;
+	ev->ev_fetch_addr = fetch;
+	return 1;
+}
+
+/*
+ * Walks cf's tables for req->rq_iova (already canonical: the top byte
+ * cleared or set under TBI).  Returns 0 with *out, or non-zero with the
+ * fault in *ev.
+ */
+int
+smmuv3__walk(struct smmuv3 *sc, const struct smmuv3__cfg *cf,
+    const struct smmuv3__req *req, unsigned flags, struct smmuv3__tlbe *out,
+    struct smmuv3__event *ev)
+{
+	const struct smmuv3__tt *tt;
+	uint64_t		 va = req->rq_iova, table, addr, desc, oa;
+	unsigned		 level, shift, stride, nbits, gshift;
+	bool			 ro = false;
+	uint8_t			 buf[8];
+	int			 h;
+
+	h = smmuv3__tt_select(cf, va);
+	if (h < 0 || cf->cf_tt[h].tt_disabled)
+		return smmuv3_walk_fault(
+		    ev, SMMU_EVT_F_TRANSLATION, SMMU_EVT_CLASS_IN, 0);
+	tt = &cf->cf_tt[h];
+	gshift = tt->tt_gshift;
+	stride = gshift - 3;
+	table = tt->tt_base;
+	if (!(flags & SMMUV3__PROBE))
+		sc->sc_stats.st_walks++;
+	for (level = tt->tt_start_level;; level++) {
+		shift = gshift + (3 - level) * stride;
+		nbits = level == tt->tt_start_level ? tt->tt_va_bits - shift
+						    : stride;
+		addr = table + ((va >> shift) & ((1ULL << nbits) - 1)) * 8;
+		if (!(flags & SMMUV3__PROBE))
+			sc->sc_stats.st_walk_reads++;
+		if (sc->sc_ops.ho_mem_read(sc->sc_cookie, addr, buf, 8) != 0)
+			return smmuv3_walk_fault(
+			    ev, SMMU_EVT_F_WALK_EABT, SMMU_EVT_CLASS_TT, addr);
+		desc = iommu__le64_dec(buf);
+		if ((desc & SMMU_PTE_VALID) == 0)
+			return smmuv3_walk_fault(
+			    ev, SMMU_EVT_F_TRANSLATION, SMMU_EVT_CLASS_IN, 0);
+		oa = desc & SMMU_PTE_OA_MASK(gshift);
+		if (level < 3 && (desc & SMMU_PTE_TYPE_TABLE) != 0) {
+			if (oa >> cf->cf_ips_bits != 0)
+				return smmuv3_walk_fault(ev,
+				    SMMU_EVT_F_ADDR_SIZE, SMMU_EVT_CLASS_TT, 0);
+			if (SMMU_FGET(desc, SMMU_PTE_APTABLE) & 2)
+				ro = true;
+			table = oa;
+			continue;
+		}
+		/* Page at level 3; blocks only where the granule allows. */
+		if (level == 3 ? (desc & SMMU_PTE_TYPE_TABLE) == 0
+			       : level == 0 || (gshift != 12 && level == 1))
+			return smmuv3_walk_fault(
+			    ev, SMMU_EVT_F_TRANSLATION, SMMU_EVT_CLASS_IN, 0);
+		break;
+	}
+	oa &= ~((1ULL << shift) - 1);
+	if (oa >> cf->cf_ips_bits != 0)
+		return smmuv3_walk_fault(
+		    ev, SMMU_EVT_F_ADDR_SIZE, SMMU_EVT_CLASS_IN, 0);
+	if ((desc & SMMU_PTE_AF) == 0 && !cf->cf_affd)
+		return smmuv3_walk_fault(
+		    ev, SMMU_EVT_F_ACCESS, SMMU_EVT_CLASS_IN, 0);
+	if (SMMU_FGET(desc, SMMU_PTE_AP) & 2)
+		ro = true;
+	memset(out, 0, sizeof(*out));
+	out->te_va = va & ~((1ULL << shift) - 1);
+	out->te_pa = oa;
+	out->te_asid = cf->cf_asid;
+	out->te_regime = cf->cf_strw;
+	out->te_size_log2 = (uint8_t)shift;
+	out->te_level = (uint8_t)level;
+	out->te_flags = SMMUV3__TE_R | (ro ? 0 : SMMUV3__TE_W);
+	if ((desc & SMMU_PTE_NG) == 0 || !cf->cf_two_halves)
+		out->te_flags |= SMMUV3__TE_GLOBAL;
+	return 0;
+}

@@ -1,0 +1,298 @@
+/*
+ * libiommu - SMMUv3 model: the device side - translate, probe, DMA - and
+ * the stale-translation checker for TLB hits (IHI 0070 3.2 transaction
+ * flow, 3.12 fault handling).
+ *
+ * Design: a transaction goes SMMUEN/GBPA -> config (config cache or STE
+ * and CD fetch) -> TTB half selection -> TLB -> walk -> permission check.
+ * Configuration errors (C_BAD_*, F_*_FETCH, F_STREAM_DISABLED) are always
+ * recorded; the translation-related faults F_TRANSLATION, F_ADDR_SIZE,
+ * F_ACCESS and F_PERMISSION only when CD.R = 1; F_WALK_EABT always.  An
+ * STE with Config = abort and GBPA.ABORT terminate without an event.
+ * smmuv3_probe runs the same flow from memory only (no cache lookup or
+ * fill, no event, no counter).  DMA takes the lock once and translates
+ * each page (each TLB entry's page or block) of the transfer in turn.
+ *
+ * Not implemented: stall (all faults terminate; CD.A is ignored because
+ * IDR0.TERM_MODEL = 1), ATS translated/untranslated distinction, PRI,
+ * privileged/instruction attributes (PnU/InD are always 0 in events).
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "hw_smmuv3_internal.h"
+
+static bool smmuv3_fault_is_translation(uint8_t id);
+static int  smmuv3_fault(struct smmuv3 *, unsigned flags,
+     const struct smmuv3__event *, bool record, struct smmuv3_fault *);
+static void smmuv3_tlb_check_stale(struct smmuv3 *, const struct smmuv3__cfg *,
+    const struct smmuv3__req *, const struct smmuv3__tlbe *);
+static int  smmuv3_dma(struct smmuv3 *, uint32_t sid, uint32_t ssid,
+     uint64_t iova, void *rbuf, const void *wbuf, size_t len,
+     struct smmuv3_fault *);
+
+static bool
+smmuv3_fault_is_translation(uint8_t id)
+{
+	return id == SMMU_EVT_F_TRANSLATION || id == SMMU_EVT_F_ADDR_SIZE ||
+	    id == SMMU_EVT_F_ACCESS || id == SMMU_EVT_F_PERMISSION;
+}
+
+static int
+smmuv3_fault(struct smmuv3 *sc, unsigned flags, const struct smmuv3__event *ev,
+    bool record, struct smmuv3_fault *ft)
+{
+	memset(ft, 0, sizeof(*ft));
+	ft->ft_event = ev->ev_id;
+	ft->ft_addr = ev->ev_addr;
+	ft->ft_fetch_addr = ev->ev_fetch_addr;
+	ft->ft_class = ev->ev_class;
+	ft->ft_rnw = ev->ev_rnw;
+	if (ev->ev_id == 0)
+		ft->ft_aborted = true;
+	else if (record && !(flags & SMMUV3__PROBE))
+		ft->ft_recorded = smmuv3__evtq_record(sc, ev);
+	return EFAULT;
+}
+
+/* Stale checker for TLB hits: a fresh walk must give the same leaf. */
+static void
+smmuv3_tlb_check_stale(struct smmuv3 *sc, const struct smmuv3__cfg *cf,
+    const struct smmuv3__req *rq, const struct smmuv3__tlbe *te)
+{
+	struct smmuv3_stale_report sr;
+	struct smmuv3__tlbe	   fresh;
+	struct smmuv3__event	   ev;
+	uint64_t		   off = rq->rq_iova - te->te_va;
+
+	memset(&ev, 0, sizeof(ev));
+	if (smmuv3__walk(sc, cf, rq, SMMUV3__PROBE, &fresh, &ev) == 0 &&
+	    fresh.te_pa + (rq->rq_iova - fresh.te_va) == te->te_pa + off &&
+	    (fresh.te_flags & (SMMUV3__TE_R | SMMUV3__TE_W)) ==
+		(te->te_flags & (SMMUV3__TE_R | SMMUV3__TE_W)))
+		return;
+	sc->sc_stats.st_stale++;
+	if (sc->sc_ops.ho_stale == NULL)
+		return;
+	memset(&sr, 0, sizeof(sr));
+	sr.sr_sid = cf->cf_sid;
+	sr.sr_ssid = cf->cf_ssid;
+	sr.sr_iova = rq->rq_iova;
+	sr.sr_cached_pa = te->te_pa + off;
+	if (ev.ev_id == 0)
+		sr.sr_fresh_pa = fresh.te_pa + (rq->rq_iova - fresh.te_va);
+	sr.sr_fresh_event = ev.ev_id;
+	sc->sc_ops.ho_stale(sc->sc_cookie, &sr);
+}
+
+int
+smmuv3__translate(struct smmuv3 *sc, const struct smmuv3__req *rq,
+    unsigned flags, struct smmuv3_xlate *xl, struct smmuv3_fault *ft)
+{
+	const struct smmuv3__cfg  *cf;
+	const struct smmuv3__tlbe *te;
+	struct smmuv3__cfg	   tmp;
+	struct smmuv3__tlbe	   leaf;
+	struct smmuv3__event	   ev;
+	struct smmuv3__req	   req = *rq;
+	unsigned		   perm;
+	int			   h;
+
+	if (!(flags & SMMUV3__PROBE))
+		sc->sc_stats.st_translations++;
+	ev.ev_id = 0;
+	ev.ev_sid = rq->rq_sid;
+	ev.ev_ssid = rq->rq_ssid;
+	ev.ev_addr = rq->rq_iova;
+	ev.ev_fetch_addr = 0;
+	ev.ev_class = SMMU_EVT_CLASS_IN;
+	ev.ev_rnw = (rq->rq_access & SMMUV3_ACCESS_WRITE) == 0;
+	ev.ev_ind = ev.ev_pnu = false;
+
+	if (!SMMU_FGET(sc->sc_cr0, SMMU_CR0_SMMUEN)) {
+		if (SMMU_FGET(sc->sc_gbpa, SMMU_GBPA_ABORT))
+			return smmuv3_fault(sc, flags, &ev, false, ft);
+		goto bypass;
+	}
+	if (smmuv3__cfg_get(
+		sc, rq->rq_sid, rq->rq_ssid, flags, &cf, &tmp, &ev) != 0) {
+		ev.ev_addr = rq->rq_iova;
+		return smmuv3_fault(sc, flags, &ev, true, ft);
+	}
+	switch (cf->cf_kind) {
+	case SMMUV3__CFG_ABORT:
+		ev.ev_id = 0;
+		return smmuv3_fault(sc, flags, &ev, false, ft);
+	case SMMUV3__CFG_BYPASS:
+		goto bypass;
+	case SMMUV3__CFG_DISABLED:
+		ev.ev_id = SMMU_EVT_F_STREAM_DISABLED;
+		ev.ev_class = SMMU_EVT_CLASS_CD;
+		return smmuv3_fault(sc, flags, &ev, true, ft);
+	default:
+		break;
+	}
+
+	h = smmuv3__tt_select(cf, req.rq_iova);
+	if (h >= 0 && cf->cf_tt[h].tt_tbi) {
+		/* The TLB and the walk see the canonical address. */
+		req.rq_iova &= (1ULL << 56) - 1;
+		if (h)
+			req.rq_iova |= 0xffULL << 56;
+	}
+	if (h < 0 || cf->cf_tt[h].tt_disabled) {
+		ev.ev_id = SMMU_EVT_F_TRANSLATION;
+		return smmuv3_fault(sc, flags, &ev, cf->cf_record, ft);
+	}
+	te = NULL;
+	if (!(flags & SMMUV3__PROBE)) {
+		te = smmuv3__tlb_lookup(
+		    sc, cf, cf->cf_tt[h].tt_gshift, req.rq_iova);
+		if (te != NULL) {
+			sc->sc_stats.st_tlb_hits++;
+			if (sc->sc_cfg.cfg_check_stale)
+				smmuv3_tlb_check_stale(sc, cf, &req, te);
+		} else
+			sc->sc_stats.st_tlb_misses++;
+	}
+	if (te == NULL) {
+		if (smmuv3__walk(sc, cf, &req, flags, &leaf, &ev) != 0)
+			return smmuv3_fault(sc, flags, &ev,
+			    cf->cf_record ||
+				!smmuv3_fault_is_translation(ev.ev_id),
+			    ft);
+		if (!(flags & SMMUV3__PROBE))
+			smmuv3__tlb_insert(
+			    sc, cf, cf->cf_tt[h].tt_gshift, req.rq_iova, &leaf);
+		te = &leaf;
+	}
+	perm = ((te->te_flags & SMMUV3__TE_R) ? SMMUV3_ACCESS_READ : 0) |
+	    ((te->te_flags & SMMUV3__TE_W) ? SMMUV3_ACCESS_WRITE : 0);
+	if ((rq->rq_access & ~perm) != 0) {
+		ev.ev_id = SMMU_EVT_F_PERMISSION;
+		ev.ev_class = SMMU_EVT_CLASS_IN;
+		return smmuv3_fault(sc, flags, &ev, cf->cf_record, ft);
+	}
+	xl->xl_pa = te->te_pa + (req.rq_iova - te->te_va);
+	xl->xl_size = 1ULL << te->te_size_log2;
+	xl->xl_perm = perm;
+	xl->xl_level = te->te_level;
+	xl->xl_bypass = false;
+	return 0;
+
+bypass:
+	xl->xl_pa = rq->rq_iova;
+	xl->xl_size = 1ULL << 12;
+	xl->xl_perm = SMMUV3_ACCESS_READ | SMMUV3_ACCESS_WRITE;
+	xl->xl_level = 0;
+	xl->xl_bypass = true;
+	return 0;
+}
+
+static int
+smmuv3_xlate_entry(struct smmuv3 *sc, uint32_t sid, uint32_t ssid,
+    uint64_t iova, unsigned access, unsigned flags, struct smmuv3_xlate *xl,
+    struct smmuv3_fault *fault)
+{
+	struct smmuv3__req  rq;
+	struct smmuv3_fault ft_local;
+	int		    error;
+
+	if (sc == NULL || xl == NULL || access == 0 ||
+	    (access & ~(SMMUV3_ACCESS_READ | SMMUV3_ACCESS_WRITE)) != 0)
+		return EINVAL;
+	rq.rq_sid = sid;
+	rq.rq_ssid = ssid;
+	rq.rq_iova = iova;
+	rq.rq_access = access;
+	if ((error = smmuv3__enter(sc)) != 0)
+		return error;
+	error =
+	    smmuv3__translate(sc, &rq, flags, xl, fault ? fault : &ft_local);
+	smmuv3__leave(sc);
+	return error;
+}
+
+int
+smmuv3_translate(struct smmuv3 *sc, uint32_t sid, uint32_t ssid, uint64_t iova,
+    unsigned access, struct smmuv3_xlate *xl, struct smmuv3_fault *fault)
+{
+	return smmuv3_xlate_entry(sc, sid, ssid, iova, access, 0, xl, fault);
+}
+
+int
+smmuv3_probe(struct smmuv3 *sc, uint32_t sid, uint32_t ssid, uint64_t iova,
+    unsigned access, struct smmuv3_xlate *xl, struct smmuv3_fault *fault)
+{
+	return smmuv3_xlate_entry(
+	    sc, sid, ssid, iova, access, SMMUV3__PROBE, xl, fault);
+}
+
+static int
+smmuv3_dma(struct smmuv3 *sc, uint32_t sid, uint32_t ssid, uint64_t iova,
+    void *rbuf, const void *wbuf, size_t len, struct smmuv3_fault *fault)
+{
+	struct smmuv3_fault ft_local;
+	struct smmuv3_xlate xl;
+	struct smmuv3__req  rq;
+	uint64_t	    chunk;
+	size_t		    done = 0;
+	int		    error = 0;
+
+	if (sc == NULL || (len != 0 && rbuf == NULL && wbuf == NULL))
+		return EINVAL;
+	if (len != 0 && iova + (len - 1) < iova)
+		return EINVAL;
+	if (fault == NULL)
+		fault = &ft_local;
+	if (len == 0)
+		return 0;
+	if ((error = smmuv3__enter(sc)) != 0)
+		return error;
+	rq.rq_sid = sid;
+	rq.rq_ssid = ssid;
+	rq.rq_access = rbuf != NULL ? SMMUV3_ACCESS_READ : SMMUV3_ACCESS_WRITE;
+	while (done < len) {
+		rq.rq_iova = iova + done;
+		if ((error = smmuv3__translate(sc, &rq, 0, &xl, fault)) != 0)
+			break;
+		chunk = xl.xl_size - (rq.rq_iova & (xl.xl_size - 1));
+		if (chunk > len - done)
+			chunk = len - done;
+		if (rbuf != NULL)
+			error = sc->sc_ops.ho_mem_read(sc->sc_cookie, xl.xl_pa,
+			    (uint8_t *)rbuf + done, (size_t)chunk);
+		else
+			error = sc->sc_ops.ho_mem_write(sc->sc_cookie, xl.xl_pa,
+			    (const uint8_t *)wbuf + done, (size_t)chunk);
+		if (error != 0) {
+			/* The downstream access failed: not an SMMU fault. */
+			memset(fault, 0, sizeof(*fault));
+			fault->ft_addr = rq.rq_iova;
+			fault->ft_rnw = rbuf != NULL;
+			error = EIO;
+			break;
+		}
+		done += (size_t)chunk;
+	}
+	smmuv3__leave(sc);
+	return error;
+}
+
+int
+smmuv3_dma_read(struct smmuv3 *sc, uint32_t sid, uint32_t ssid, uint64_t iova,
+    void *buf, size_t len, struct smmuv3_fault *fault)
+{
+	if (buf == NULL && len != 0)
+		return EINVAL;
+	return smmuv3_dma(sc, sid, ssid, iova, buf, NULL, len, fault);
+}
+
+int
+smmuv3_dma_write(struct smmuv3 *sc, uint32_t sid, uint32_t ssid, uint64_t iova,
+    const void *buf, size_t len, struct smmuv3_fault *fault)
+{
+	if (buf == NULL && len != 0)
+		return EINVAL;
+	return smmuv3_dma(sc, sid, ssid, iova, NULL, buf, len, fault);
+}

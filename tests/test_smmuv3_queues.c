@@ -485,6 +485,31 @@ reset_clears_command_errors_and_queue_state(void **state)
 	smmu_td_fini(&td);
 }
 
+/* 6.3.21 / 6.3.31: with IRQ_CFG0.ADDR != 0 the interrupt is an MSI write. */
+static void
+eventq_and_gerror_interrupts_become_msi_writes(void **state)
+{
+	struct smmu_td	td;
+	struct smmu_cmd c = smmu_cmd_raw(0xfe, 0);
+	uint64_t	evt_msi, gerr_msi;
+
+	(void)state;
+	init_td(&td, true);
+	smmu_td_enable(&td, NULL);
+	evt_msi = test_flatmem_alloc(&td.td_mem, 8, 8);
+	gerr_msi = test_flatmem_alloc(&td.td_mem, 8, 8);
+	smmu_td_wr64(&td, SMMU_EVENTQ_IRQ_CFG0, evt_msi);
+	smmu_td_wr32(&td, SMMU_EVENTQ_IRQ_CFG1, 0xe1e1e1e1);
+	smmu_td_wr64(&td, SMMU_GERROR_IRQ_CFG0, gerr_msi);
+	smmu_td_wr32(&td, SMMU_GERROR_IRQ_CFG1, 0x6e6e6e6e);
+	fault(&td, 1000);
+	assert_int_equal(test_flatmem_rd32(&td.td_mem, evt_msi), 0xe1e1e1e1);
+	assert_int_equal(smmu_td_submit(&td, &c, 1), SMMU_CERROR_ILL);
+	assert_int_equal(test_flatmem_rd32(&td.td_mem, gerr_msi), 0x6e6e6e6e);
+	assert_int_equal(smmu_td_drain_events(&td), 1);
+	smmu_td_fini(&td);
+}
+
 int
 main(void)
 {
@@ -509,6 +534,7 @@ main(void)
 	    cmocka_unit_test(gerror_irq_follows_irq_ctrl),
 	    cmocka_unit_test(prefetch_and_sync_variants_are_accepted),
 	    cmocka_unit_test(reset_clears_command_errors_and_queue_state),
+	    cmocka_unit_test(eventq_and_gerror_interrupts_become_msi_writes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

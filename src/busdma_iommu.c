@@ -58,6 +58,9 @@
 
 #include "busdma_internal.h"
 #include "iommu_internal.h"
+#if IOMMU_DEBUG >= 3
+#include "smmu_internal.h" /* the domain's page table, for the validator */
+#endif
 
 #define PAGE	      ((uint64_t)IOMMU_PAGE_SIZE)
 #define TRUNC_PAGE(x) ((x) & ~IOMMU_PAGE_MASK)
@@ -101,6 +104,9 @@ static void iommu_tag_free(struct iommu_dma_tag *);
 
 static int  load_map(struct iommu_tag *, struct iommu_dmamap *, int);
 static void unload_map(struct iommu_tag *, struct iommu_dmamap *);
+#if IOMMU_DEBUG >= 3
+static void check_loaded(struct iommu_tag *, const struct iommu_dmamap *);
+#endif
 
 static const struct iommu__dma_tag_ops iommu_ops = {
     .create = iommu_create,
@@ -399,8 +405,45 @@ load_map(struct iommu_tag *it, struct iommu_dmamap *map, int flags)
 	}
 	if (error != 0)
 		unload_map(it, map);
+#if IOMMU_DEBUG >= 3
+	else
+		check_loaded(it, map);
+#endif
 	return error;
 }
+
+#if IOMMU_DEBUG >= 3
+/*
+ * Validator: every page of every loaded segment translates, in the tables
+ * the SMMU walks, to the segment's physical page.  Not for identity maps,
+ * whose pages another map may legitimately (that is the hazard) remove.
+ */
+static void
+check_loaded(struct iommu_tag *it, const struct iommu_dmamap *map)
+{
+	const struct iommu_dma_segment *seg;
+	const struct iommu_map_state   *ms = map->_dm_cookie;
+	uint64_t			off, iova, pa, want;
+	int				i;
+
+	if (ms->ms_strategy == IOMMU_IOVA_IDENTITY)
+		return;
+	for (i = 0; i < map->dm_nsegs; i++) {
+		seg = &map->dm_segs[i];
+		for (off = 0; off < seg_pages_len(seg); off += PAGE) {
+			iova = TRUNC_PAGE(seg->ds_addr) + off;
+			want = TRUNC_PAGE(seg->_ds_paddr) + off;
+			if (iommu_pt_extract(
+				it->it_dom->dom_pt, iova, &pa, NULL) != 0 ||
+			    pa != want)
+				IOMMU_PANIC("segment %d: IOVA 0x%llx does not "
+					    "translate to 0x%llx",
+				    i, (unsigned long long)iova,
+				    (unsigned long long)want);
+		}
+	}
+}
+#endif
 
 /*
  * Removes the ms_loaded bytes of pages entered (segment order, each
@@ -423,8 +466,16 @@ unload_map(struct iommu_tag *it, struct iommu_dmamap *map)
 		for (; n > 0; n -= PAGE, dva += PAGE)
 			(void)iommu_domain_remove(it->it_dom, dva);
 	}
+	/*
+	 * The IOVA goes back to the arena only once the SMMU has consumed the
+	 * invalidations: the seed frees it before smmu_tlb_sync_context(), so
+	 * another CPU could map the same IOVA while the old translation is
+	 * still cached.  Nothing entered (a load that failed early): nothing
+	 * to invalidate.
+	 */
+	if (ms->ms_loaded != 0)
+		(void)iommu_domain_sync(it->it_dom);
 	ms->ms_loaded = 0;
-	(void)iommu_domain_sync(it->it_dom);
 
 	switch (ms->ms_strategy) {
 	case IOMMU_IOVA_PER_MAP:

@@ -413,6 +413,13 @@ iommu_domain_destroy(struct iommu_domain *dom)
 	if (dom == NULL)
 		return EINVAL;
 	sc = dom->dom_sc;
+#if IOMMU_DEBUG >= 3
+	/* The whole-structure validators, once per domain lifetime. */
+	if (iommu_pt_validate(dom->dom_pt) != 0)
+		IOMMU_PANIC("domain sid %u: page table invalid", dom->dom_sid);
+	if (iommu_extent_check(dom->dom_iovamap) != 0)
+		IOMMU_PANIC("domain sid %u: IOVA arena invalid", dom->dom_sid);
+#endif
 	pthread_mutex_lock(&sc->sc_dom_mtx);
 	dom_write_ste_abort(dom);
 	iommu__cmd_cfgi_ste(dom->dom_sid, cmd);

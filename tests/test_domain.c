@@ -277,6 +277,147 @@ test_attach_cr0ack_sequence(void **state)
 	drv_fixture_fini(&fx);
 }
 
+/*
+ * Interposer: at every CMDQ_PROD write, look at the commands published
+ * and at the configuration in RAM they invalidate.
+ */
+struct order_log {
+	bool	 drop_prod; /* a dead SMMU: PROD writes are lost */
+	unsigned n;
+	uint8_t	 op[16];	 /* first command of each batch */
+	bool	 ste_valid[16];	 /* STE.V of SID at that moment */
+	unsigned ste_config[16]; /* STE.Config */
+	bool	 cd_valid[16];	 /* V of the CD the STE points at */
+};
+
+static int
+order_write(void *cookie, uint64_t off, unsigned size, uint64_t val)
+{
+	struct drv_fixture *fx = cookie;
+	struct order_log   *l = fx->fx_user;
+	struct iommu_smmu  *sc = fx->fx_smmu;
+	uint64_t	    ste0, cd0, cmd0, cons;
+	uint8_t		    buf[8];
+
+	if (off == SMMU_CMDQ_PROD && l->drop_prod)
+		return 0;
+	if (off == SMMU_CMDQ_PROD && sc != NULL && l->n < 16) {
+		assert_int_equal(
+		    smmuv3_mmio_read(fx->fx_model, SMMU_CMDQ_CONS, 4, &cons),
+		    0);
+		cmd0 = iommu__le64_dec(sc->sc_cmdq_kva +
+		    SMMU_Q_IDX(cons, sc->sc_cmdq_log2) * SMMU_CMD_SIZE);
+		l->op[l->n] = (uint8_t)SMMU_FGET(cmd0, SMMU_CMD0_OP);
+		if (!sc->sc_2lvl || sc->sc_l2_pa[SID >> 8] != 0) {
+			ste0 = iommu__le64_dec(iommu__smmu_ste(sc, SID));
+			l->ste_valid[l->n] = SMMU_FGET(ste0, SMMU_STE0_V);
+			l->ste_config[l->n] =
+			    (unsigned)SMMU_FGET(ste0, SMMU_STE0_CONFIG);
+			if ((ste0 & SMMU_STE0_S1CTXPTR_MASK) != 0) {
+				assert_int_equal(
+				    iommu_physmem_read(fx->fx_pm,
+					ste0 & SMMU_STE0_S1CTXPTR_MASK, buf, 8),
+				    0);
+				cd0 = iommu__le64_dec(buf);
+				l->cd_valid[l->n] = SMMU_FGET(cd0, SMMU_CD0_V);
+			}
+		}
+		l->n++;
+	}
+	return smmuv3_mmio_write(fx->fx_model, off, size, val);
+}
+
+/* CD before STE, each published with its CFGI; destroy aborts first. */
+static void
+test_config_order(void **state)
+{
+	struct drv_fixture_opts o;
+	struct drv_fixture	fx;
+	struct order_log	l;
+	struct iommu_domain    *dom;
+
+	(void)state;
+	memset(&l, 0, sizeof(l));
+	drv_fixture_opts_init(&o);
+	o.fo_mmio_write = order_write;
+	o.fo_user = &l;
+	drv_fixture_init(&fx, &o);
+	assert_int_equal(l.n, 0); /* fx_smmu was not set during attach */
+	assert_int_equal(iommu_domain_create(fx.fx_smmu, SID, NULL, &dom), 0);
+	assert_int_equal(l.n, 2);
+	/* Batch 1: CFGI_CD with the CD written and the STE still invalid. */
+	assert_int_equal(l.op[0], SMMU_OP_CFGI_CD);
+	assert_false(l.ste_valid[0]);
+	/* Batch 2: CFGI_STE with a valid STE pointing at a valid CD. */
+	assert_int_equal(l.op[1], SMMU_OP_CFGI_STE);
+	assert_true(l.ste_valid[1]);
+	assert_int_equal(l.ste_config[1], SMMU_STE_CONFIG_S1);
+	assert_true(l.cd_valid[1]);
+	assert_int_equal(iommu_domain_destroy(dom), 0);
+	assert_int_equal(l.n, 3);
+	/* Destroy: CFGI_STE published with the STE already aborting. */
+	assert_int_equal(l.op[2], SMMU_OP_CFGI_STE);
+	assert_true(l.ste_valid[2]);
+	assert_int_equal(l.ste_config[2], SMMU_STE_CONFIG_ABORT);
+	assert_int_equal(fx.fx_stale, 0);
+	drv_fixture_fini(&fx);
+}
+
+/* An SMMU that stops consuming: bounded waits, nothing dropped. */
+static void
+test_dead_smmu_timeout(void **state)
+{
+	struct drv_fixture_opts o;
+	struct drv_fixture	fx;
+	struct order_log	l;
+	struct iommu_domain    *dom;
+	struct smmuv3_fault	ft;
+	uint64_t		pa, before;
+	uint8_t			b;
+	unsigned		i;
+
+	(void)state;
+	memset(&l, 0, sizeof(l));
+	drv_fixture_opts_init(&o);
+	o.fo_mmio_write = order_write;
+	o.fo_user = &l;
+	o.fo_smmu.sc_cmdq_log2 = 2;
+	drv_fixture_init(&fx, &o);
+	assert_int_equal(iommu_domain_create(fx.fx_smmu, SID, NULL, &dom), 0);
+	pa = drv_fixture_page(&fx);
+	for (i = 0; i < 6; i++) {
+		assert_int_equal(iommu_domain_enter(dom, 0x10000 + i * 0x1000,
+				     pa, IOMMU_PROT_READ, IOMMU_CACHE_WB),
+		    0);
+		assert_int_equal(
+		    drv_dev_read(&fx, SID, 0x10000 + i * 0x1000, &b, 1, &ft),
+		    0);
+	}
+	l.n = 16; /* stop logging */
+	l.drop_prod = true;
+	before = fx.fx_smmu->sc_cmdq_prod;
+	assert_int_equal(iommu_domain_remove(dom, 0x10000), 0);
+	assert_int_equal(iommu_domain_sync(dom), ETIMEDOUT);
+	/* Queue full with the SMMU dead: the TLBI is owed, not dropped. */
+	for (i = 1; i < 6; i++)
+		assert_int_equal(
+		    iommu_domain_remove(dom, 0x10000 + i * 0x1000), 0);
+	assert_true(fx.fx_smmu->sc_cmdq_prod != before);
+	assert_int_equal(iommu_domain_sync(dom), ETIMEDOUT);
+	/* The SMMU comes back: everything owed reaches it. */
+	l.drop_prod = false;
+	assert_int_equal(iommu_domain_sync(dom), 0);
+	for (i = 0; i < 6; i++)
+		assert_int_equal(
+		    drv_dev_read(&fx, SID, 0x10000 + i * 0x1000, &b, 1, &ft),
+		    EFAULT);
+	assert_int_equal(fx.fx_stale, 0);
+	assert_int_equal(iommu_domain_destroy(dom), 0);
+	assert_int_equal(iommu_physmem_free_pages(fx.fx_pm, pa, 1), 0);
+	(void)drv_fixture_drain(&fx);
+	drv_fixture_fini(&fx);
+}
+
 static void
 test_cmdq_wrap(void **state)
 {
@@ -568,6 +709,33 @@ test_attach_enomem(void **state)
 		drv_fixture_fini(&fx);
 	}
 	assert_true(n > 3);
+
+	/* The same with the host allocator failing. */
+	for (n = 1;; n++) {
+		struct test_counting_alloc ca;
+
+		test_counting_alloc_init(&ca);
+		drv_fixture_opts_init(&o);
+		o.fo_alloc = &ca.tc_ops;
+		assert_int_equal(drv_fixture_try_init(&fx, &o), 0);
+		assert_int_equal(iommu_smmu_detach(fx.fx_smmu), 0);
+		fx.fx_smmu = NULL;
+		o.fo_smmu.sc_mmio = fx.fx_model_mmio;
+		o.fo_smmu.sc_physmem = fx.fx_pm;
+		o.fo_smmu.sc_alloc = &ca.tc_ops;
+		test_counting_alloc_fail_after(&ca, n, 0);
+		error = iommu_smmu_attach(&o.fo_smmu, &fx.fx_smmu);
+		test_counting_alloc_fail_after(&ca, 0, 0);
+		if (error != 0) {
+			assert_int_equal(error, ENOMEM);
+			fx.fx_smmu = NULL;
+		}
+		drv_fixture_fini(&fx);
+		assert_int_equal(ca.tc_live_blocks, 0);
+		if (error == 0)
+			break;
+	}
+	assert_true(n > 3);
 }
 
 int
@@ -580,6 +748,8 @@ main(void)
 	    cmocka_unit_test(test_attach_cr0ack_sequence),
 	    cmocka_unit_test(test_attach_bad_args),
 	    cmocka_unit_test(test_attach_enomem),
+	    cmocka_unit_test(test_config_order),
+	    cmocka_unit_test(test_dead_smmu_timeout),
 	    cmocka_unit_test(test_cmdq_wrap),
 	    cmocka_unit_test(test_cmd_error),
 	    cmocka_unit_test(test_gerror),

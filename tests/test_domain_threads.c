@@ -2,7 +2,8 @@
  * Threaded tests for SMMU driver domains: several threads load and unload
  * 3-page "packets" (IOVA from the arena, enter, device DMA through the
  * model, remove, sync, IOVA back) on one shared domain and on a domain
- * each, with and without per-thread PTED caches.  After every unload the
+ * each, with and without per-thread PTED caches, while another thread
+ * creates and destroys domains on other streams.  After every unload the
  * device must fault on the freed IOVA (a probe, so no event is recorded),
  * and at the end the model's stale checker must not have fired and every
  * page, PTED and IOVA must be back.  Run under TSan by the CI script.
@@ -94,6 +95,46 @@ worker_run(void *arg)
 	return NULL;
 }
 
+/* Creates and destroys domains next to the workers (other SIDs). */
+struct churn {
+	struct drv_fixture *c_fx;
+	uint64_t	    c_pa;
+	unsigned	    c_iters;
+	int		    c_failed;
+};
+
+static void *
+churn_run(void *arg)
+{
+	struct churn	    *c = arg;
+	struct iommu_domain *dom;
+	struct smmuv3_fault  ft;
+	uint64_t	     v;
+	unsigned	     i;
+	uint32_t	     sid;
+
+	for (i = 0; i < c->c_iters; i++) {
+		/* Every fourth in a SID group of its own (a new L2 table). */
+		sid = (i % 4 == 3) ? 0x1000u * (i % 15 + 1) : 0x80 + i % 3;
+		if (iommu_domain_create(c->c_fx->fx_smmu, sid, NULL, &dom) !=
+		    0) {
+			c->c_failed = 1;
+			return NULL;
+		}
+		if (iommu_domain_enter(dom, 0x3000, c->c_pa, RW, 0) != 0 ||
+		    drv_dev_read(c->c_fx, sid, 0x3000, &v, 8, &ft) != 0 ||
+		    v != 0xc0ffee) {
+			c->c_failed = 2;
+			return NULL;
+		}
+		if (iommu_domain_destroy(dom) != 0) {
+			c->c_failed = 3;
+			return NULL;
+		}
+	}
+	return NULL;
+}
+
 static void
 run_workers(bool shared, bool percpu)
 {
@@ -104,6 +145,8 @@ run_workers(bool shared, bool percpu)
 	struct iommu_domain	 *doms[NTHREADS];
 	struct iommu_domain_stats ds;
 	struct iommu_pool_stats	  ps;
+	struct churn		  ch;
+	pthread_t		  cht;
 	unsigned		  i, p, ndom = shared ? 1 : NTHREADS;
 
 	drv_fixture_opts_init(&o);
@@ -129,13 +172,22 @@ run_workers(bool shared, bool percpu)
 			    0);
 		}
 	}
+	memset(&ch, 0, sizeof(ch));
+	ch.c_fx = &fx;
+	ch.c_pa = drv_fixture_page(&fx);
+	ch.c_iters = (unsigned)test_scale(60);
+	assert_int_equal(iommu_physmem_write64(fx.fx_pm, ch.c_pa, 0xc0ffee), 0);
 	for (i = 0; i < NTHREADS; i++)
 		assert_int_equal(
 		    pthread_create(&t[i], NULL, worker_run, &w[i]), 0);
+	assert_int_equal(pthread_create(&cht, NULL, churn_run, &ch), 0);
 	for (i = 0; i < NTHREADS; i++) {
 		assert_int_equal(pthread_join(t[i], NULL), 0);
 		assert_int_equal(w[i].w_failed, 0);
 	}
+	assert_int_equal(pthread_join(cht, NULL), 0);
+	assert_int_equal(ch.c_failed, 0);
+	assert_int_equal(iommu_physmem_free_pages(fx.fx_pm, ch.c_pa, 1), 0);
 	assert_int_equal(fx.fx_stale, 0);
 	assert_int_equal(drv_fixture_drain(&fx), 0);
 	for (i = 0; i < ndom; i++) {

@@ -279,7 +279,7 @@ iommu__cmd_tlbi_va(uint16_t asid, uint64_t iova, uint64_t cmd[2])
  */
 int
 iommu__cmdq_tlbi_range(
-    struct iommu_smmu *sc, uint16_t asid, uint64_t lo, uint64_t hi)
+    struct iommu_smmu *sc, uint16_t asid, uint64_t lo, uint64_t hi, unsigned *n)
 {
 	uint64_t pages = ((hi - lo) >> IOMMU_PAGE_SHIFT) + 1, addr = lo, num;
 	uint64_t dw0, dw1;
@@ -298,6 +298,7 @@ iommu__cmdq_tlbi_range(
 		    SMMU_FSET(0, SMMU_CMD1_TG, 1);
 		if ((error = iommu__cmdq_put(sc, dw0, dw1)) != 0)
 			return error;
+		(*n)++;
 		pages -= num << scale;
 		addr += (num << scale) << IOMMU_PAGE_SHIFT;
 	}

@@ -418,6 +418,81 @@ test_dead_smmu_timeout(void **state)
 	drv_fixture_fini(&fx);
 }
 
+/* Big tables: 20-bit SIDs (32 KiB L1 table), 16 KiB command queue. */
+static void
+test_large_tables(void **state)
+{
+	struct drv_fixture_opts o;
+	struct drv_fixture	fx;
+	struct iommu_domain    *dom;
+	struct smmuv3_fault	ft;
+	uint64_t		pa, v, base;
+	uint32_t		sid = 0xfffffu;
+
+	(void)state;
+	drv_fixture_opts_init(&o);
+	o.fo_model.cfg_sidsize = 20;
+	o.fo_smmu.sc_sid_bits = 20;
+	o.fo_smmu.sc_cmdq_log2 = 10;
+	o.fo_smmu.sc_evtq_log2 = 9;
+	drv_fixture_init(&fx, &o);
+	assert_true(fx.fx_smmu->sc_2lvl);
+	assert_int_equal(fx.fx_smmu->sc_strtab_pages, 8);
+	assert_int_equal(fx.fx_smmu->sc_strtab_pa % (8 * IOMMU_PAGE_SIZE), 0);
+	assert_int_equal(fx.fx_smmu->sc_cmdq_pa % (4 * IOMMU_PAGE_SIZE), 0);
+	assert_int_equal(fx.fx_smmu->sc_evtq_pa % (4 * IOMMU_PAGE_SIZE), 0);
+	assert_int_equal(
+	    smmuv3_mmio_read(fx.fx_model, SMMU_CMDQ_BASE, 8, &base), 0);
+	assert_int_equal(SMMU_FGET(base, SMMU_Q_BASE_LOG2SIZE), 10);
+	assert_int_equal(iommu_domain_create(fx.fx_smmu, sid, NULL, &dom), 0);
+	assert_int_equal(
+	    fx.fx_smmu->sc_l2_pa[sid >> 8] % (4 * IOMMU_PAGE_SIZE), 0);
+	pa = drv_fixture_page(&fx);
+	assert_int_equal(iommu_physmem_write64(fx.fx_pm, pa, 0x4242), 0);
+	assert_int_equal(iommu_domain_enter(
+			     dom, 0x9000, pa, IOMMU_PROT_READ, IOMMU_CACHE_WB),
+	    0);
+	assert_int_equal(drv_dev_read(&fx, sid, 0x9000, &v, 8, &ft), 0);
+	assert_int_equal(v, 0x4242);
+	assert_int_equal(iommu_domain_destroy(dom), 0);
+	assert_int_equal(iommu_physmem_free_pages(fx.fx_pm, pa, 1), 0);
+	drv_fixture_fini(&fx);
+}
+
+/* An SMMU left enabled (by firmware, a previous driver) is reset first. */
+static void
+test_attach_enabled_smmu(void **state)
+{
+	struct iommu_smmu_config cfg;
+	struct drv_fixture	 fx;
+	struct iommu_domain	*dom;
+	uint64_t		 v;
+
+	(void)state;
+	drv_fixture_init(&fx, NULL);
+	assert_int_equal(iommu_smmu_detach(fx.fx_smmu), 0);
+	fx.fx_smmu = NULL;
+	/* SMMUEN | CMDQEN, pointing at a stream table nobody owns. */
+	assert_int_equal(
+	    smmuv3_mmio_write(fx.fx_model, SMMU_STRTAB_BASE, 8, 0x1000), 0);
+	assert_int_equal(smmuv3_mmio_write(fx.fx_model, SMMU_CR0, 4, 0x9), 0);
+	assert_int_equal(model_reg(&fx, SMMU_CR0ACK), 0x9);
+	iommu_smmu_config_init(&cfg);
+	cfg.sc_mmio = fx.fx_model_mmio;
+	cfg.sc_physmem = fx.fx_pm;
+	cfg.sc_alloc = fx.fx_alloc;
+	assert_int_equal(iommu_smmu_attach(&cfg, &fx.fx_smmu), 0);
+	assert_int_equal(model_reg(&fx, SMMU_CR0ACK), 0xd);
+	/* The base took: it is only writable with SMMUEN clear. */
+	assert_int_equal(
+	    smmuv3_mmio_read(fx.fx_model, SMMU_STRTAB_BASE, 8, &v), 0);
+	assert_int_equal(
+	    v & SMMU_STRTAB_BASE_ADDR_MASK, fx.fx_smmu->sc_strtab_pa);
+	assert_int_equal(iommu_domain_create(fx.fx_smmu, SID, NULL, &dom), 0);
+	assert_int_equal(iommu_domain_destroy(dom), 0);
+	drv_fixture_fini(&fx);
+}
+
 static void
 test_cmdq_wrap(void **state)
 {
@@ -748,6 +823,8 @@ main(void)
 	    cmocka_unit_test(test_attach_cr0ack_sequence),
 	    cmocka_unit_test(test_attach_bad_args),
 	    cmocka_unit_test(test_attach_enomem),
+	    cmocka_unit_test(test_large_tables),
+	    cmocka_unit_test(test_attach_enabled_smmu),
 	    cmocka_unit_test(test_config_order),
 	    cmocka_unit_test(test_dead_smmu_timeout),
 	    cmocka_unit_test(test_cmdq_wrap),

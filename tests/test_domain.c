@@ -493,6 +493,161 @@ test_attach_enabled_smmu(void **state)
 	drv_fixture_fini(&fx);
 }
 
+/*
+ * Another register-compatible SMMU: a minimal register file written for
+ * this test (ID registers, CR0/CR0ACK, GBPA, queue pointers) that consumes
+ * commands at once and completes CMD_SYNC by its MSI write.  The driver
+ * must need nothing beyond the architecture from the model.
+ */
+struct mini_smmu {
+	struct iommu_physmem *ms_pm;
+	uint32_t	      ms_cr0, ms_gbpa;
+	uint64_t	      ms_cmdq_base;
+	uint32_t	      ms_prod, ms_cons;
+	uint64_t	      ms_ops[256];
+};
+
+static int
+mini_read(void *cookie, uint64_t off, unsigned size, uint64_t *val)
+{
+	struct mini_smmu *ms = cookie;
+
+	(void)size;
+	switch (off) {
+	case SMMU_IDR0:
+		*val = SMMU_FSET(0, SMMU_IDR0_S1P, 1) |
+		    SMMU_FSET(0, SMMU_IDR0_TTF, 2) |
+		    SMMU_FSET(0, SMMU_IDR0_TTENDIAN, 2) |
+		    SMMU_FSET(0, SMMU_IDR0_MSI, 1);
+		break;
+	case SMMU_IDR1:
+		*val = SMMU_FSET(0, SMMU_IDR1_SIDSIZE, 6) |
+		    SMMU_FSET(0, SMMU_IDR1_CMDQS, 5) |
+		    SMMU_FSET(0, SMMU_IDR1_EVENTQS, 5);
+		break;
+	case SMMU_IDR5:
+		*val = SMMU_FSET(0, SMMU_IDR5_GRAN4K, 1) |
+		    SMMU_FSET(0, SMMU_IDR5_OAS, 2); /* 40 bits */
+		break;
+	case SMMU_CR0:
+	case SMMU_CR0ACK:
+		*val = ms->ms_cr0;
+		break;
+	case SMMU_GBPA:
+		*val = ms->ms_gbpa;
+		break;
+	case SMMU_CMDQ_CONS:
+		*val = ms->ms_cons;
+		break;
+	default:
+		*val = 0;
+		break;
+	}
+	return 0;
+}
+
+static int
+mini_write(void *cookie, uint64_t off, unsigned size, uint64_t val)
+{
+	struct mini_smmu *ms = cookie;
+	unsigned	  l2 =
+	    (unsigned)SMMU_FGET(ms->ms_cmdq_base, SMMU_Q_BASE_LOG2SIZE);
+	uint64_t dw0, dw1, base;
+	uint8_t	 cmd[16], le[4];
+
+	(void)size;
+	switch (off) {
+	case SMMU_CR0:
+		ms->ms_cr0 = (uint32_t)val;
+		break;
+	case SMMU_GBPA:
+		ms->ms_gbpa = (uint32_t)val & ~(1u << 31);
+		break;
+	case SMMU_CMDQ_BASE:
+		ms->ms_cmdq_base = val;
+		break;
+	case SMMU_CMDQ_PROD:
+		ms->ms_prod = (uint32_t)val;
+		base = ms->ms_cmdq_base & SMMU_Q_BASE_ADDR_MASK;
+		while (ms->ms_cons != ms->ms_prod) {
+			assert_int_equal(
+			    iommu_physmem_read(ms->ms_pm,
+				base + SMMU_Q_IDX(ms->ms_cons, l2) * 16, cmd,
+				16),
+			    0);
+			dw0 = iommu__le64_dec(cmd);
+			dw1 = iommu__le64_dec(cmd + 8);
+			ms->ms_ops[dw0 & 0xff]++;
+			if ((dw0 & 0xff) == SMMU_OP_CMD_SYNC &&
+			    SMMU_FGET(dw0, SMMU_CMD0_SYNC_CS) == 1) {
+				iommu__le_enc(le, dw0 >> 32, 4);
+				assert_int_equal(
+				    iommu_physmem_write(ms->ms_pm,
+					dw1 & SMMU_CMD1_SYNC_MSIADDR_MASK, le,
+					4),
+				    0);
+			}
+			ms->ms_cons = (ms->ms_cons + 1) & ((2u << l2) - 1);
+		}
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
+static void
+test_attach_other_smmu(void **state)
+{
+	struct iommu_smmu_config cfg;
+	struct iommu_physmem	*pm;
+	struct iommu_smmu	*sc;
+	struct iommu_domain	*dom;
+	struct mini_smmu	 ms;
+	uint64_t		 pa;
+	unsigned		 i;
+
+	(void)state;
+	assert_int_equal(iommu_physmem_create(DRV_FX_RAM_BASE, 16ULL << 20,
+			     test_cmocka_allocator(), &pm),
+	    0);
+	memset(&ms, 0, sizeof(ms));
+	ms.ms_pm = pm;
+	iommu_smmu_config_init(&cfg);
+	cfg.sc_mmio.mmio_read = mini_read;
+	cfg.sc_mmio.mmio_write = mini_write;
+	cfg.sc_mmio.cookie = &ms;
+	cfg.sc_physmem = pm;
+	cfg.sc_alloc = test_cmocka_allocator();
+	assert_int_equal(iommu_smmu_attach(&cfg, &sc), 0);
+	assert_int_equal(ms.ms_cr0, 0xd);
+	assert_int_equal(sc->sc_cmdq_log2, 5);
+	assert_int_equal(sc->sc_sid_bits, 6);
+	assert_false(sc->sc_2lvl);
+	assert_int_equal(sc->sc_asid_bits, 8);
+	assert_int_equal(iommu_domain_create(sc, 63, NULL, &dom), 0);
+	assert_int_equal(iommu_pt_oas(dom->dom_pt), 40);
+	assert_int_equal(iommu_physmem_alloc_pages(pm, 1, &pa), 0);
+	for (i = 0; i < 100; i++) {
+		assert_int_equal(iommu_domain_enter(dom, 0x1000 + i * 0x1000,
+				     pa, IOMMU_PROT_READ, IOMMU_CACHE_WB),
+		    0);
+		assert_int_equal(
+		    iommu_domain_remove(dom, 0x1000 + i * 0x1000), 0);
+	}
+	assert_int_equal(iommu_domain_sync(dom), 0);
+	assert_int_equal(iommu_domain_destroy(dom), 0);
+	assert_int_equal(ms.ms_ops[SMMU_OP_CFGI_CD], 1);
+	assert_int_equal(ms.ms_ops[SMMU_OP_CFGI_STE], 2);
+	assert_int_equal(ms.ms_ops[SMMU_OP_TLBI_NH_VA], 100);
+	assert_int_equal(ms.ms_ops[SMMU_OP_TLBI_NH_ASID], 1);
+	assert_int_equal(ms.ms_ops[SMMU_OP_CMD_SYNC], 1 + 2 + 1 + 1);
+	assert_int_equal(iommu_smmu_detach(sc), 0);
+	assert_int_equal(ms.ms_cr0, 0);
+	assert_int_equal(iommu_physmem_free_pages(pm, pa, 1), 0);
+	iommu_physmem_destroy(pm);
+}
+
 static void
 test_cmdq_wrap(void **state)
 {
@@ -824,6 +979,7 @@ main(void)
 	    cmocka_unit_test(test_attach_bad_args),
 	    cmocka_unit_test(test_attach_enomem),
 	    cmocka_unit_test(test_large_tables),
+	    cmocka_unit_test(test_attach_other_smmu),
 	    cmocka_unit_test(test_attach_enabled_smmu),
 	    cmocka_unit_test(test_config_order),
 	    cmocka_unit_test(test_dead_smmu_timeout),

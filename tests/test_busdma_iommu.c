@@ -817,6 +817,9 @@ test_create_fault_injection(void **state)
 	test_counting_alloc_init(&ca);
 	assert_int_equal(
 	    iommu_dma_tag_create_platform(f->fx.fx_pm, &ca.tc_ops, &ptag), 0);
+	test_counting_alloc_fail_after(&ca, 1, 0);
+	assert_int_equal(
+	    iommu_dma_tag_create_iommu(f->dom, ptag, &tag), ENOMEM);
 	assert_int_equal(iommu_dma_tag_create_iommu(f->dom, ptag, &tag), 0);
 	test_counting_alloc_fail_after(&ca, 1, 0);
 	iommu_domain_get_stats(f->dom, &ds0);
@@ -1025,6 +1028,10 @@ test_tag_strategy(void **state)
 	free_buf(f, pa, 3);
 	assert_int_equal(
 	    iommu_dma_tag_create_iommu(NULL, f->ptag, &f->tag), EINVAL);
+	assert_int_equal(
+	    iommu_dma_tag_create_iommu(f->dom, f->tag, &f->tag), EINVAL);
+	assert_int_equal(
+	    iommu_dma_tag_create_iommu(f->dom, NULL, &f->tag), EINVAL);
 	bfx_end(f);
 }
 

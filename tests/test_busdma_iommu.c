@@ -430,16 +430,37 @@ double_map_case(struct bfx *f, uint8_t *a, size_t alen, uint8_t *b, size_t blen)
 static void
 test_double_mapping(void **state)
 {
-	struct bfx *f = bfx_begin(state, NULL);
-	struct snap s0, s1;
-	uint64_t    pa;
-	uint8_t	   *buf = dmap_buf(f, 1, &pa);
+	struct bfx		*f = bfx_begin(state, NULL);
+	struct snap		 s0, s1;
+	struct iommu_dmamap	*map;
+	struct iommu_mbuf	 m[3];
+	struct iommu_dma_segment segs[3];
+	uint64_t		 pa;
+	uint8_t			*buf = dmap_buf(f, 1, &pa);
+	int			 nsegs;
 
 	take_snap(f, f->dom, &s0);
 	/* Two small buffers in the same page. */
 	double_map_case(f, buf + 100, 200, buf + 1000, 300);
 	/* The same buffer loaded in two maps at once. */
 	double_map_case(f, buf + 100, 200, buf + 100, 200);
+	take_snap(f, f->dom, &s1);
+	assert_snap_maps_equal(&s0, &s1);
+
+	/* One map, two segments in one page (and one shared byte range). */
+	m[0] = (struct iommu_mbuf){&m[1], buf + 2000, 100};
+	m[1] = (struct iommu_mbuf){&m[2], buf + 100, 50};
+	m[2] = (struct iommu_mbuf){NULL, buf + 2000, 10};
+	take_snap(f, f->dom, &s0);
+	assert_int_equal(iommu_dmamap_create(f->tag, PG, 3, PG, 0, 0, &map), 0);
+	assert_int_equal(iommu_dmamap_load_mbuf(f->tag, map, m, 0), 0);
+	assert_int_equal(map->dm_nsegs, 3);
+	dev_check_map(f, map, 5);
+	nsegs = map->dm_nsegs;
+	memcpy(segs, map->dm_segs, sizeof(segs[0]) * (size_t)nsegs);
+	iommu_dmamap_unload(f->tag, map);
+	dev_expect_map_gone(f, segs, nsegs);
+	iommu_dmamap_destroy(f->tag, map);
 	take_snap(f, f->dom, &s1);
 	assert_snap_maps_equal(&s0, &s1);
 	free_buf(f, pa, 1);
@@ -839,6 +860,44 @@ test_create_fault_injection(void **state)
 }
 
 /*
+ * Steady state: once the pools hold enough items, loads and unloads make
+ * no host allocation at all (the map state is allocated at create and the
+ * extent gets the map's own descriptor).
+ */
+static void
+test_no_host_alloc(void **state)
+{
+	struct drv_fixture_opts	   o;
+	struct test_counting_alloc ca;
+	struct bfx		  *f;
+	struct iommu_dmamap	  *map;
+	struct fi_buf		   b;
+	unsigned long		   calls;
+	int			   i;
+
+	test_counting_alloc_init(&ca);
+	drv_fixture_opts_init(&o);
+	o.fo_alloc = &ca.tc_ops;
+	f = bfx_begin(state, &o);
+	fi_buf_init(f, &b);
+	assert_int_equal(
+	    iommu_dmamap_create(f->tag, 4 * PG, 3, PG, 0, 0, &map), 0);
+	assert_int_equal(iommu_dmamap_load_mbuf(f->tag, map, b.m, 0), 0);
+	iommu_dmamap_unload(f->tag, map);
+	calls = ca.tc_calls;
+	for (i = 0; i < 50; i++) {
+		assert_int_equal(
+		    iommu_dmamap_load_mbuf(f->tag, map, b.m, 0), 0);
+		iommu_dmamap_unload(f->tag, map);
+	}
+	assert_int_equal(ca.tc_calls, calls);
+	iommu_dmamap_destroy(f->tag, map);
+	free_buf(f, b.pa, 4);
+	bfx_end(f);
+	assert_int_equal(ca.tc_live_blocks, 0);
+}
+
+/*
  * Unload order: the CMD_SYNC that retires the unloaded pages must be
  * published while the map still owns its IOVA (the seed returns the IOVA
  * first, so another thread could reuse it under a stale TLB entry).  The
@@ -1055,6 +1114,7 @@ main(void)
 	    PER_STRATEGY(test_create_fault_injection),
 	    PER_STRATEGY(test_tag_strategy),
 	    PER_STRATEGY(test_unload_order),
+	    PER_STRATEGY(test_no_host_alloc),
 	    cmocka_unit_test(test_mutants),
 	};
 

@@ -699,7 +699,7 @@ test_fault_injection(void **state)
 	struct iommu_extent_region d[96];
 	struct iommu_domain	  *dom;
 	struct iommu_dma_tag	  *tag;
-	struct iommu_dmamap	  *map;
+	struct iommu_dmamap	  *map, *map2;
 	struct fi_buf		   b;
 	struct snap		   s0, s1;
 	uint64_t		   iova[96], size[96];
@@ -741,6 +741,17 @@ test_fault_injection(void **state)
 	    iommu_dmamap_create(f->tag, 4 * PG, 3, PG, 0, 0, &map), 0);
 	n = fill_arena(f->dom, d, iova, size, 96);
 	assert_true(n > 0 && n < 96);
+	/* With no IOVA left only at-create fails at create (EAGAIN). */
+	take_snap(f, f->dom, &s0);
+	error = iommu_dmamap_create(f->tag, PG, 1, PG, 0, 0, &map2);
+	if (f->strat == IOMMU_IOVA_AT_CREATE) {
+		assert_int_equal(error, EAGAIN);
+	} else {
+		assert_int_equal(error, 0);
+		iommu_dmamap_destroy(f->tag, map2);
+	}
+	take_snap(f, f->dom, &s1);
+	assert_snap_equal(&s0, &s1);
 	nholes =
 	    f->strat == IOMMU_IOVA_PER_MAP || f->strat == IOMMU_IOVA_PER_SEGMENT
 	    ? 3

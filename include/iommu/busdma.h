@@ -25,7 +25,10 @@
  * Loads never allocate host memory: the map state is allocated at create.
  *
  * Contract (bus_dma(9) and the seed): a failed load leaves nothing behind
- * (no IOVA, no PTED, no mapping); loading a loaded map is EINVAL;
+ * (no IOVA, no PTED, no mapping); errors are EFBIG (the segment limits
+ * cannot be met), EAGAIN (no IOVA left, as extent(9)), ENOMEM (no PTED,
+ * table level or frame), EFAULT (memory outside simulated RAM) and EINVAL
+ * (bad arguments); loading a loaded map is EINVAL;
  * destroying a loaded map unloads it first; unload returns only after the
  * SMMU has consumed the invalidations (CMD_SYNC).  Maps of one tag may be
  * created, loaded, unloaded and destroyed from any thread; one map is used

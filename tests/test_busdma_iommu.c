@@ -987,21 +987,19 @@ test_unload_order(void **state)
  * on the correct driver faults and reports nothing.
  */
 static void
-run_mutant(unsigned mutations)
+run_mutant(void **state, unsigned mutations)
 {
-	struct drv_fixture_opts	 o;
-	enum iommu_iova_strategy st = IOMMU_IOVA_PER_MAP;
-	struct bfx		*f;
-	struct iommu_dmamap	*map;
-	struct smmuv3_fault	 ft;
-	void			*state = &st;
-	uint64_t		 pa, iova;
-	uint8_t			*buf, t[64];
-	int			 error;
+	struct drv_fixture_opts o;
+	struct bfx	       *f;
+	struct iommu_dmamap    *map;
+	struct smmuv3_fault	ft;
+	uint64_t		pa, iova;
+	uint8_t		       *buf, t[64];
+	int			error;
 
 	drv_fixture_opts_init(&o);
 	o.fo_smmu.sc_mutations = mutations;
-	f = bfx_begin(&state, &o);
+	f = bfx_begin(state, &o);
 	buf = dmap_buf(f, 1, &pa);
 	assert_int_equal(iommu_dmamap_create(f->tag, PG, 1, PG, 0, 0, &map), 0);
 	assert_int_equal(iommu_dmamap_load(f->tag, map, buf, 64, 0), 0);
@@ -1026,10 +1024,9 @@ run_mutant(unsigned mutations)
 static void
 test_mutants(void **state)
 {
-	(void)state;
-	run_mutant(0);
-	run_mutant(IOMMU_SMMU_MUTATE_NO_TLBI);
-	run_mutant(IOMMU_SMMU_MUTATE_NO_SYNC);
+	run_mutant(state, 0);
+	run_mutant(state, IOMMU_SMMU_MUTATE_NO_TLBI);
+	run_mutant(state, IOMMU_SMMU_MUTATE_NO_SYNC);
 }
 
 static void
@@ -1126,7 +1123,7 @@ main(void)
 	    PER_STRATEGY(test_tag_strategy),
 	    PER_STRATEGY(test_unload_order),
 	    PER_STRATEGY(test_no_host_alloc),
-	    cmocka_unit_test(test_mutants),
+	    PER_STRATEGY(test_mutants),
 	};
 
 	return cmocka_run_group_tests_name("busdma_iommu", tests, NULL, NULL);

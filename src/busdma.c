@@ -8,7 +8,10 @@
  * tag, as the seed's smmu_device_hook copies the parent tag and overrides
  * only the dmamap calls).  Checks that hold for every tag (NULL pointers,
  * unknown flags, a load on a loaded map) live here so that the tags only
- * implement the semantics.
+ * implement the semantics.  A map is bound to the tag it was created
+ * with: handed to another tag it is refused (EINVAL, or ignored by the
+ * void calls) rather than half-handled (an IOMMU map destroyed through
+ * the platform tag would leak its IOVA and pages).
  */
 #include <errno.h>
 #include <stddef.h>
@@ -39,19 +42,31 @@ int
 iommu_dmamap_create(struct iommu_dma_tag *t, uint64_t size, int nsegments,
     uint64_t maxsegsz, uint64_t boundary, int flags, struct iommu_dmamap **out)
 {
+	int error;
+
 	if (t == NULL || out == NULL || size == 0 || nsegments <= 0 ||
 	    nsegments > IOMMU__DMA_MAX_SEGS || maxsegsz == 0 ||
 	    (boundary & (boundary - 1)) != 0 ||
 	    (flags & ~IOMMU__DMA_CREATE_FLAGS) != 0)
 		return EINVAL;
-	return t->dt_ops->create(
+	error = t->dt_ops->create(
 	    t, size, nsegments, maxsegsz, boundary, flags, 0, out);
+	if (error == 0)
+		iommu__dmamap_hdr(*out)->mh_tag = t;
+	return error;
+}
+
+/* The map was created with this tag (a map is bound to its tag). */
+static int
+owned(const struct iommu_dma_tag *t, const struct iommu_dmamap *map)
+{
+	return t != NULL && map != NULL && iommu__dmamap_hdr(map)->mh_tag == t;
 }
 
 void
 iommu_dmamap_destroy(struct iommu_dma_tag *t, struct iommu_dmamap *map)
 {
-	if (t != NULL && map != NULL)
+	if (owned(t, map))
 		t->dt_ops->destroy(t, map);
 }
 
@@ -59,7 +74,7 @@ iommu_dmamap_destroy(struct iommu_dma_tag *t, struct iommu_dmamap *map)
 static int
 load_check(struct iommu_dma_tag *t, struct iommu_dmamap *map, int flags)
 {
-	if (t == NULL || map == NULL || (flags & ~IOMMU__DMA_LOAD_FLAGS) != 0)
+	if (!owned(t, map) || (flags & ~IOMMU__DMA_LOAD_FLAGS) != 0)
 		return EINVAL;
 	if (iommu__dmamap_loaded(map))
 		return EINVAL;
@@ -122,7 +137,7 @@ iommu_dmamap_load_raw(struct iommu_dma_tag *t, struct iommu_dmamap *map,
 void
 iommu_dmamap_unload(struct iommu_dma_tag *t, struct iommu_dmamap *map)
 {
-	if (t != NULL && map != NULL && iommu__dmamap_loaded(map))
+	if (owned(t, map) && iommu__dmamap_loaded(map))
 		t->dt_ops->unload(t, map);
 }
 
@@ -130,9 +145,9 @@ int
 iommu_dmamap_sync(struct iommu_dma_tag *t, struct iommu_dmamap *map,
     uint64_t offset, uint64_t len, int ops)
 {
-	if (t == NULL || map == NULL || ops == 0 ||
-	    (ops & ~IOMMU__DMA_SYNC_OPS) != 0 || !iommu__dmamap_loaded(map) ||
-	    offset > map->dm_mapsize || len > map->dm_mapsize - offset)
+	if (!owned(t, map) || ops == 0 || (ops & ~IOMMU__DMA_SYNC_OPS) != 0 ||
+	    !iommu__dmamap_loaded(map) || offset > map->dm_mapsize ||
+	    len > map->dm_mapsize - offset)
 		return EINVAL;
 	RESOLVE(t, sync);
 	return t->dt_ops->sync(t, map, offset, len, ops);

@@ -12,10 +12,10 @@
  *
  * A dmamap is one host allocation laid out as
  *
- *   +---------------------+--------------------------+----------------+
- *   | struct iommu_dmamap | dm_segs[_dm_segcnt]      | cookie bytes   |
- *   +---------------------+--------------------------+----------------+
- *                                                     ^ _dm_cookie
+ *   +--------+---------------------+---------------------+--------------+
+ *   | header | struct iommu_dmamap | dm_segs[_dm_segcnt] | cookie bytes |
+ *   +--------+---------------------+---------------------+--------------+
+ *                                                        ^ _dm_cookie
  *
  * where the cookie bytes are requested by the tag that creates the map
  * through its parent (the IOMMU tag's map state), so neither load nor
@@ -82,6 +82,22 @@ struct iommu_dma_tag {
 	int				 dt_flags; /* IOMMU_DMA_COHERENT */
 	const struct iommu_allocator	*dt_alloc;
 };
+
+/*
+ * Prefix of every map allocation (made by the platform tag): the size to
+ * hand back to the allocator and the tag the caller created the map with,
+ * so that a map handed to another tag is refused instead of half-handled.
+ */
+struct iommu__dmamap_hdr {
+	size_t		      mh_size;
+	struct iommu_dma_tag *mh_tag; /* keeps the map 16-byte aligned too */
+};
+
+static inline struct iommu__dmamap_hdr *
+iommu__dmamap_hdr(const struct iommu_dmamap *map)
+{
+	return (struct iommu__dmamap_hdr *)(uintptr_t)map - 1;
+}
 
 /* Size of a map with nsegments segments (without cookie bytes). */
 static inline size_t

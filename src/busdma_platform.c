@@ -30,12 +30,6 @@
 #include "busdma_internal.h"
 #include "iommu_internal.h"
 
-/* Prefix of every map allocation: what to hand back to the allocator. */
-struct plat_map_hdr {
-	size_t mh_size;
-	size_t mh_pad; /* keeps the map 16-byte aligned */
-};
-
 #define PAGE	       ((uint64_t)IOMMU_PAGE_SIZE)
 #define ROUND_PAGE(x)  (((x) + IOMMU_PAGE_MASK) & ~IOMMU_PAGE_MASK)
 #define COOKIE_ALIGN   16u
@@ -121,15 +115,16 @@ plat_create(struct iommu_dma_tag *t, uint64_t size, int nsegments,
     uint64_t maxsegsz, uint64_t boundary, int flags, size_t cookie_size,
     struct iommu_dmamap **out)
 {
-	struct plat_map_hdr *mh;
-	struct iommu_dmamap *map;
-	size_t		     mapsize, total;
+	struct iommu__dmamap_hdr *mh;
+	struct iommu_dmamap	 *map;
+	size_t			  mapsize, total;
 
 	mapsize = ALIGN_UP(iommu__dmamap_size(nsegments), COOKIE_ALIGN);
 	total = sizeof(*mh) + mapsize + cookie_size;
 	if ((mh = iommu__zalloc(t->dt_alloc, total)) == NULL)
 		return ENOMEM;
 	mh->mh_size = total;
+	mh->mh_tag = t; /* the public create records the outermost tag */
 	map = (struct iommu_dmamap *)(mh + 1);
 	map->_dm_size = size;
 	map->_dm_segcnt = nsegments;
@@ -145,7 +140,7 @@ plat_create(struct iommu_dma_tag *t, uint64_t size, int nsegments,
 static void
 plat_destroy(struct iommu_dma_tag *t, struct iommu_dmamap *map)
 {
-	struct plat_map_hdr *mh = (struct plat_map_hdr *)map - 1;
+	struct iommu__dmamap_hdr *mh = iommu__dmamap_hdr(map);
 
 	iommu__free(t->dt_alloc, mh, mh->mh_size);
 }

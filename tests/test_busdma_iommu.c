@@ -486,6 +486,14 @@ test_destroy_loaded(void **state)
 	m[1] = (struct iommu_mbuf){NULL, buf + 10, PG + 10};
 	assert_int_equal(iommu_dmamap_load_mbuf(f->tag, map, m, 0), 0);
 	dev_check_map(f, map, 7);
+	/* Handed to the platform tag, the map is refused, not half-handled. */
+	iommu_dmamap_unload(f->ptag, map);
+	iommu_dmamap_destroy(f->ptag, map);
+	assert_int_equal(
+	    iommu_dmamap_sync(f->ptag, map, 0, 1, IOMMU_DMA_PREWRITE), EINVAL);
+	assert_int_equal(iommu_dmamap_load(f->ptag, map, buf, 10, 0), EINVAL);
+	assert_true(map->dm_nsegs > 0);
+	dev_check_map(f, map, 8);
 	nsegs = map->dm_nsegs;
 	memcpy(segs, map->dm_segs, sizeof(segs[0]) * (size_t)nsegs);
 	iommu_dmamap_destroy(f->tag, map);

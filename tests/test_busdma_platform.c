@@ -108,6 +108,28 @@ test_create_args(void **state)
 	assert_int_equal(map->_dm_boundary, 2 * PG);
 	assert_null(map->_dm_cookie);
 	assert_int_equal(iommu_dma_tag_flags(f->tag), 0);
+	{
+		/* A map belongs to the tag that created it. */
+		struct iommu_dma_tag *other;
+		uint64_t	      pa;
+		void		     *buf = dmap_buf(f, 1, &pa);
+
+		assert_int_equal(iommu_dma_tag_create_platform(
+				     f->pm, test_cmocka_allocator(), &other),
+		    0);
+		assert_int_equal(
+		    iommu_dmamap_load(other, map, buf, 10, 0), EINVAL);
+		assert_int_equal(iommu_dmamap_load(f->tag, map, buf, 10, 0), 0);
+		assert_int_equal(
+		    iommu_dmamap_sync(other, map, 0, 10, IOMMU_DMA_PREREAD),
+		    EINVAL);
+		iommu_dmamap_unload(other, map);
+		assert_int_equal(map->dm_nsegs, 1);
+		iommu_dmamap_destroy(other, map); /* ignored */
+		iommu_dmamap_unload(f->tag, map);
+		iommu_dma_tag_destroy(other);
+		assert_int_equal(iommu_physmem_free_pages(f->pm, pa, 1), 0);
+	}
 	iommu_dmamap_destroy(f->tag, map);
 	iommu_dmamap_destroy(f->tag, NULL);
 	iommu_dma_tag_destroy(NULL);

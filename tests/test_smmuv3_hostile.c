@@ -281,6 +281,25 @@ CD_FIELD_CASE(cd_t0sz_above_39, 40, false, SMMU_CD0_T0SZ)
 CD_FIELD_CASE(cd_tg0_reserved, 3, false, SMMU_CD0_TG0)
 CD_FIELD_CASE(cd_aa64_clear, 0, false, SMMU_CD0_AA64)
 
+/* 3.4.3 (SMMUv3.1+): a CD pointer beyond the OAS makes the STE ILLEGAL. */
+static void
+cd_pointer_beyond_oas(struct hctx *hx, unsigned *cerror)
+{
+	(void)cerror;
+	hx->hx_dom.dm_ste[0] =
+	    (hx->hx_dom.dm_ste[0] & ~SMMU_STE0_S1CTXPTR_MASK) | (1ULL << 50);
+	rewrite_ste(hx);
+}
+
+/* 7.3.14: a TTB beyond the effective IPS makes the CD ILLEGAL. */
+static void
+ttb0_beyond_ips(struct hctx *hx, unsigned *cerror)
+{
+	(void)cerror;
+	hx->hx_dom.dm_cd[1] = 1ULL << 50;
+	rewrite_cd(hx);
+}
+
 static void
 ttb0_outside_ram(struct hctx *hx, unsigned *cerror)
 {
@@ -590,6 +609,10 @@ static const struct hcase cases[] = {
 	SMMU_EVT_C_BAD_STE, 0, 0},
     {"S1ContextPtr outside RAM: F_CD_FETCH", cd_pointer_outside_ram, HK_XLATE,
 	SMMU_EVT_F_CD_FETCH, 0, 0},
+    {"S1ContextPtr beyond the OAS: C_BAD_STE (3.4.3)", cd_pointer_beyond_oas,
+	HK_XLATE, SMMU_EVT_C_BAD_STE, 0, 0},
+    {"TTB0 beyond the effective IPS: C_BAD_CD (7.3.14)", ttb0_beyond_ips,
+	HK_XLATE, SMMU_EVT_C_BAD_CD, 0, 0},
     {"CD IPS 6 above OAS: capped to OAS, translates", cd_ips_6, HK_XLATE,
 	NO_EVENT, 0, 0},
     {"CD IPS 7 reserved: capped to OAS, translates", cd_ips_7, HK_XLATE,

@@ -681,6 +681,84 @@ substream_fault_records_ssv_and_ssid(void **state)
 	assert_int_equal(ev.ev_raw[3], 0);
 }
 
+/*
+ * Fault injection on the n-th bus read: walking n = 1, 2, ... through one
+ * cold translation hits the STE fetch, then the CD fetch, then the four
+ * descriptor reads in level order, each reported with its own event and
+ * fetch address; the first n past the walk translates.
+ */
+static void
+nth_read_abort_walks_through_ste_cd_and_every_level(void **state)
+{
+	struct fixture	   *fx = *state;
+	struct smmuv3_xlate xl;
+	struct smmuv3_fault ft;
+	struct smmu_evt	    ev;
+	uint64_t	    lvl[4];
+	unsigned	    n, stage = 0, level = 0;
+	int		    error;
+
+	smmu_td_map(&fx->fx_td, fx->fx_dom.dm_root, IOVA, fx->fx_data,
+	    SMMU_TD_4K, SMMU_TD_PTE_RW);
+	for (n = 0; n < 4; n++)
+		lvl[n] =
+		    smmu_td_pte_pa(&fx->fx_td, fx->fx_dom.dm_root, IOVA, n);
+	for (n = 1; n < 64; n++) {
+		smmu_td_cmd_sync(&fx->fx_td, smmu_cmd_cfgi_all());
+		smmu_td_cmd_sync(
+		    &fx->fx_td, smmu_cmd_tlbi_all(SMMU_OP_TLBI_NSNH_ALL));
+		test_flatmem_fail_nth_read(&fx->fx_td.td_mem, n);
+		error = xlate(fx, SID, SMMUV3_NO_SSID, IOVA, SMMUV3_ACCESS_READ,
+		    &xl, &ft);
+		test_flatmem_clear_faults(&fx->fx_td.td_mem);
+		if (error == 0)
+			break;
+		assert_int_equal(error, EFAULT);
+		smmu_td_expect_event(&fx->fx_td, ft.ft_event, SID, &ev);
+		switch (ev.ev_id) {
+		case SMMU_EVT_F_STE_FETCH:
+			assert_int_equal(stage, 0);
+			break;
+		case SMMU_EVT_F_CD_FETCH:
+			assert_true(stage <= 1);
+			stage = 1;
+			break;
+		case SMMU_EVT_F_WALK_EABT:
+			assert_true(stage >= 1 && level < 4);
+			stage = 2;
+			assert_int_equal(ev.ev_fetch, lvl[level]);
+			level++;
+			break;
+		default:
+			fail_msg("read %u: unexpected event %#x", n, ev.ev_id);
+		}
+	}
+	assert_int_equal(error, 0);
+	assert_int_equal(level, 4);
+	assert_int_equal(xl.xl_pa, fx->fx_data);
+}
+
+/* A TLB hit needs neither the tables nor the configuration in memory. */
+static void
+tlb_hit_reads_no_memory(void **state)
+{
+	struct fixture	   *fx = *state;
+	struct smmuv3_xlate xl;
+	struct smmuv3_fault ft;
+	unsigned long	    reads;
+
+	smmu_td_map(&fx->fx_td, fx->fx_dom.dm_root, IOVA, fx->fx_data,
+	    SMMU_TD_4K, SMMU_TD_PTE_RW);
+	assert_int_equal(
+	    xlate(fx, SID, SMMUV3_NO_SSID, IOVA, SMMUV3_ACCESS_READ, &xl, &ft),
+	    0);
+	reads = test_flatmem_reads(&fx->fx_td.td_mem);
+	assert_int_equal(xlate(fx, SID, SMMUV3_NO_SSID, IOVA + 64,
+			     SMMUV3_ACCESS_WRITE, &xl, &ft),
+	    0);
+	assert_int_equal(test_flatmem_reads(&fx->fx_td.td_mem), reads);
+}
+
 static void
 dma_crosses_pages_and_stops_at_the_faulting_page(void **state)
 {
@@ -991,6 +1069,8 @@ main(void)
 	    T(substream_on_bypass_ste_records_c_bad_substreamid),
 	    T(bypass_address_beyond_oas_records_f_addr_size),
 	    T(substream_fault_records_ssv_and_ssid),
+	    T(nth_read_abort_walks_through_ste_cd_and_every_level),
+	    T(tlb_hit_reads_no_memory),
 	    T(dma_crosses_pages_and_stops_at_the_faulting_page),
 	    T(dma_to_a_pa_outside_ram_is_eio_and_wrapping_range_einval),
 	    T(probe_has_no_side_effects),

@@ -217,15 +217,3 @@ test_flatmem_reads(struct test_flatmem *fm)
 	pthread_mutex_unlock(&fm->fm_lock);
 	return n;
 }
-
-struct iommu_mem_ops
-test_flatmem_ops(struct test_flatmem *fm)
-{
-	struct iommu_mem_ops ops = {
-	    .mo_read = test_flatmem_read,
-	    .mo_write = test_flatmem_write,
-	    .mo_cookie = fm,
-	};
-
-	return ops;
-}

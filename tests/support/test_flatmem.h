@@ -69,7 +69,4 @@ void test_flatmem_fail_nth_read(struct test_flatmem *, unsigned long n);
 void test_flatmem_clear_faults(struct test_flatmem *);
 unsigned long test_flatmem_reads(struct test_flatmem *);
 
-/* Ops bundle for code that takes struct iommu_mem_ops. */
-struct iommu_mem_ops test_flatmem_ops(struct test_flatmem *);
-
 #endif /* TEST_FLATMEM_H */

@@ -515,6 +515,24 @@ test_dmamem_align_boundary(void **state)
 	}
 	for (i = 0; i < 4; i++)
 		iommu_dmamem_free(f->tag, &hold[i], 1);
+	/* A boundary below the size: one segment per page, if allowed. */
+	{
+		struct iommu_dma_segment two[2];
+		void			*kva;
+
+		assert_int_equal(iommu_dmamem_alloc(
+				     f->tag, 2 * PG, PG, PG, two, 2, &rsegs, 0),
+		    0);
+		assert_int_equal(rsegs, 2);
+		assert_int_equal(two[0].ds_len, PG);
+		assert_int_equal(two[1].ds_len, PG);
+		assert_int_equal(frames_in_use(f), before + 1 + 2);
+		assert_int_equal(
+		    iommu_dmamem_map(f->tag, two, 2, 2 * PG, &kva, 0), 0);
+		assert_ptr_equal(kva, two[0]._ds_vaddr);
+		iommu_dmamem_unmap(f->tag, kva, 2 * PG);
+		iommu_dmamem_free(f->tag, two, 2);
+	}
 	assert_int_equal(iommu_physmem_free_pages(f->pm, pa, 1), 0);
 	assert_int_equal(frames_in_use(f), before);
 }

@@ -11,7 +11,9 @@
  * is room, so no command is ever dropped.  A CMD_SYNC completes through
  * its MSI write of a sequence number to a word in simulated RAM when the
  * SMMU has MSIs (CS = SIG_IRQ with MSIAddress/MSIData, as Linux does),
- * otherwise (CS = none) when CMDQ_CONS has caught up with the producer.
+ * otherwise (CS = none) when CMDQ_CONS has caught up with the producer;
+ * CONS passing the CMD_SYNC also counts when MSIs are used, so a sync
+ * whose MSI write aborts (GERROR.MSI_CMDQ_ABT_ERR) still completes.
  * Every poll is bounded (SMMU_DRV_POLL_LIMIT register reads, yielding the
  * CPU after the first few): a dead SMMU gives ETIMEDOUT, never a hang.
  *
@@ -188,7 +190,9 @@ iommu__cmdq_sync(struct iommu_smmu *sc)
 			break;
 		if ((error = cmdq_read_cons(sc)) != 0)
 			return error;
-		if (!sc->sc_msi && cmdq_used(sc, target, sc->sc_cmdq_cons) == 0)
+		/* Consumed means complete (4.7.3): also when the MSI aborted.
+		 */
+		if (cmdq_used(sc, target, sc->sc_cmdq_cons) == 0)
 			break;
 		iommu__smmu_pause(i);
 	}

@@ -755,7 +755,7 @@ static void
 test_gerror(void **state)
 {
 	struct drv_fixture fx;
-	uint64_t	   dw0;
+	uint64_t	   dw0, sync_pa;
 	uint32_t	   active;
 
 	(void)state;
@@ -770,6 +770,23 @@ test_gerror(void **state)
 	assert_int_equal(active, 1u << 4); /* MSI_CMDQ_ABT_ERR */
 	assert_int_equal(
 	    model_reg(&fx, SMMU_GERROR) ^ model_reg(&fx, SMMU_GERRORN), 0);
+	assert_int_equal(iommu_smmu_handle_gerror(fx.fx_smmu, &active), 0);
+	assert_int_equal(active, 0);
+
+	/* Our own sync word unwritable: the sync completes through CONS. */
+	sync_pa = fx.fx_smmu->sc_sync_pa;
+	fx.fx_smmu->sc_sync_pa = 0x1000;
+	assert_int_equal(
+	    iommu__smmu_submit_raw(fx.fx_smmu,
+		SMMU_FSET(0, SMMU_CMD0_OP, SMMU_OP_TLBI_NSNH_ALL), 0, true),
+	    0);
+	assert_int_equal(iommu_smmu_handle_gerror(fx.fx_smmu, &active), 0);
+	assert_int_equal(active, 1u << 4);
+	fx.fx_smmu->sc_sync_pa = sync_pa;
+	assert_int_equal(
+	    iommu__smmu_submit_raw(fx.fx_smmu,
+		SMMU_FSET(0, SMMU_CMD0_OP, SMMU_OP_TLBI_NSNH_ALL), 0, true),
+	    0);
 	assert_int_equal(iommu_smmu_handle_gerror(fx.fx_smmu, &active), 0);
 	assert_int_equal(active, 0);
 	drv_fixture_fini(&fx);

@@ -221,7 +221,9 @@ dom_write_cd(struct iommu_domain *dom)
 	dw0 = SMMU_FSET(dw0, SMMU_CD0_SH0, 3);
 	dw0 = SMMU_FSET(dw0, SMMU_CD0_EPD1, 1);
 	dw0 = SMMU_FSET(dw0, SMMU_CD0_V, 1);
-	dw0 = SMMU_FSET(dw0, SMMU_CD0_IPS, sc->sc_oas_enc);
+	/* 52-bit output needs LPA2 descriptors; ours stop at 48 bits. */
+	dw0 = SMMU_FSET(
+	    dw0, SMMU_CD0_IPS, sc->sc_oas_enc > 5 ? 5 : sc->sc_oas_enc);
 	dw0 = SMMU_FSET(dw0, SMMU_CD0_AA64, 1);
 	dw0 = SMMU_FSET(dw0, SMMU_CD0_R, 1);
 	dw0 = SMMU_FSET(dw0, SMMU_CD0_A, 1);

@@ -648,6 +648,43 @@ test_attach_other_smmu(void **state)
 	iommu_physmem_destroy(pm);
 }
 
+/* CD.IPS follows IDR5.OAS, capped at 48 bits (no LPA2 descriptors). */
+static void
+test_output_size(void **state)
+{
+	static const struct idr_patch oas52 = {SMMU_IDR5, 7u, 6u};
+	struct drv_fixture_opts	      o;
+	struct drv_fixture	      fx;
+	struct iommu_domain	     *dom;
+	uint64_t		      cd0;
+	int			      k;
+
+	(void)state;
+	for (k = 0; k < 2; k++) {
+		drv_fixture_opts_init(&o);
+		if (k == 0) {
+			o.fo_model.cfg_oas_bits = 40;
+		} else {
+			o.fo_mmio_read = patch_idr_read;
+			o.fo_user = (void *)(uintptr_t)&oas52;
+		}
+		drv_fixture_init(&fx, &o);
+		assert_int_equal(fx.fx_smmu->sc_oas_bits, k == 0 ? 40 : 52);
+		assert_int_equal(
+		    iommu_domain_create(fx.fx_smmu, SID, NULL, &dom), 0);
+		assert_int_equal(
+		    iommu_physmem_read64(fx.fx_pm, dom->dom_cd_pa, &cd0), 0);
+		assert_int_equal(SMMU_FGET(cd0, SMMU_CD0_IPS), k == 0 ? 2 : 5);
+		assert_int_equal(iommu_pt_oas(dom->dom_pt), k == 0 ? 40 : 48);
+		assert_int_equal(iommu_domain_enter(dom, 0x1000,
+				     k == 0 ? 1ULL << 40 : 1ULL << 48,
+				     IOMMU_PROT_READ, IOMMU_CACHE_WB),
+		    ERANGE);
+		assert_int_equal(iommu_domain_destroy(dom), 0);
+		drv_fixture_fini(&fx);
+	}
+}
+
 static void
 test_cmdq_wrap(void **state)
 {
@@ -996,6 +1033,7 @@ main(void)
 	    cmocka_unit_test(test_attach_bad_args),
 	    cmocka_unit_test(test_attach_enomem),
 	    cmocka_unit_test(test_large_tables),
+	    cmocka_unit_test(test_output_size),
 	    cmocka_unit_test(test_attach_other_smmu),
 	    cmocka_unit_test(test_attach_enabled_smmu),
 	    cmocka_unit_test(test_config_order),

@@ -280,6 +280,35 @@ CD_FIELD_CASE(cd_t0sz_below_16, 15, false, SMMU_CD0_T0SZ)
 CD_FIELD_CASE(cd_t0sz_above_39, 40, false, SMMU_CD0_T0SZ)
 CD_FIELD_CASE(cd_tg0_reserved, 3, false, SMMU_CD0_TG0)
 CD_FIELD_CASE(cd_aa64_clear, 0, false, SMMU_CD0_AA64)
+/* 5.4 / 5.5: ILLEGAL because the IDRs do not advertise the feature. */
+CD_FIELD_CASE(cd_endi_set, 1, false, SMMU_CD0_ENDI)
+CD_FIELD_CASE(cd_s_set, 1, false, SMMU_CD0_S)
+CD_FIELD_CASE(cd_a_clear, 0, false, SMMU_CD0_A)
+CD_FIELD_CASE(cd_ha_set, 1, false, SMMU_CD0_HA)
+CD_FIELD_CASE(cd_hd_set, 1, false, SMMU_CD0_HD)
+
+/* One field of STE DW1, then CFGI_STE. */
+static void
+ste1_field(struct hctx *hx, unsigned shift, unsigned width, uint64_t v,
+    bool translates)
+{
+	hx->hx_dom.dm_ste[1] =
+	    SMMU__FSET(hx->hx_dom.dm_ste[1], shift, width, v);
+	rewrite_ste(hx);
+	if (translates)
+		hx->hx_pa = hx->hx_data;
+}
+
+#define STE1_FIELD_CASE(fn, v, translates, ...)                                \
+	static void fn(struct hctx *hx, unsigned *cerror)                      \
+	{                                                                      \
+		(void)cerror;                                                  \
+		ste1_field(hx, __VA_ARGS__, v, translates);                    \
+	}
+STE1_FIELD_CASE(ste_strw_el3, 1, false, SMMU_STE1_STRW)
+STE1_FIELD_CASE(ste_strw_reserved, 3, false, SMMU_STE1_STRW)
+STE1_FIELD_CASE(ste_s1stalld_set, 1, false, SMMU_STE1_S1STALLD)
+STE1_FIELD_CASE(ste_eats_set, 1, true, SMMU_STE1_EATS)
 
 /* 3.4.3 (SMMUv3.1+): a CD pointer beyond the OAS makes the STE ILLEGAL. */
 static void
@@ -625,6 +654,24 @@ static const struct hcase cases[] = {
 	0, 0},
     {"CD AA64 = 0 on an AArch64-only SMMU: C_BAD_CD", cd_aa64_clear, HK_XLATE,
 	SMMU_EVT_C_BAD_CD, 0, 0},
+    {"CD ENDI = 1 with IDR0.TTENDIAN little-endian only: C_BAD_CD", cd_endi_set,
+	HK_XLATE, SMMU_EVT_C_BAD_CD, 0, 0},
+    {"CD S = 1 with IDR0.STALL_MODEL terminate-only: C_BAD_CD (5.5)", cd_s_set,
+	HK_XLATE, SMMU_EVT_C_BAD_CD, 0, 0},
+    {"CD A = 0 with IDR0.TERM_MODEL = 1: C_BAD_CD (5.5)", cd_a_clear, HK_XLATE,
+	SMMU_EVT_C_BAD_CD, 0, 0},
+    {"CD HA = 1 with IDR0.HTTU = 0: C_BAD_CD", cd_ha_set, HK_XLATE,
+	SMMU_EVT_C_BAD_CD, 0, 0},
+    {"CD HD = 1 with IDR0.HTTU = 0: C_BAD_CD", cd_hd_set, HK_XLATE,
+	SMMU_EVT_C_BAD_CD, 0, 0},
+    {"STE STRW 0b01 (EL3) on a Non-secure STE: C_BAD_STE", ste_strw_el3,
+	HK_XLATE, SMMU_EVT_C_BAD_STE, 0, 0},
+    {"STE STRW 0b11 reserved: C_BAD_STE", ste_strw_reserved, HK_XLATE,
+	SMMU_EVT_C_BAD_STE, 0, 0},
+    {"STE S1STALLD = 1 with STALL_MODEL terminate-only: C_BAD_STE",
+	ste_s1stalld_set, HK_XLATE, SMMU_EVT_C_BAD_STE, 0, 0},
+    {"STE EATS = 0b01 without IDR0.ATS: IGNORED, translates", ste_eats_set,
+	HK_XLATE, NO_EVENT, 0, 0},
     {"TTB0 outside RAM: F_WALK_EABT at the L0 descriptor", ttb0_outside_ram,
 	HK_XLATE, SMMU_EVT_F_WALK_EABT, 0, 0},
     {"Descriptor loop: walk bounded at level 3, AF = 0 gives F_ACCESS",

@@ -55,6 +55,22 @@ id_registers_follow_the_configuration(void **state)
 	assert_int_equal(SMMU_FGET(idr0, SMMU_IDR0_PRI), 0);
 	assert_int_equal(SMMU_FGET(idr0, SMMU_IDR0_HTTU), 0);
 	assert_int_equal(SMMU_FGET(idr0, SMMU_IDR0_ATOS), 0);
+	assert_int_equal(SMMU_FGET(idr0, SMMU_IDR0_BTM), 0);
+	assert_int_equal(SMMU_FGET(idr0, SMMU_IDR0_VMID16), 0);
+	assert_int_equal(SMMU_FGET(idr0, SMMU_IDR0_CD2L), 0);
+	assert_int_equal((idr0 >> 20) & 1, 0); /* VATOS */
+	assert_int_equal(SMMU_FGET(idr1, SMMU_IDR1_PRIQS), 0);
+	assert_int_equal(smmu_td_rd32(&td, SMMU_IDR2), 0);
+	assert_int_equal(SMMU_FGET(idr5, SMMU_IDR5_VAX), 0);
+	assert_int_equal(SMMU_FGET(idr5, SMMU_IDR5_STALL_MAX), 0);
+	/*
+	 * The C_BAD_CD / C_BAD_STE answers for CD.ENDI, CD.S, CD.A = 0 and
+	 * STE.S1STALLD rest on these: little-endian tables only, no stall,
+	 * no RAZ/WI termination.
+	 */
+	assert_int_equal(SMMU_FGET(idr0, SMMU_IDR0_TTENDIAN), 2);
+	assert_int_equal(SMMU_FGET(idr0, SMMU_IDR0_STALL_MODEL), 1);
+	assert_int_equal(SMMU_FGET(idr0, SMMU_IDR0_TERM_MODEL), 1);
 	assert_int_equal(SMMU_FGET(idr1, SMMU_IDR1_SIDSIZE), 16);
 	assert_int_equal(SMMU_FGET(idr1, SMMU_IDR1_SSIDSIZE), 8);
 	assert_int_equal(SMMU_FGET(idr1, SMMU_IDR1_CMDQS), 12);

@@ -467,6 +467,33 @@ tlbi_va_inside_a_block_drops_the_block(void **state)
 	    pa_of(fx, 1, blk + 0x1000), SMMU_TD_RAM_BASE + SMMU_TD_2M + 0x1000);
 }
 
+/*
+ * 4.4.1.1 TTL (with TG != 0): the level of the leaves to invalidate.  A
+ * decode off by one level would leave a stale page or block behind.
+ */
+static void
+range_tlbi_ttl_selects_the_leaf_level(void **state)
+{
+	struct fixture *fx = *state;
+	uint64_t	blk = 0x40000000ULL;
+
+	cache_then_remap(fx, &fx->fx_a, IOVA);
+	smmu_td_map(&fx->fx_td, fx->fx_a.dm_root, blk, SMMU_TD_RAM_BASE,
+	    SMMU_TD_2M, SMMU_TD_PTE_RW);
+	assert_int_equal(pa_of(fx, 1, blk + 0x1000), SMMU_TD_RAM_BASE + 0x1000);
+	smmu_td_map(&fx->fx_td, fx->fx_a.dm_root, blk,
+	    SMMU_TD_RAM_BASE + SMMU_TD_2M, SMMU_TD_2M, SMMU_TD_PTE_RW);
+	/* [0, 2 GiB): TG 4K, NUM 0, SCALE 19; TTL 3 = level-3 pages. */
+	smmu_td_cmd_sync(&fx->fx_td,
+	    smmu_cmd_tlbi_va(SMMU_OP_TLBI_NH_VA, 1, 0, true, 1, 0, 19, 3));
+	assert_int_equal(pa_of(fx, 1, IOVA), fx->fx_pa2);
+	/* TTL 2 = level-2 blocks. */
+	smmu_td_cmd_sync(&fx->fx_td,
+	    smmu_cmd_tlbi_va(SMMU_OP_TLBI_NH_VA, 1, 0, true, 1, 0, 19, 2));
+	assert_int_equal(
+	    pa_of(fx, 1, blk + 0x1000), SMMU_TD_RAM_BASE + SMMU_TD_2M + 0x1000);
+}
+
 /* A range touching only the last page of a block drops the block. */
 static void
 range_tlbi_overlapping_a_block_drops_it(void **state)
@@ -802,6 +829,7 @@ main(void)
 	    T(range_tlbi_by_asid_leaves_other_asids),
 	    T(tlbi_va_inside_a_block_drops_the_block),
 	    T(range_tlbi_overlapping_a_block_drops_it),
+	    T(range_tlbi_ttl_selects_the_leaf_level),
 	    T(range_tlbi_vaa_drops_the_range_for_every_asid),
 	    T(ste_change_survives_until_cfgi_ste),
 	    T(cd_change_survives_until_cfgi_cd),

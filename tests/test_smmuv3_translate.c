@@ -27,11 +27,14 @@ struct fixture {
 };
 
 static int
-setup(void **state)
+setup_common(void **state, bool check_stale)
 {
-	struct fixture *fx = test_calloc(1, sizeof(*fx));
+	struct fixture	    *fx = test_calloc(1, sizeof(*fx));
+	struct smmuv3_config cfg;
 
-	smmu_td_init(&fx->fx_td, NULL, 0);
+	smmuv3_config_init(&cfg);
+	cfg.cfg_check_stale = check_stale;
+	smmu_td_init(&fx->fx_td, &cfg, 0);
 	smmu_td_enable(&fx->fx_td, NULL);
 	smmu_td_attach(&fx->fx_td, &fx->fx_dom, SID, ASID, 0, 0);
 	fx->fx_data = test_flatmem_alloc(&fx->fx_td.td_mem, 0x10000, 0x10000);
@@ -40,10 +43,28 @@ setup(void **state)
 }
 
 static int
+setup(void **state)
+{
+	return setup_common(state, false);
+}
+
+/*
+ * The same tests again with the stale-translation checker on: every
+ * config-cache and TLB hit in a correct sequence must agree with memory.
+ */
+static int
+setup_stale(void **state)
+{
+	return setup_common(state, true);
+}
+
+static int
 teardown(void **state)
 {
 	struct fixture *fx = *state;
 
+	/* Nonzero only with cfg_check_stale (setup_stale). */
+	assert_int_equal(smmu_td_stale_count(&fx->fx_td), 0);
 	smmu_td_fini(&fx->fx_td);
 	test_free(fx);
 	return 0;
@@ -981,6 +1002,97 @@ reset_restores_reset_values_and_empties_caches(void **state)
 	assert_int_equal(xl.xl_pa, fx->fx_data);
 }
 
+/*
+ * 5.4 ASID: [15:8] must be 0 without IDR0.ASID16; 5.2 STRW: EL2 needs
+ * IDR0.Hyp.  Both are ILLEGAL otherwise (C_BAD_CD / C_BAD_STE).
+ */
+static void
+narrow_asid_and_no_hyp_reject_wide_asid_and_el2(void **state)
+{
+	struct smmuv3_config cfg;
+	struct fixture	    *fx = test_calloc(1, sizeof(*fx));
+	struct smmuv3_xlate  xl;
+	struct smmuv3_fault  ft;
+
+	(void)state;
+	smmuv3_config_init(&cfg);
+	cfg.cfg_asid16 = false;
+	cfg.cfg_hyp = false;
+	smmu_td_init(&fx->fx_td, &cfg, 0);
+	smmu_td_enable(&fx->fx_td, NULL);
+	smmu_td_attach(&fx->fx_td, &fx->fx_dom, SID, 0x1ff, 0, 0);
+	fx->fx_data = test_flatmem_alloc(&fx->fx_td.td_mem, 0x10000, 0x10000);
+	smmu_td_map(&fx->fx_td, fx->fx_dom.dm_root, IOVA, fx->fx_data,
+	    SMMU_TD_4K, SMMU_TD_PTE_RW);
+	expect_fault(fx, SID, SMMUV3_NO_SSID, IOVA, SMMUV3_ACCESS_READ,
+	    SMMU_EVT_C_BAD_CD, NULL);
+
+	fx->fx_dom.dm_cd[0] =
+	    SMMU_FSET(fx->fx_dom.dm_cd[0], SMMU_CD0_ASID, 0xff);
+	smmu_td_dom_rewrite(&fx->fx_td, &fx->fx_dom);
+	smmu_td_cmd_sync(&fx->fx_td, smmu_cmd_cfgi_ste(SID, true));
+	assert_int_equal(
+	    xlate(fx, SID, SMMUV3_NO_SSID, IOVA, SMMUV3_ACCESS_READ, &xl, &ft),
+	    0);
+	assert_int_equal(xl.xl_pa, fx->fx_data);
+
+	fx->fx_dom.dm_ste[1] =
+	    SMMU_FSET(fx->fx_dom.dm_ste[1], SMMU_STE1_STRW, SMMU_STE_STRW_EL2);
+	smmu_td_dom_rewrite(&fx->fx_td, &fx->fx_dom);
+	smmu_td_cmd_sync(&fx->fx_td, smmu_cmd_cfgi_ste(SID, true));
+	expect_fault(fx, SID, SMMUV3_NO_SSID, IOVA, SMMUV3_ACCESS_READ,
+	    SMMU_EVT_C_BAD_STE, NULL);
+	smmu_td_fini(&fx->fx_td);
+	test_free(fx);
+}
+
+/* Translates iova for a read and checks the output address. */
+static void
+expect_pa(struct fixture *fx, uint64_t iova, uint64_t pa)
+{
+	struct smmuv3_xlate xl;
+	struct smmuv3_fault ft;
+
+	assert_int_equal(
+	    xlate(fx, SID, SMMUV3_NO_SSID, iova, SMMUV3_ACCESS_READ, &xl, &ft),
+	    0);
+	assert_int_equal(xl.xl_pa, pa);
+}
+
+/*
+ * Peer bug: a two-level flag set by FMT = 1 and never cleared by FMT = 0.
+ * Re-enabling with a linear table must index it linearly: a zeroed linear
+ * table gives C_BAD_STE (an L1 walk of it would give C_BAD_STREAMID).
+ */
+static void
+strtab_format_switch_from_two_level_to_linear(void **state)
+{
+	struct fixture	   *fx = test_calloc(1, sizeof(*fx));
+	struct smmu_td_opts o;
+
+	(void)state;
+	smmu_td_init(&fx->fx_td, NULL, 0);
+	smmu_td_default_opts(&o);
+	o.to_strtab_fmt = SMMU_STRTAB_FMT_2LVL;
+	smmu_td_enable(&fx->fx_td, &o);
+	smmu_td_attach(&fx->fx_td, &fx->fx_dom, SID, ASID, 0, 0);
+	fx->fx_data = test_flatmem_alloc(&fx->fx_td.td_mem, 0x10000, 0x10000);
+	smmu_td_map(&fx->fx_td, fx->fx_dom.dm_root, IOVA, fx->fx_data,
+	    SMMU_TD_4K, SMMU_TD_PTE_RW);
+	expect_pa(fx, IOVA, fx->fx_data);
+
+	smmu_td_default_opts(&o);
+	smmu_td_enable(&fx->fx_td, &o);
+	expect_fault(fx, SID, SMMUV3_NO_SSID, IOVA, SMMUV3_ACCESS_READ,
+	    SMMU_EVT_C_BAD_STE, NULL);
+	smmu_td_attach(&fx->fx_td, &fx->fx_dom, SID, ASID, 0, 0);
+	smmu_td_map(&fx->fx_td, fx->fx_dom.dm_root, IOVA, fx->fx_data,
+	    SMMU_TD_4K, SMMU_TD_PTE_RW);
+	expect_pa(fx, IOVA, fx->fx_data);
+	smmu_td_fini(&fx->fx_td);
+	test_free(fx);
+}
+
 static void
 two_instances_coexist_independently(void **state)
 {
@@ -1034,52 +1146,65 @@ bad_arguments_return_einval(void **state)
 	smmu_td_expect_no_event(&fx->fx_td);
 }
 
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+/* Fixture tests: run once as is and once with the stale checker on. */
+#define FIXTURE_TESTS(X)                                                       \
+	X(page_translates_to_pa_with_rw_permission)                            \
+	X(read_only_page_allows_read_and_faults_write_with_f_permission)       \
+	X(blocks_of_2m_and_1g_translate_at_levels_2_and_1)                     \
+	X(bypass_ste_passes_address_through)                                   \
+	X(abort_ste_terminates_without_event)                                  \
+	X(sid_beyond_log2size_records_c_bad_streamid)                          \
+	X(invalid_streamid_unrecorded_without_recinvsid)                       \
+	X(ste_fetch_abort_records_f_ste_fetch_with_fetch_address)              \
+	X(invalid_ste_records_c_bad_ste)                                       \
+	X(no_substream_with_s1dss_terminate_records_f_stream_disabled)         \
+	X(substream_out_of_range_records_c_bad_substreamid)                    \
+	X(substreams_select_their_own_context_descriptor)                      \
+	X(cd_fetch_abort_records_f_cd_fetch)                                   \
+	X(invalid_cd_records_c_bad_cd)                                         \
+	X(walk_abort_records_f_walk_eabt_with_descriptor_address)              \
+	X(unmapped_address_records_f_translation)                              \
+	X(output_above_ips_records_f_addr_size)                                \
+	X(access_flag_clear_records_f_access_unless_affd)                      \
+	X(translation_faults_unrecorded_when_cd_r_is_clear)                    \
+	X(ttb1_translates_the_upper_range_and_tbi_ignores_the_top_byte)        \
+	X(epd0_faults_the_lower_range_without_a_walk)                          \
+	X(granules_16k_and_64k_translate_pages_and_blocks)                     \
+	X(s1dss_bypass_and_ssid0_serve_transactions_without_substream)         \
+	X(s1dss_ssid0_takes_substream_0_away)                                  \
+	X(substream_on_bypass_ste_records_c_bad_substreamid)                   \
+	X(bypass_address_beyond_oas_records_f_addr_size)                       \
+	X(substream_fault_records_ssv_and_ssid)                                \
+	X(nth_read_abort_walks_through_ste_cd_and_every_level)                 \
+	X(dma_crosses_pages_and_stops_at_the_faulting_page)                    \
+	X(dma_to_a_pa_outside_ram_is_eio_and_wrapping_range_einval)            \
+	X(probe_has_no_side_effects)                                           \
+	X(statistics_count_translations_hits_walks_and_events)                 \
+	X(tlb_entry_carries_asid_regime_and_page)                              \
+	X(reset_restores_reset_values_and_empties_caches)                      \
+	X(bad_arguments_return_einval)
+
+#define T(f)  cmocka_unit_test_setup_teardown(f, setup, teardown),
+#define TS(f) cmocka_unit_test_setup_teardown(f, setup_stale, teardown),
 
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    T(page_translates_to_pa_with_rw_permission),
-	    T(read_only_page_allows_read_and_faults_write_with_f_permission),
-	    T(blocks_of_2m_and_1g_translate_at_levels_2_and_1),
-	    cmocka_unit_test(
+	    FIXTURE_TESTS(T)
+	    /* Counts memory reads: the stale checker rereads on a hit. */
+	    T(tlb_hit_reads_no_memory) cmocka_unit_test(
 		two_level_stream_table_finds_stes_in_separate_l2_tables),
-	    T(bypass_ste_passes_address_through),
-	    T(abort_ste_terminates_without_event),
-	    T(sid_beyond_log2size_records_c_bad_streamid),
-	    T(invalid_streamid_unrecorded_without_recinvsid),
-	    T(ste_fetch_abort_records_f_ste_fetch_with_fetch_address),
-	    T(invalid_ste_records_c_bad_ste),
-	    T(no_substream_with_s1dss_terminate_records_f_stream_disabled),
-	    T(substream_out_of_range_records_c_bad_substreamid),
-	    T(substreams_select_their_own_context_descriptor),
-	    T(cd_fetch_abort_records_f_cd_fetch),
-	    T(invalid_cd_records_c_bad_cd),
-	    T(walk_abort_records_f_walk_eabt_with_descriptor_address),
-	    T(unmapped_address_records_f_translation),
-	    T(output_above_ips_records_f_addr_size),
-	    T(access_flag_clear_records_f_access_unless_affd),
-	    T(translation_faults_unrecorded_when_cd_r_is_clear),
-	    T(ttb1_translates_the_upper_range_and_tbi_ignores_the_top_byte),
-	    T(epd0_faults_the_lower_range_without_a_walk),
-	    T(granules_16k_and_64k_translate_pages_and_blocks),
-	    T(s1dss_bypass_and_ssid0_serve_transactions_without_substream),
-	    T(s1dss_ssid0_takes_substream_0_away),
-	    T(substream_on_bypass_ste_records_c_bad_substreamid),
-	    T(bypass_address_beyond_oas_records_f_addr_size),
-	    T(substream_fault_records_ssv_and_ssid),
-	    T(nth_read_abort_walks_through_ste_cd_and_every_level),
-	    T(tlb_hit_reads_no_memory),
-	    T(dma_crosses_pages_and_stops_at_the_faulting_page),
-	    T(dma_to_a_pa_outside_ram_is_eio_and_wrapping_range_einval),
-	    T(probe_has_no_side_effects),
-	    T(statistics_count_translations_hits_walks_and_events),
-	    T(tlb_entry_carries_asid_regime_and_page),
-	    T(reset_restores_reset_values_and_empties_caches),
 	    cmocka_unit_test(two_instances_coexist_independently),
-	    T(bad_arguments_return_einval),
+	    cmocka_unit_test(strtab_format_switch_from_two_level_to_linear),
+	    cmocka_unit_test(narrow_asid_and_no_hyp_reject_wide_asid_and_el2),
 	};
+	const struct CMUnitTest stale_checked[] = {FIXTURE_TESTS(TS)};
+	int			failed;
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	failed =
+	    cmocka_run_group_tests_name("smmuv3_translate", tests, NULL, NULL);
+	failed += cmocka_run_group_tests_name(
+	    "smmuv3_translate_stale_checked", stale_checked, NULL, NULL);
+	return failed;
 }

@@ -27,6 +27,7 @@
 #include <sys/uio.h>
 
 #include <iommu/alloc.h>
+#include <iommu/domain.h>
 #include <iommu/iommu_export.h>
 
 #ifdef __cplusplus
@@ -95,6 +96,16 @@ IOMMU_EXPORT int iommu_dma_tag_create_platform(struct iommu_physmem *,
 IOMMU_EXPORT int  iommu_dma_tag_create_iommu(struct iommu_domain *dom,
      struct iommu_dma_tag *parent, struct iommu_dma_tag **out);
 IOMMU_EXPORT void iommu_dma_tag_destroy(struct iommu_dma_tag *);
+/*
+ * Per-tag IOVA strategy for maps created from now on (the default is the
+ * domain's).  EINVAL for a platform tag, an unknown strategy, or mixing
+ * identity with the domain's arena (identity only on identity domains).
+ * Not concurrently with iommu_dmamap_create on the same tag.
+ */
+IOMMU_EXPORT int iommu_dma_tag_set_iova_strategy(
+    struct iommu_dma_tag *, enum iommu_iova_strategy);
+/* The tag's IOMMU_DMA_* properties: IOMMU_DMA_COHERENT for IOMMU tags. */
+IOMMU_EXPORT int iommu_dma_tag_flags(const struct iommu_dma_tag *);
 
 IOMMU_EXPORT int  iommu_dmamap_create(struct iommu_dma_tag *, uint64_t size,
      int nsegments, uint64_t maxsegsz, uint64_t boundary, int flags,

@@ -34,6 +34,7 @@ struct iommu_smmu;
 struct iommu_domain;
 struct iommu_physmem;
 struct iommu_extent_region;
+struct smmuv3;
 
 /* Register access to the SMMU: offset from its base, size 4 or 8. */
 struct iommu_mmio_ops {
@@ -43,6 +44,13 @@ struct iommu_mmio_ops {
 	    void *cookie, uint64_t offset, unsigned size, uint64_t val);
 	void *cookie;
 };
+
+/*
+ * Fills *ops with accessors that reach the bundled SMMUv3 model (cookie =
+ * model), for attaching the driver to it.
+ */
+IOMMU_EXPORT void iommu_smmu_model_mmio_ops(
+    struct smmuv3 *model, struct iommu_mmio_ops *ops);
 
 /* A decoded event record (IHI 0070 7.3). */
 struct iommu_smmu_event {

@@ -34,8 +34,10 @@ static unsigned smmuv3_cmd_exec(struct smmuv3 *, uint64_t dw0, uint64_t dw1);
 static unsigned smmuv3_cmd_tlbi(
     struct smmuv3 *, uint8_t op, uint64_t dw0, uint64_t dw1);
 static unsigned smmuv3_cmd_sync(struct smmuv3 *, uint64_t dw0, uint64_t dw1);
-static void	smmuv3_cmd_va_range(
-	struct smmuv3 *, uint64_t dw0, uint64_t dw1, struct smmuv3__tlbi *);
+static void	smmuv3_notify_cfgi(
+	struct smmuv3 *, uint8_t op, uint64_t first, uint64_t last, uint32_t ssid);
+static void smmuv3_cmd_va_range(
+    struct smmuv3 *, uint64_t dw0, uint64_t dw1, struct smmuv3__tlbi *);
 
 void
 smmuv3__cmdq_process(struct smmuv3 *sc)
@@ -65,9 +67,13 @@ smmuv3__cmdq_process(struct smmuv3 *sc)
 			    "command fetch at 0x%llx failed",
 			    (unsigned long long)addr);
 			err = SMMU_CERROR_ABT;
-		} else
+		} else {
+			if (SMMUV3__TRACING(sc))
+				smmuv3__trace(sc, SMMUV3_TRACE_COMMAND, 0, 0, 0,
+				    addr, cmd[0], 0, 0);
 			err = smmuv3_cmd_exec(
 			    sc, iommu__le64_dec(cmd), iommu__le64_dec(cmd + 8));
+		}
 		if (err != SMMU_CERROR_NONE) {
 			sc->sc_cmdq_cons =
 			    (uint32_t)SMMU_FSET(cons, SMMU_CMDQ_CONS_ERR, err);
@@ -82,6 +88,26 @@ smmuv3__cmdq_process(struct smmuv3 *sc)
 		}
 		sc->sc_cmdq_cons = wrap | idx;
 	}
+}
+
+/* Tells the host which configurations were just invalidated. */
+static void
+smmuv3_notify_cfgi(
+    struct smmuv3 *sc, uint8_t op, uint64_t first, uint64_t last, uint32_t ssid)
+{
+	struct smmuv3_inval iv;
+
+	if (sc->sc_ops.ho_invalidate == NULL)
+		return;
+	memset(&iv, 0, sizeof(iv));
+	iv.iv_opcode = op;
+	iv.iv_config = true;
+	iv.iv_sid_first = (uint32_t)first;
+	iv.iv_sid_last = last > UINT32_MAX ? UINT32_MAX : (uint32_t)last;
+	iv.iv_ssid = ssid;
+	iv.iv_all_asids = true;
+	iv.iv_iova_last = UINT64_MAX;
+	sc->sc_ops.ho_invalidate(sc->sc_cookie, &iv);
 }
 
 /* Executes one command; returns a CERROR_* code. */
@@ -116,6 +142,7 @@ smmuv3_cmd_exec(struct smmuv3 *sc, uint64_t dw0, uint64_t dw1)
 		return SMMU_CERROR_NONE;
 	case SMMU_OP_CFGI_STE:
 		smmuv3__cfgc_inv_sid_range(sc, sid, sid, false);
+		smmuv3_notify_cfgi(sc, op, sid, sid, SMMUV3_NO_SSID);
 		return SMMU_CERROR_NONE;
 	case SMMU_OP_CFGI_STE_RANGE:
 		/* 4.3.3: 2^(Range + 1) StreamIDs, aligned; 31 = all. */
@@ -123,13 +150,18 @@ smmuv3_cmd_exec(struct smmuv3 *sc, uint64_t dw0, uint64_t dw1)
 		span = 1ULL << (range + 1);
 		first = (uint64_t)sid & ~(span - 1);
 		smmuv3__cfgc_inv_sid_range(sc, first, first + span - 1, false);
+		smmuv3_notify_cfgi(
+		    sc, op, first, first + span - 1, SMMUV3_NO_SSID);
 		return SMMU_CERROR_NONE;
 	case SMMU_OP_CFGI_CD:
 		smmuv3__cfgc_inv_cd(
 		    sc, sid, (uint32_t)SMMU_FGET(dw0, SMMU_CMD0_SSID));
+		smmuv3_notify_cfgi(
+		    sc, op, sid, sid, (uint32_t)SMMU_FGET(dw0, SMMU_CMD0_SSID));
 		return SMMU_CERROR_NONE;
 	case SMMU_OP_CFGI_CD_ALL:
 		smmuv3__cfgc_inv_sid_range(sc, sid, sid, true);
+		smmuv3_notify_cfgi(sc, op, sid, sid, SMMUV3_NO_SSID);
 		return SMMU_CERROR_NONE;
 	case SMMU_OP_TLBI_NH_ALL:
 	case SMMU_OP_TLBI_NH_ASID:
@@ -231,6 +263,19 @@ smmuv3_cmd_tlbi(struct smmuv3 *sc, uint8_t op, uint64_t dw0, uint64_t dw1)
 		break;
 	}
 	smmuv3__tlb_invalidate(sc, &ti);
+	if (sc->sc_ops.ho_invalidate != NULL) {
+		struct smmuv3_inval iv;
+
+		memset(&iv, 0, sizeof(iv));
+		iv.iv_opcode = op;
+		iv.iv_ssid = SMMUV3_NO_SSID;
+		iv.iv_regime = ti.ti_regime;
+		iv.iv_all_asids = !ti.ti_match_asid;
+		iv.iv_asid = ti.ti_asid;
+		iv.iv_iova_first = ti.ti_match_va ? ti.ti_va_first : 0;
+		iv.iv_iova_last = ti.ti_match_va ? ti.ti_va_last : UINT64_MAX;
+		sc->sc_ops.ho_invalidate(sc->sc_cookie, &iv);
+	}
 	return SMMU_CERROR_NONE;
 }
 

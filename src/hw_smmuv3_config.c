@@ -17,24 +17,25 @@
  *
  * Choices where the architecture leaves room: a base address that is not
  * aligned to its table size has the low bits ignored; STRTAB LOG2SIZE is
- * clamped to IDR1.SIDSIZE; a SPLIT other than 6/8/10 makes every lookup
- * C_BAD_STREAMID; an L1 SPAN above SPLIT + 1 is treated as SPLIT + 1;
- * CD.IPS above IDR5.OAS is treated as OAS, IPS = 7 is C_BAD_CD.
+ * clamped to IDR1.SIDSIZE for the StreamID check (alignment uses the
+ * literal value); a SPLIT other than 6/8/10 behaves as 6; an L1 Span of
+ * 0, 12..31 or above SPLIT + 1 is invalid (5.1.1); CD.IPS above IDR5.OAS
+ * (including reserved 7) is treated as OAS.
  *
  * Not implemented (unadvertised; an STE or CD asking for them is C_BAD_STE
  * or C_BAD_CD and logged SMMUV3_LOG_UNIMP): stage 2 and nested
  * translation, two-level CD tables (S1Fmt != 0), AArch32 CDs (AA64 = 0),
- * big-endian tables (ENDI), stall (CD.S), ATS (EATS is ignored), the
- * secure stream table.
+ * big-endian tables (ENDI), stall (CD.S, STE.S1STALLD), RAZ/WI termination
+ * (CD.A = 0; IDR0.TERM_MODEL = 1), HTTU (CD.HA/HD), ATS (EATS is ignored),
+ * the secure stream table.
  */
 #include <errno.h>
 #include <string.h>
 
 #include "hw_smmuv3_internal.h"
 
-static unsigned smmuv3_cfgc_set(const struct smmuv3 *, uint32_t, uint32_t);
-static int	smmuv3_ste_locate(
-	 struct smmuv3 *, uint32_t sid, uint64_t *addr, struct smmuv3__event *);
+static int smmuv3_ste_locate(
+    struct smmuv3 *, uint32_t sid, uint64_t *addr, struct smmuv3__event *);
 static int  smmuv3_ste_fetch(struct smmuv3 *, uint32_t sid, unsigned flags,
      struct smmuv3__cfg *, struct smmuv3__event *);
 static int  smmuv3_ssid_resolve(struct smmuv3 *, struct smmuv3__cfg *,
@@ -103,16 +104,6 @@ smmuv3__cfgc_count(struct smmuv3 *sc)
 	return n;
 }
 
-/*
- * Consecutive StreamIDs (the common case) land in distinct sets, so up to
- * sets * ways of them stay cached together.
- */
-static unsigned
-smmuv3_cfgc_set(const struct smmuv3 *sc, uint32_t sid, uint32_t ssid)
-{
-	return (sid + (ssid + 1) * 0x9e3779b1u) & (sc->sc_cfgc_sets - 1);
-}
-
 /* CFGI_STE / CFGI_STE_RANGE / CFGI_CD_ALL over [first, last]. */
 void
 smmuv3__cfgc_inv_sid_range(
@@ -164,11 +155,16 @@ smmuv3_ste_locate(
 	unsigned log2size =
 	    (unsigned)SMMU_FGET(cfg, SMMU_STRTAB_BASE_CFG_LOG2SIZE);
 	unsigned fmt = (unsigned)SMMU_FGET(cfg, SMMU_STRTAB_BASE_CFG_FMT);
-	unsigned split, span, l1bits;
+	unsigned split, span, l1bits, raw_log2size;
 	uint64_t base = sc->sc_strtab_base & SMMU_STRTAB_BASE_ADDR_MASK;
 	uint64_t l1addr, l1size, desc, l2ptr;
 	uint8_t	 buf[8];
 
+	/*
+	 * 6.3.24: the base is aligned to the table size given by the literal
+	 * LOG2SIZE; StreamIDs are bounded by min(LOG2SIZE, SIDSIZE).
+	 */
+	raw_log2size = log2size;
 	if (log2size > sc->sc_cfg.cfg_sidsize)
 		log2size = sc->sc_cfg.cfg_sidsize;
 	if ((uint64_t)sid >> log2size != 0)
@@ -177,17 +173,18 @@ smmuv3_ste_locate(
 		if (fmt != SMMU_STRTAB_FMT_LINEAR)
 			smmuv3__log(sc, SMMUV3_LOG_GUEST_ERROR,
 			    "STRTAB_BASE_CFG.FMT %u unsupported: linear", fmt);
-		base &= ~(((uint64_t)SMMU_STE_SIZE << log2size) - 1);
+		base &= ~(((uint64_t)SMMU_STE_SIZE << raw_log2size) - 1);
 		*addr = base + (uint64_t)sid * SMMU_STE_SIZE;
 		return 0;
 	}
 	split = (unsigned)SMMU_FGET(cfg, SMMU_STRTAB_BASE_CFG_SPLIT);
+	/* 6.3.25: reserved SPLIT values behave as 6. */
 	if (split != 6 && split != 8 && split != 10) {
 		smmuv3__log(sc, SMMUV3_LOG_GUEST_ERROR,
-		    "STRTAB_BASE_CFG.SPLIT %u reserved", split);
-		goto bad_sid;
+		    "STRTAB_BASE_CFG.SPLIT %u reserved: as 6", split);
+		split = 6;
 	}
-	l1bits = log2size > split ? log2size - split : 0;
+	l1bits = raw_log2size > split ? raw_log2size - split : 0;
 	l1size = (uint64_t)8 << l1bits;
 	if (l1size < 64)
 		l1size = 64;
@@ -200,10 +197,9 @@ smmuv3_ste_locate(
 	}
 	desc = iommu__le64_dec(buf);
 	span = (unsigned)SMMU_FGET(desc, SMMU_L1STD_SPAN);
-	if (span == 0)
+	/* 5.1.1: Span 0, reserved (12..31) or beyond SPLIT + 1: invalid. */
+	if (span == 0 || span > 11 || span > split + 1)
 		goto bad_sid;
-	if (span > split + 1)
-		span = split + 1;
 	if ((sid & ((1u << split) - 1)) >> (span - 1) != 0)
 		goto bad_sid;
 	l2ptr = desc & SMMU_L1STD_L2PTR_MASK &
@@ -223,13 +219,17 @@ smmuv3_ste_fetch(struct smmuv3 *sc, uint32_t sid, unsigned flags,
 {
 	uint8_t	 ste[SMMU_STE_SIZE];
 	uint64_t addr, dw0, dw1;
-	unsigned config, strw;
+	unsigned config, strw, fmt;
 	int	 error;
 
 	if ((error = smmuv3_ste_locate(sc, sid, &addr, ev)) != 0)
 		return error;
-	if (!(flags & SMMUV3__PROBE))
+	if (!(flags & SMMUV3__PROBE)) {
 		sc->sc_stats.st_ste_fetches++;
+		if (SMMUV3__TRACING(sc))
+			smmuv3__trace(sc, SMMUV3_TRACE_STE_FETCH, sid,
+			    ev->ev_ssid, 0, addr, 0, 0, 0);
+	}
 	if (sc->sc_ops.ho_mem_read(sc->sc_cookie, addr, ste, sizeof(ste)) !=
 	    0) {
 		smmuv3_bad(ev, SMMU_EVT_F_STE_FETCH, sid, ev->ev_ssid, addr,
@@ -258,20 +258,31 @@ smmuv3_ste_fetch(struct smmuv3 *sc, uint32_t sid, unsigned flags,
 			smmuv3__unimp(sc, "STE.Config stage 2 / nested");
 		return EFAULT;
 	}
-	if (SMMU_FGET(dw0, SMMU_STE0_S1FMT) != 0) {
+	/* 5.2 S1CDMax: IGNORED without substreams, else 0..SSIDSIZE. */
+	cf->cf_s1cdmax = sc->sc_cfg.cfg_ssidsize == 0
+	    ? 0
+	    : (uint8_t)SMMU_FGET(dw0, SMMU_STE0_S1CDMAX);
+	if (cf->cf_s1cdmax > sc->sc_cfg.cfg_ssidsize)
+		return EFAULT;
+	/* S1Fmt: IGNORED with one CD; 0b11 behaves as 0b00; no CD2L. */
+	fmt = (unsigned)SMMU_FGET(dw0, SMMU_STE0_S1FMT);
+	if (cf->cf_s1cdmax != 0 && (fmt == 1 || fmt == 2)) {
 		if (!(flags & SMMUV3__PROBE))
 			smmuv3__unimp(sc, "STE.S1Fmt: two-level CD tables");
 		return EFAULT;
 	}
-	cf->cf_s1cdmax = (uint8_t)SMMU_FGET(dw0, SMMU_STE0_S1CDMAX);
-	if (cf->cf_s1cdmax > sc->sc_cfg.cfg_ssidsize)
-		return EFAULT;
 	cf->cf_s1ctxptr = dw0 & SMMU_STE0_S1CTXPTR_MASK;
 	if (cf->cf_s1ctxptr >> sc->sc_oas_bits != 0)
 		return EFAULT;
-	cf->cf_s1dss = (uint8_t)SMMU_FGET(dw1, SMMU_STE1_S1DSS);
-	if (cf->cf_s1cdmax != 0 && cf->cf_s1dss == 3)
+	/* A linear CD table is aligned to its size: low bits taken as 0. */
+	cf->cf_s1ctxptr &= ~(((uint64_t)SMMU_CD_SIZE << cf->cf_s1cdmax) - 1);
+	/* 5.5: S1STALLD = 1 is ILLEGAL unless STALL_MODEL = 0b00. */
+	if (SMMU_FGET(dw1, SMMU_STE1_S1STALLD))
 		return EFAULT;
+	/* S1DSS 0b11 is reserved and behaves as 0b00 (terminate). */
+	cf->cf_s1dss = (uint8_t)SMMU_FGET(dw1, SMMU_STE1_S1DSS);
+	if (cf->cf_s1dss == 3)
+		cf->cf_s1dss = 0;
 	strw = (unsigned)SMMU_FGET(dw1, SMMU_STE1_STRW);
 	if (strw == SMMU_STE_STRW_EL2 ? !sc->sc_cfg.cfg_hyp
 				      : strw != SMMU_STE_STRW_NSEL1)
@@ -288,19 +299,25 @@ smmuv3_ssid_resolve(struct smmuv3 *sc, struct smmuv3__cfg *cf, uint32_t ssid,
 {
 	cf->cf_ssid = ssid;
 	cf->cf_cd_index = 0;
-	if (cf->cf_kind != SMMUV3__CFG_S1)
+	if (cf->cf_kind == SMMUV3__CFG_ABORT)
 		return 0;
 	if (ssid != SMMUV3_NO_SSID) {
-		if (cf->cf_s1cdmax == 0 || (ssid >> cf->cf_s1cdmax) != 0 ||
-		    (ssid >> sc->sc_cfg.cfg_ssidsize) != 0 ||
-		    (cf->cf_s1dss == 2 && ssid == 0)) {
+		/* 5.2 S1Fmt: a SubstreamID on a stage-1-bypass STE too. */
+		if (cf->cf_kind != SMMUV3__CFG_S1 || cf->cf_s1cdmax == 0 ||
+		    (ssid >> cf->cf_s1cdmax) != 0 ||
+		    (ssid >> sc->sc_cfg.cfg_ssidsize) != 0) {
 			smmuv3_bad(ev, SMMU_EVT_C_BAD_SUBSTREAMID, cf->cf_sid,
 			    ssid, 0, SMMU_EVT_CLASS_CD);
 			return EFAULT;
 		}
+		/* 5.2 S1DSS 0b10: substream 0 is reserved for no-SSID. */
+		if (cf->cf_s1dss == 2 && ssid == 0)
+			cf->cf_kind = SMMUV3__CFG_DISABLED;
 		cf->cf_cd_index = ssid;
 		return 0;
 	}
+	if (cf->cf_kind != SMMUV3__CFG_S1)
+		return 0;
 	if (cf->cf_s1cdmax == 0)
 		return 0;
 	switch (cf->cf_s1dss) {
@@ -365,8 +382,12 @@ smmuv3_cd_fetch(struct smmuv3 *sc, unsigned flags, struct smmuv3__cfg *cf,
 		return 0;
 	cf->cf_cd_valid = false;
 	addr = cf->cf_s1ctxptr + (uint64_t)cf->cf_cd_index * SMMU_CD_SIZE;
-	if (!(flags & SMMUV3__PROBE))
+	if (!(flags & SMMUV3__PROBE)) {
 		sc->sc_stats.st_cd_fetches++;
+		if (SMMUV3__TRACING(sc))
+			smmuv3__trace(sc, SMMUV3_TRACE_CD_FETCH, cf->cf_sid,
+			    ev->ev_ssid, 0, addr, 0, 0, 0);
+	}
 	if (sc->sc_ops.ho_mem_read(sc->sc_cookie, addr, cd, sizeof(cd)) != 0) {
 		smmuv3_bad(ev, SMMU_EVT_F_CD_FETCH, cf->cf_sid, ev->ev_ssid,
 		    addr, SMMU_EVT_CLASS_CD);
@@ -377,27 +398,36 @@ smmuv3_cd_fetch(struct smmuv3 *sc, unsigned flags, struct smmuv3__cfg *cf,
 	dw0 = iommu__le64_dec(cd);
 	if (!SMMU_FGET(dw0, SMMU_CD0_V))
 		return EFAULT;
+	/*
+	 * 5.4, 5.5: ILLEGAL here because the IDRs do not advertise them:
+	 * AArch32 tables (TTF), big-endian tables (TTENDIAN), stall (S with
+	 * STALL_MODEL = 1), RAZ/WI termination (A = 0 with TERM_MODEL = 1),
+	 * HTTU (HA/HD).
+	 */
 	if (!SMMU_FGET(dw0, SMMU_CD0_AA64) || SMMU_FGET(dw0, SMMU_CD0_ENDI) ||
-	    SMMU_FGET(dw0, SMMU_CD0_S)) {
+	    SMMU_FGET(dw0, SMMU_CD0_S) || !SMMU_FGET(dw0, SMMU_CD0_A) ||
+	    SMMU_FGET(dw0, SMMU_CD0_HA) || SMMU_FGET(dw0, SMMU_CD0_HD)) {
 		if (!(flags & SMMUV3__PROBE))
-			smmuv3__unimp(sc, "CD: AArch32, big-endian or stall");
+			smmuv3__unimp(sc,
+			    "CD: AArch32, big-endian, stall, A = 0 or HTTU");
 		return EFAULT;
 	}
+	/* 5.4 IPS: eff_IPS = MIN(IPS, OAS); reserved 7 is above any OAS. */
 	ips = (unsigned)SMMU_FGET(dw0, SMMU_CD0_IPS);
-	if (ips == 7)
-		return EFAULT;
-	cf->cf_ips_bits = (uint8_t)smmu_pa_size_bits(ips);
+	cf->cf_ips_bits = ips >= 6 ? (uint8_t)sc->sc_oas_bits
+				   : (uint8_t)smmu_pa_size_bits(ips);
 	if (cf->cf_ips_bits > sc->sc_oas_bits)
 		cf->cf_ips_bits = (uint8_t)sc->sc_oas_bits;
 	cf->cf_affd = SMMU_FGET(dw0, SMMU_CD0_AFFD) != 0;
 	cf->cf_record = SMMU_FGET(dw0, SMMU_CD0_R) != 0;
 	cf->cf_asid = (uint16_t)SMMU_FGET(dw0, SMMU_CD0_ASID);
-	if (!sc->sc_cfg.cfg_asid16)
-		cf->cf_asid &= 0xff;
 	cf->cf_two_halves = cf->cf_strw == SMMU_STE_STRW_NSEL1 ||
 	    SMMU_FGET(sc->sc_cr2, SMMU_CR2_E2H) != 0;
+	/* ASID is IGNORED for an EL2 StreamWorld; 8-bit ASIDs need [15:8] 0. */
 	if (!cf->cf_two_halves)
 		cf->cf_asid = 0;
+	else if (!sc->sc_cfg.cfg_asid16 && cf->cf_asid > 0xff)
+		return EFAULT;
 	cf->cf_mair = iommu__le64_dec(cd + 24);
 	for (h = 0; h < 2; h++) {
 		struct smmuv3__tt *tt = &cf->cf_tt[h];
@@ -406,7 +436,9 @@ smmuv3_cd_fetch(struct smmuv3 *sc, unsigned flags, struct smmuv3__cfg *cf,
 		if (h == 0) {
 			tsz = (unsigned)SMMU_FGET(dw0, SMMU_CD0_T0SZ);
 			gshift = tg0_shift[SMMU_FGET(dw0, SMMU_CD0_TG0)];
-			epd = SMMU_FGET(dw0, SMMU_CD0_EPD0) != 0;
+			/* EPDx are IGNORED for an any-EL2 StreamWorld. */
+			epd = SMMU_FGET(dw0, SMMU_CD0_EPD0) != 0 &&
+			    cf->cf_two_halves;
 			tbi = SMMU_FGET(dw0, SMMU_CD0_TBI0) != 0;
 			ttb = iommu__le64_dec(cd + 8);
 		} else {
@@ -526,7 +558,7 @@ smmuv3__cfg_get(struct smmuv3 *sc, uint32_t sid, uint32_t ssid, unsigned flags,
 		*out = tmp;
 		return 0;
 	}
-	s = smmuv3_cfgc_set(sc, sid, ssid);
+	s = smmuv3__cfgc_set(sc, sid, ssid);
 	set = &sc->sc_cfgc[(size_t)s * sc->sc_cfgc_ways];
 	for (w = 0, cf = set; w < sc->sc_cfgc_ways; w++, cf++) {
 		if (!cf->cf_valid || cf->cf_sid != sid || cf->cf_ssid != ssid)

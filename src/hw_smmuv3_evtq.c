@@ -4,7 +4,8 @@
  *
  * Design: a record is encoded into 32 little-endian bytes with the
  * architectural field placement (DW0 event ID, SSV/SSID, SID; DW1 RnW,
- * InD, PnU, CLASS; DW2 input address; DW3 fetch address [51:3]) and
+ * InD, PnU, CLASS; DW2 input address; DW3 fetch address [51:3]; each
+ * event type only the fields its 7.3.x record defines) and
  * written through ho_mem_write at EVENTQ_BASE + index * 32.  The queue is
  * full when the PROD and CONS indices are equal and their wrap bits
  * differ; a record that finds the queue full is dropped and the overflow
@@ -21,26 +22,57 @@
 
 #include "hw_smmuv3_internal.h"
 
-/* 7.3: the architectural record layout. */
+/*
+ * 7.3: the architectural record layout.  Configuration events carry only
+ * the fields their record defines (the rest is RES0): C_BAD_STREAMID and
+ * C_BAD_STE / C_BAD_CD have StreamID and SSV/SubstreamID; the *_FETCH
+ * events add FetchAddr in DW3; F_STREAM_DISABLED has only the StreamID;
+ * C_BAD_SUBSTREAMID has the SubstreamID without an SSV bit (7.3.9).
+ * Translation faults and F_WALK_EABT carry everything.
+ */
 void
 smmuv3__evtq_encode(const struct smmuv3__event *ev, uint8_t rec[32])
 {
-	uint64_t dw0 = 0, dw1 = 0, dw3 = 0;
+	uint64_t dw0 = 0, dw1 = 0, dw2 = 0, dw3 = 0;
+	bool	 ssv = ev->ev_ssid != SMMUV3_NO_SSID;
 
 	dw0 = SMMU_FSET(dw0, SMMU_EVT0_ID, ev->ev_id);
-	if (ev->ev_ssid != SMMUV3_NO_SSID) {
-		dw0 = SMMU_FSET(dw0, SMMU_EVT0_SSV, 1);
-		dw0 = SMMU_FSET(dw0, SMMU_EVT0_SSID, ev->ev_ssid);
-	}
 	dw0 = SMMU_FSET(dw0, SMMU_EVT0_SID, ev->ev_sid);
-	dw1 = SMMU_FSET(dw1, SMMU_EVT1_PNU, ev->ev_pnu);
-	dw1 = SMMU_FSET(dw1, SMMU_EVT1_IND, ev->ev_ind);
-	dw1 = SMMU_FSET(dw1, SMMU_EVT1_RNW, ev->ev_rnw);
-	dw1 = SMMU_FSET(dw1, SMMU_EVT1_CLASS, ev->ev_class);
-	dw3 = ev->ev_fetch_addr & SMMU_EVT3_FETCH_MASK;
+	switch (ev->ev_id) {
+	case SMMU_EVT_F_STREAM_DISABLED:
+		break;
+	case SMMU_EVT_C_BAD_SUBSTREAMID:
+		dw0 = SMMU_FSET(dw0, SMMU_EVT0_SSID, ssv ? ev->ev_ssid : 0);
+		break;
+	case SMMU_EVT_C_BAD_STREAMID:
+	case SMMU_EVT_C_BAD_STE:
+	case SMMU_EVT_C_BAD_CD:
+	case SMMU_EVT_F_STE_FETCH:
+	case SMMU_EVT_F_CD_FETCH:
+		if (ssv) {
+			dw0 = SMMU_FSET(dw0, SMMU_EVT0_SSV, 1);
+			dw0 = SMMU_FSET(dw0, SMMU_EVT0_SSID, ev->ev_ssid);
+		}
+		if (ev->ev_id == SMMU_EVT_F_STE_FETCH ||
+		    ev->ev_id == SMMU_EVT_F_CD_FETCH)
+			dw3 = ev->ev_fetch_addr & SMMU_EVT3_FETCH_MASK;
+		break;
+	default:
+		if (ssv) {
+			dw0 = SMMU_FSET(dw0, SMMU_EVT0_SSV, 1);
+			dw0 = SMMU_FSET(dw0, SMMU_EVT0_SSID, ev->ev_ssid);
+		}
+		dw1 = SMMU_FSET(dw1, SMMU_EVT1_PNU, ev->ev_pnu);
+		dw1 = SMMU_FSET(dw1, SMMU_EVT1_IND, ev->ev_ind);
+		dw1 = SMMU_FSET(dw1, SMMU_EVT1_RNW, ev->ev_rnw);
+		dw1 = SMMU_FSET(dw1, SMMU_EVT1_CLASS, ev->ev_class);
+		dw2 = ev->ev_addr;
+		dw3 = ev->ev_fetch_addr & SMMU_EVT3_FETCH_MASK;
+		break;
+	}
 	iommu__le64_enc(rec, dw0);
 	iommu__le64_enc(rec + 8, dw1);
-	iommu__le64_enc(rec + 16, ev->ev_addr);
+	iommu__le64_enc(rec + 16, dw2);
 	iommu__le64_enc(rec + 24, dw3);
 }
 
@@ -90,6 +122,9 @@ smmuv3__evtq_record(struct smmuv3 *sc, const struct smmuv3__event *ev)
 		    sc, (uint32_t)SMMU_FMASK(SMMU_GERROR_EVENTQ_ABT));
 		return false;
 	}
+	if (SMMUV3__TRACING(sc))
+		smmuv3__trace(sc, SMMUV3_TRACE_EVENT, ev->ev_sid, ev->ev_ssid,
+		    ev->ev_addr, addr, 0, 0, ev->ev_id);
 	idx = SMMU_Q_IDX(prod, l2) + 1;
 	wrap = SMMU_Q_WRP(prod, l2);
 	if (idx == size) {

@@ -20,7 +20,7 @@
 #ifndef HW_SMMUV3_INTERNAL_H
 #define HW_SMMUV3_INTERNAL_H
 
-#include <pthread.h>
+#include <errno.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -76,6 +76,7 @@ struct smmuv3__cfg {
 #define SMMUV3__TE_GLOBAL 0x02u /* nG = 0: matches every ASID */
 #define SMMUV3__TE_R	  0x04u
 #define SMMUV3__TE_W	  0x08u
+#define SMMUV3__TE_WIDE	  0x10u /* a block: also reachable from other sets */
 struct smmuv3__tlbe {
 	uint64_t te_va; /* base of the page/block (canonical input address) */
 	uint64_t te_pa;
@@ -117,7 +118,7 @@ struct smmuv3 {
 	void			     *sc_cookie;
 	const struct iommu_allocator *sc_alloc;
 
-	pthread_mutex_t	   sc_lock;
+	atomic_uint	   sc_lock; /* 0 free, 1 held */
 	_Atomic(uintptr_t) sc_owner;
 
 	/* ID registers, computed at create (6.3.1 - 6.3.6). */
@@ -162,19 +163,52 @@ struct smmuv3 {
 	uint8_t		    *sc_tlb_victim;
 	unsigned	     sc_tlb_sets;
 	unsigned	     sc_tlb_ways;
+	size_t		     sc_tlb_nwide; /* valid WIDE or GLOBAL entries */
 
 	struct smmuv3_stats sc_stats;
 };
 
 /* hw_smmuv3_model.c: locking, logging, interrupts, GERROR. */
-int  smmuv3__enter(struct smmuv3 *);
-void smmuv3__leave(struct smmuv3 *);
+extern _Thread_local char smmuv3__thread_token;
+void			  smmuv3__lock_slow(struct smmuv3 *);
+
+/*
+ * The instance lock: a test-and-set lock that yields the CPU while
+ * contended (smmuv3__lock_slow).  An uncontended enter/leave is one atomic
+ * exchange and one release store, which keeps a TLB-hit translation
+ * within a few nanoseconds; a mutex costs several times that.  Returns
+ * EDEADLK when the calling thread already holds the lock (a host callback
+ * re-entering its instance).
+ */
+static inline int
+smmuv3__enter(struct smmuv3 *sc)
+{
+	uintptr_t self = (uintptr_t)&smmuv3__thread_token;
+
+	if (atomic_load_explicit(&sc->sc_owner, memory_order_relaxed) == self)
+		return EDEADLK;
+	if (atomic_exchange_explicit(&sc->sc_lock, 1, memory_order_acquire))
+		smmuv3__lock_slow(sc);
+	atomic_store_explicit(&sc->sc_owner, self, memory_order_relaxed);
+	return 0;
+}
+
+static inline void
+smmuv3__leave(struct smmuv3 *sc)
+{
+	atomic_store_explicit(&sc->sc_owner, 0, memory_order_relaxed);
+	atomic_store_explicit(&sc->sc_lock, 0, memory_order_release);
+}
 void smmuv3__log(struct smmuv3 *, enum smmuv3_log_level, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 3, 4)))
 #endif
     ;
 void smmuv3__unimp(struct smmuv3 *, const char *what);
+void smmuv3__trace(struct smmuv3 *, enum smmuv3_trace_kind, uint32_t sid,
+    uint32_t ssid, uint64_t iova, uint64_t addr, uint64_t value, unsigned level,
+    uint8_t event);
+#define SMMUV3__TRACING(sc) ((sc)->sc_ops.ho_trace != NULL)
 void smmuv3__gerror_raise(struct smmuv3 *, uint32_t bits);
 void smmuv3__signal(
     struct smmuv3 *, enum smmuv3_irq_line, uint64_t cfg0, uint32_t cfg1);
@@ -204,15 +238,11 @@ size_t smmuv3__cfgc_count(struct smmuv3 *);
 int smmuv3__walk(struct smmuv3 *, const struct smmuv3__cfg *,
     const struct smmuv3__req *, unsigned flags, struct smmuv3__tlbe *out,
     struct smmuv3__event *ev);
-/* Selects TTB0/TTB1 for iova; -1 when the address is outside both. */
-int smmuv3__tt_select(const struct smmuv3__cfg *, uint64_t iova);
 
 /* hw_smmuv3_tlb.c */
-int			   smmuv3__tlb_init(struct smmuv3 *);
-void			   smmuv3__tlb_fini(struct smmuv3 *);
-void			   smmuv3__tlb_flush(struct smmuv3 *);
-const struct smmuv3__tlbe *smmuv3__tlb_lookup(struct smmuv3 *,
-    const struct smmuv3__cfg *, unsigned gshift, uint64_t iova);
+int  smmuv3__tlb_init(struct smmuv3 *);
+void smmuv3__tlb_fini(struct smmuv3 *);
+void smmuv3__tlb_flush(struct smmuv3 *);
 void smmuv3__tlb_insert(struct smmuv3 *, const struct smmuv3__cfg *,
     unsigned gshift, uint64_t iova, const struct smmuv3__tlbe *);
 
@@ -233,5 +263,86 @@ void smmuv3__tlb_invalidate(struct smmuv3 *, const struct smmuv3__tlbi *);
 /* hw_smmuv3_xlate.c */
 int smmuv3__translate(struct smmuv3 *, const struct smmuv3__req *,
     unsigned flags, struct smmuv3_xlate *, struct smmuv3_fault *);
+
+/* Hot-path lookups, inline for the TLB-hit translation. */
+/*
+ * Consecutive StreamIDs (the common case) land in distinct sets, so up to
+ * sets * ways of them stay cached together.
+ */
+static inline unsigned
+smmuv3__cfgc_set(const struct smmuv3 *sc, uint32_t sid, uint32_t ssid)
+{
+	return (sid + (ssid + 1) * 0x9e3779b1u) & (sc->sc_cfgc_sets - 1);
+}
+
+/* A valid config-cache entry for (sid, ssid) with its CD part, or NULL. */
+static inline struct smmuv3__cfg *
+smmuv3__cfgc_lookup(struct smmuv3 *sc, uint32_t sid, uint32_t ssid)
+{
+	struct smmuv3__cfg *cf =
+	    &sc->sc_cfgc[(size_t)smmuv3__cfgc_set(sc, sid, ssid) *
+		sc->sc_cfgc_ways];
+	unsigned w;
+
+	for (w = 0; w < sc->sc_cfgc_ways; w++, cf++)
+		if (cf->cf_valid && cf->cf_sid == sid && cf->cf_ssid == ssid)
+			return cf;
+	return NULL;
+}
+
+/*
+ * Selects the TTB0 (0) or TTB1 (1) half for iova; -1 when the address is
+ * outside the ranges both halves cover.  The top byte is ignored under
+ * TBIx; bit 55 selects the half (D8.2, VA ranges).
+ */
+static inline int
+smmuv3__tt_select(const struct smmuv3__cfg *cf, uint64_t iova)
+{
+	int h = cf->cf_two_halves ? (int)((iova >> 55) & 1) : 0;
+	const struct smmuv3__tt *tt = &cf->cf_tt[h];
+	unsigned		 top = tt->tt_tbi ? 56 : 64;
+	uint64_t		 hi;
+
+	if (tt->tt_disabled)
+		return h;
+	/* Bits [top-1 : va_bits] must all equal the selected half. */
+	hi = (top == 64 ? iova : iova & ((1ULL << 56) - 1)) >> tt->tt_va_bits;
+	if (hi != (h ? (1ULL << (top - tt->tt_va_bits)) - 1 : 0))
+		return -1;
+	return h;
+}
+
+/* Consecutive pages of one ASID land in distinct sets. */
+static inline unsigned
+smmuv3__tlb_set(
+    const struct smmuv3 *sc, unsigned asid, unsigned gshift, uint64_t iova)
+{
+	return (unsigned)((iova >> gshift) + asid * 0x9e3779b1u) &
+	    (sc->sc_tlb_sets - 1);
+}
+
+static inline const struct smmuv3__tlbe *
+smmuv3__tlb_lookup(struct smmuv3 *sc, const struct smmuv3__cfg *cf,
+    unsigned gshift, uint64_t iova)
+{
+	const struct smmuv3__tlbe *te;
+	unsigned		   w;
+
+	te =
+	    &sc->sc_tlb[(size_t)smmuv3__tlb_set(sc, cf->cf_asid, gshift, iova) *
+		sc->sc_tlb_ways];
+	for (w = 0; w < sc->sc_tlb_ways; w++, te++) {
+		if ((te->te_flags & SMMUV3__TE_VALID) == 0 ||
+		    te->te_regime != cf->cf_strw)
+			continue;
+		if (((iova ^ te->te_va) >> te->te_size_log2) != 0)
+			continue;
+		if ((te->te_flags & SMMUV3__TE_GLOBAL) == 0 &&
+		    te->te_asid != cf->cf_asid)
+			continue;
+		return te;
+	}
+	return NULL;
+}
 
 #endif /* HW_SMMUV3_INTERNAL_H */

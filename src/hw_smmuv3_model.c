@@ -5,10 +5,11 @@
  *
  * Design: one struct smmuv3 per instance, allocated with the embedder's
  * allocator at create together with its TLB and config cache; nothing is
- * allocated afterwards.  Every public entry point takes the instance
- * mutex; the owning thread is recorded so a host callback that re-enters
- * the instance fails with EDEADLK instead of deadlocking.  Register writes
- * take effect synchronously: CR0ACK mirrors CR0 and IRQ_CTRLACK mirrors
+ * allocated afterwards.  Every public entry point takes the instance lock
+ * (a test-and-set lock that yields while contended, see
+ * smmuv3__enter); the owning thread is recorded so a host callback that
+ * re-enters the instance fails with EDEADLK instead of deadlocking.  Register
+ * writes take effect synchronously: CR0ACK mirrors CR0 and IRQ_CTRLACK mirrors
  * IRQ_CTRL as soon as the write returns, GBPA.UPDATE reads back as 0.
  *
  * Not implemented (unadvertised in the IDRs; accesses read as zero, ignore
@@ -17,15 +18,17 @@
  * performance monitor, ECMDQ.  Register pages 0 and 1 only.
  */
 #include <errno.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "hw_smmuv3_internal.h"
 
-static _Thread_local char smmuv3_thread_token;
+_Thread_local char smmuv3__thread_token;
 
 static int	smmuv3_config_check(const struct smmuv3_config *);
+static bool	smmuv3_is_msi_reg(uint64_t);
 static unsigned smmuv3_oas_enc(unsigned bits);
 static void	smmuv3_compute_idrs(struct smmuv3 *);
 static void	smmuv3_reset_regs(struct smmuv3 *);
@@ -137,10 +140,7 @@ smmuv3_create(const struct smmuv3_config *cfg,
 		goto fail;
 	if ((error = smmuv3__cfgc_init(sc)) != 0)
 		goto fail;
-	if (pthread_mutex_init(&sc->sc_lock, NULL) != 0) {
-		error = ENOMEM;
-		goto fail;
-	}
+	atomic_init(&sc->sc_lock, 0);
 	smmuv3_compute_idrs(sc);
 	smmuv3_reset_regs(sc);
 	*out = sc;
@@ -159,9 +159,8 @@ smmuv3_destroy(struct smmuv3 *sc)
 		return;
 	/* A host callback destroying its own instance is refused. */
 	if (atomic_load_explicit(&sc->sc_owner, memory_order_relaxed) ==
-	    (uintptr_t)&smmuv3_thread_token)
+	    (uintptr_t)&smmuv3__thread_token)
 		return;
-	pthread_mutex_destroy(&sc->sc_lock);
 	smmuv3__cfgc_fini(sc);
 	smmuv3__tlb_fini(sc);
 	iommu__free(sc->sc_alloc, sc, sizeof(*sc));
@@ -179,23 +178,24 @@ smmuv3_reset(struct smmuv3 *sc)
 	smmuv3__leave(sc);
 }
 
-int
-smmuv3__enter(struct smmuv3 *sc)
-{
-	uintptr_t self = (uintptr_t)&smmuv3_thread_token;
-
-	if (atomic_load_explicit(&sc->sc_owner, memory_order_relaxed) == self)
-		return EDEADLK;
-	pthread_mutex_lock(&sc->sc_lock);
-	atomic_store_explicit(&sc->sc_owner, self, memory_order_relaxed);
-	return 0;
-}
-
+/* Contended path of smmuv3__enter: spin briefly, then yield. */
 void
-smmuv3__leave(struct smmuv3 *sc)
+smmuv3__lock_slow(struct smmuv3 *sc)
 {
-	atomic_store_explicit(&sc->sc_owner, 0, memory_order_relaxed);
-	pthread_mutex_unlock(&sc->sc_lock);
+	unsigned spins = 0;
+
+	for (;;) {
+		while (
+		    atomic_load_explicit(&sc->sc_lock, memory_order_relaxed)) {
+			if (++spins >= 64) {
+				sched_yield();
+				spins = 0;
+			}
+		}
+		if (!atomic_exchange_explicit(
+			&sc->sc_lock, 1, memory_order_acquire))
+			return;
+	}
 }
 
 void
@@ -217,6 +217,28 @@ smmuv3__unimp(struct smmuv3 *sc, const char *what)
 {
 	sc->sc_stats.st_unimplemented++;
 	smmuv3__log(sc, SMMUV3_LOG_UNIMP, "%s", what);
+}
+
+/* Calls ho_trace; callers test SMMUV3__TRACING first. */
+void
+smmuv3__trace(struct smmuv3 *sc, enum smmuv3_trace_kind kind, uint32_t sid,
+    uint32_t ssid, uint64_t iova, uint64_t addr, uint64_t value, unsigned level,
+    uint8_t event)
+{
+	struct smmuv3_trace tr;
+
+	if (sc->sc_ops.ho_trace == NULL)
+		return;
+	memset(&tr, 0, sizeof(tr));
+	tr.tr_kind = kind;
+	tr.tr_sid = sid;
+	tr.tr_ssid = ssid;
+	tr.tr_iova = iova;
+	tr.tr_addr = addr;
+	tr.tr_value = value;
+	tr.tr_level = level;
+	tr.tr_event = event;
+	sc->sc_ops.ho_trace(sc->sc_cookie, &tr);
 }
 
 /* 6.3.1 - 6.3.6: advertise exactly what the model implements. */
@@ -325,6 +347,14 @@ smmuv3_mmio_write(struct smmuv3 *sc, uint64_t off, unsigned size, uint64_t val)
 	return 0;
 }
 
+/* 6.3.21 - 6.3.23, 6.3.30 - 6.3.32: the IRQ_CFG registers exist with MSIs. */
+static bool
+smmuv3_is_msi_reg(uint64_t off)
+{
+	return (off >= SMMU_GERROR_IRQ_CFG0 && off <= SMMU_GERROR_IRQ_CFG2) ||
+	    (off >= SMMU_EVENTQ_IRQ_CFG0 && off <= SMMU_EVENTQ_IRQ_CFG2);
+}
+
 /*
  * 64-bit registers may be accessed as two 32-bit halves; 32-bit registers
  * with an 8-byte access see the pair (offset, offset + 4).
@@ -334,6 +364,10 @@ smmuv3_reg_read(struct smmuv3 *sc, uint64_t off, unsigned size, uint64_t *val)
 {
 	uint64_t v;
 
+	if (!sc->sc_cfg.cfg_msi && smmuv3_is_msi_reg(off)) {
+		*val = 0; /* RES0 without MSI support */
+		return 0;
+	}
 	if (size == 8) {
 		switch (off) {
 		case SMMU_GERROR_IRQ_CFG0:
@@ -516,6 +550,8 @@ smmuv3_reg_write(struct smmuv3 *sc, uint64_t off, unsigned size, uint64_t val)
 	bool	 evtqen = SMMU_FGET(sc->sc_cr0, SMMU_CR0_EVENTQEN) != 0;
 	bool	 smmuen = SMMU_FGET(sc->sc_cr0, SMMU_CR0_SMMUEN) != 0;
 
+	if (!sc->sc_cfg.cfg_msi && smmuv3_is_msi_reg(off))
+		return; /* RES0 without MSI support */
 	if (size == 8) {
 		switch (off) {
 		case SMMU_GERROR_IRQ_CFG0:
@@ -553,7 +589,7 @@ smmuv3_reg_write(struct smmuv3 *sc, uint64_t off, unsigned size, uint64_t val)
 	case SMMU_GBPA:
 		/* 6.3.14: fields take effect only with UPDATE = 1. */
 		if (SMMU_FGET(v32, SMMU_GBPA_UPDATE))
-			sc->sc_gbpa = v32 & 0x001f3f00u;
+			sc->sc_gbpa = v32 & 0x001f3f1fu; /* RES0 bits dropped */
 		break;
 	case SMMU_IRQ_CTRL:
 		sc->sc_irq_ctrl = v32 &
@@ -767,6 +803,8 @@ smmuv3__signal(
 {
 	uint64_t addr = cfg0 & SMMU_IRQ_CFG0_ADDR_MASK;
 
+	if (SMMUV3__TRACING(sc))
+		smmuv3__trace(sc, SMMUV3_TRACE_IRQ, 0, 0, 0, addr, line, 0, 0);
 	if (sc->sc_cfg.cfg_msi && addr != 0) {
 		if (smmuv3__msi_write(sc, addr, cfg1) != 0) {
 			if (line == SMMUV3_IRQ_EVENTQ)

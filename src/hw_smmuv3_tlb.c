@@ -7,8 +7,11 @@
  * configuration's granule) hashed with the ASID, so domains that use the
  * same IOVAs spread over different sets.  A block is entered in the set of
  * the page that missed; another page of the same block may miss and enter
- * a second copy (as TLBs that splinter blocks do).  Invalidation therefore
- * scans every entry, which keeps it exact whatever the entry sizes.
+ * a second copy (as TLBs that splinter blocks do).  Invalidation scans
+ * every entry, which keeps it exact whatever the entry sizes, except for
+ * the common by-ASID invalidation of a few pages while no block or global
+ * entry is cached (sc_tlb_nwide == 0): then only the sets those pages hash
+ * to can hold a match.
  * Victims are chosen round-robin per set (deterministic).  Entries change
  * only on a fill, on a TLBI command or on reset: a driver that forgets an
  * invalidation keeps getting the old translation.
@@ -22,8 +25,10 @@
 
 #include "hw_smmuv3_internal.h"
 
-static inline unsigned smmuv3_tlb_set(
-    const struct smmuv3 *, unsigned asid, unsigned gshift, uint64_t iova);
+static bool smmuv3_tlb_is_wide(const struct smmuv3__tlbe *);
+static void smmuv3_tlb_inv_one(
+    struct smmuv3 *, struct smmuv3__tlbe *, const struct smmuv3__tlbi *);
+static bool smmuv3_tlb_inv_sets(struct smmuv3 *, const struct smmuv3__tlbi *);
 
 int
 smmuv3__tlb_init(struct smmuv3 *sc)
@@ -61,45 +66,14 @@ smmuv3__tlb_flush(struct smmuv3 *sc)
 
 	memset(sc->sc_tlb, 0, n * sizeof(*sc->sc_tlb));
 	memset(sc->sc_tlb_victim, 0, sc->sc_tlb_sets);
-}
-
-/* Consecutive pages of one ASID land in distinct sets. */
-static inline unsigned
-smmuv3_tlb_set(
-    const struct smmuv3 *sc, unsigned asid, unsigned gshift, uint64_t iova)
-{
-	return (unsigned)((iova >> gshift) + asid * 0x9e3779b1u) &
-	    (sc->sc_tlb_sets - 1);
-}
-
-const struct smmuv3__tlbe *
-smmuv3__tlb_lookup(struct smmuv3 *sc, const struct smmuv3__cfg *cf,
-    unsigned gshift, uint64_t iova)
-{
-	const struct smmuv3__tlbe *te;
-	unsigned		   w;
-
-	te = &sc->sc_tlb[(size_t)smmuv3_tlb_set(sc, cf->cf_asid, gshift, iova) *
-	    sc->sc_tlb_ways];
-	for (w = 0; w < sc->sc_tlb_ways; w++, te++) {
-		if ((te->te_flags & SMMUV3__TE_VALID) == 0 ||
-		    te->te_regime != cf->cf_strw)
-			continue;
-		if (((iova ^ te->te_va) >> te->te_size_log2) != 0)
-			continue;
-		if ((te->te_flags & SMMUV3__TE_GLOBAL) == 0 &&
-		    te->te_asid != cf->cf_asid)
-			continue;
-		return te;
-	}
-	return NULL;
+	sc->sc_tlb_nwide = 0;
 }
 
 void
 smmuv3__tlb_insert(struct smmuv3 *sc, const struct smmuv3__cfg *cf,
     unsigned gshift, uint64_t iova, const struct smmuv3__tlbe *e)
 {
-	unsigned set = smmuv3_tlb_set(sc, cf->cf_asid, gshift, iova);
+	unsigned set = smmuv3__tlb_set(sc, cf->cf_asid, gshift, iova);
 	struct smmuv3__tlbe *te = &sc->sc_tlb[(size_t)set * sc->sc_tlb_ways];
 	unsigned	     w, victim = sc->sc_tlb_ways;
 
@@ -114,39 +88,101 @@ smmuv3__tlb_insert(struct smmuv3 *sc, const struct smmuv3__cfg *cf,
 		    (uint8_t)((victim + 1) % sc->sc_tlb_ways);
 		sc->sc_stats.st_tlb_evictions++;
 	}
+	if (smmuv3_tlb_is_wide(&te[victim]))
+		sc->sc_tlb_nwide--;
 	te[victim] = *e;
 	te[victim].te_flags |= SMMUV3__TE_VALID;
+	if (e->te_size_log2 > gshift)
+		te[victim].te_flags |= SMMUV3__TE_WIDE;
+	if (smmuv3_tlb_is_wide(&te[victim]))
+		sc->sc_tlb_nwide++;
+}
+
+static bool
+smmuv3_tlb_is_wide(const struct smmuv3__tlbe *te)
+{
+	return (te->te_flags & SMMUV3__TE_VALID) != 0 &&
+	    (te->te_flags & (SMMUV3__TE_WIDE | SMMUV3__TE_GLOBAL)) != 0;
+}
+
+/* Drops te if ti selects it. */
+static void
+smmuv3_tlb_inv_one(
+    struct smmuv3 *sc, struct smmuv3__tlbe *te, const struct smmuv3__tlbi *ti)
+{
+	uint64_t last;
+
+	if ((te->te_flags & SMMUV3__TE_VALID) == 0)
+		return;
+	if (ti->ti_match_regime && te->te_regime != ti->ti_regime)
+		return;
+	if (ti->ti_match_asid &&
+	    ((te->te_flags & SMMUV3__TE_GLOBAL) != 0
+		    ? !ti->ti_global_too
+		    : te->te_asid != ti->ti_asid))
+		return;
+	if (ti->ti_match_va) {
+		last = te->te_va + ((1ULL << te->te_size_log2) - 1);
+		if (last < ti->ti_va_first || te->te_va > ti->ti_va_last)
+			return;
+		if (ti->ti_level != 0 && te->te_level != ti->ti_level)
+			return;
+	}
+	if (smmuv3_tlb_is_wide(te))
+		sc->sc_tlb_nwide--;
+	te->te_flags = 0;
+	sc->sc_stats.st_tlb_invalidated++;
+}
+
+/*
+ * By-ASID VA invalidation of a few pages while the TLB holds no block or
+ * global entry: every matching entry is a granule-sized page in the set
+ * its page number and ASID hash to, so only those sets are visited.
+ * Returns false when the general scan is needed.
+ */
+static bool
+smmuv3_tlb_inv_sets(struct smmuv3 *sc, const struct smmuv3__tlbi *ti)
+{
+	static const unsigned gshifts[3] = {12, 14, 16};
+	static const unsigned gbits[3] = {
+	    SMMUV3_GRAN_4K, SMMUV3_GRAN_16K, SMMUV3_GRAN_64K};
+	struct smmuv3__tlbe *te;
+	uint64_t	     page, first, last;
+	unsigned	     g, w;
+
+	if (sc->sc_tlb_nwide != 0 || !ti->ti_match_va || !ti->ti_match_asid)
+		return false;
+	if (((ti->ti_va_last - ti->ti_va_first) >> 12) >= sc->sc_tlb_sets)
+		return false;
+	for (g = 0; g < 3; g++) {
+		if ((sc->sc_cfg.cfg_granules & gbits[g]) == 0)
+			continue;
+		first = ti->ti_va_first >> gshifts[g];
+		last = ti->ti_va_last >> gshifts[g];
+		for (page = first;; page++) {
+			te =
+			    &sc->sc_tlb[(size_t)smmuv3__tlb_set(sc, ti->ti_asid,
+					    gshifts[g], page << gshifts[g]) *
+				sc->sc_tlb_ways];
+			for (w = 0; w < sc->sc_tlb_ways; w++)
+				smmuv3_tlb_inv_one(sc, &te[w], ti);
+			if (page == last)
+				break;
+		}
+	}
+	return true;
 }
 
 /* Drops every entry the selector matches (4.4, TLB invalidation). */
 void
 smmuv3__tlb_invalidate(struct smmuv3 *sc, const struct smmuv3__tlbi *ti)
 {
-	size_t		     i, n = (size_t)sc->sc_tlb_sets * sc->sc_tlb_ways;
-	struct smmuv3__tlbe *te;
-	uint64_t	     last;
+	size_t i, n = (size_t)sc->sc_tlb_sets * sc->sc_tlb_ways;
 
-	for (i = 0, te = sc->sc_tlb; i < n; i++, te++) {
-		if ((te->te_flags & SMMUV3__TE_VALID) == 0)
-			continue;
-		if (ti->ti_match_regime && te->te_regime != ti->ti_regime)
-			continue;
-		if (ti->ti_match_asid &&
-		    ((te->te_flags & SMMUV3__TE_GLOBAL) != 0
-			    ? !ti->ti_global_too
-			    : te->te_asid != ti->ti_asid))
-			continue;
-		if (ti->ti_match_va) {
-			last = te->te_va + ((1ULL << te->te_size_log2) - 1);
-			if (last < ti->ti_va_first ||
-			    te->te_va > ti->ti_va_last)
-				continue;
-			if (ti->ti_level != 0 && te->te_level != ti->ti_level)
-				continue;
-		}
-		te->te_flags = 0;
-		sc->sc_stats.st_tlb_invalidated++;
-	}
+	if (smmuv3_tlb_inv_sets(sc, ti))
+		return;
+	for (i = 0; i < n; i++)
+		smmuv3_tlb_inv_one(sc, &sc->sc_tlb[i], ti);
 }
 
 size_t

@@ -25,28 +25,6 @@
 static int smmuv3_walk_fault(
     struct smmuv3__event *, uint8_t id, uint8_t cls, uint64_t fetch);
 
-/*
- * Selects the TTB0 (0) or TTB1 (1) half for iova; -1 when the address is
- * outside the ranges both halves cover.  The top byte is ignored under
- * TBIx; bit 55 selects the half (D8.2, VA ranges).
- */
-int
-smmuv3__tt_select(const struct smmuv3__cfg *cf, uint64_t iova)
-{
-	int h = cf->cf_two_halves ? (int)((iova >> 55) & 1) : 0;
-	const struct smmuv3__tt *tt = &cf->cf_tt[h];
-	unsigned		 top = tt->tt_tbi ? 56 : 64;
-	uint64_t		 hi;
-
-	if (tt->tt_disabled)
-		return h;
-	/* Bits [top-1 : va_bits] must all equal the selected half. */
-	hi = (top == 64 ? iova : iova & ((1ULL << 56) - 1)) >> tt->tt_va_bits;
-	if (hi != (h ? (1ULL << (top - tt->tt_va_bits)) - 1 : 0))
-		return -1;
-	return h;
-}
-
 static int
 smmuv3_walk_fault(
     struct smmuv3__event *ev, uint8_t id, uint8_t cls, uint64_t fetch)
@@ -95,6 +73,9 @@ smmuv3__walk(struct smmuv3 *sc, const struct smmuv3__cfg *cf,
 			return smmuv3_walk_fault(
 			    ev, SMMU_EVT_F_WALK_EABT, SMMU_EVT_CLASS_TT, addr);
 		desc = iommu__le64_dec(buf);
+		if (!(flags & SMMUV3__PROBE) && SMMUV3__TRACING(sc))
+			smmuv3__trace(sc, SMMUV3_TRACE_WALK, cf->cf_sid,
+			    cf->cf_ssid, va, addr, desc, level, 0);
 		if ((desc & SMMU_PTE_VALID) == 0)
 			return smmuv3_walk_fault(
 			    ev, SMMU_EVT_F_TRANSLATION, SMMU_EVT_CLASS_IN, 0);

@@ -13,8 +13,9 @@
  * fill, no event, no counter).  DMA takes the lock once and translates
  * each page (each TLB entry's page or block) of the transfer in turn.
  *
- * Not implemented: stall (all faults terminate; CD.A is ignored because
- * IDR0.TERM_MODEL = 1), ATS translated/untranslated distinction, PRI,
+ * Not implemented: stall (all faults terminate), RAZ/WI termination
+ * (IDR0.TERM_MODEL = 1, so a CD with A = 0 is C_BAD_CD), ATS
+ * translated/untranslated distinction, PRI,
  * privileged/instruction attributes (PnU/InD are always 0 in events).
  */
 #include <errno.h>
@@ -27,9 +28,11 @@ static int  smmuv3_fault(struct smmuv3 *, unsigned flags,
      const struct smmuv3__event *, bool record, struct smmuv3_fault *);
 static void smmuv3_tlb_check_stale(struct smmuv3 *, const struct smmuv3__cfg *,
     const struct smmuv3__req *, const struct smmuv3__tlbe *);
-static int  smmuv3_dma(struct smmuv3 *, uint32_t sid, uint32_t ssid,
-     uint64_t iova, void *rbuf, const void *wbuf, size_t len,
-     struct smmuv3_fault *);
+static inline bool smmuv3_xlate_fast(struct smmuv3 *, uint32_t sid,
+    uint32_t ssid, uint64_t iova, unsigned access, struct smmuv3_xlate *);
+static int	   smmuv3_dma(struct smmuv3 *, uint32_t sid, uint32_t ssid,
+	    uint64_t iova, void *rbuf, const void *wbuf, size_t len,
+	    struct smmuv3_fault *);
 
 static bool
 smmuv3_fault_is_translation(uint8_t id)
@@ -48,6 +51,9 @@ smmuv3_fault(struct smmuv3 *sc, unsigned flags, const struct smmuv3__event *ev,
 	ft->ft_fetch_addr = ev->ev_fetch_addr;
 	ft->ft_class = ev->ev_class;
 	ft->ft_rnw = ev->ev_rnw;
+	if (!(flags & SMMUV3__PROBE) && SMMUV3__TRACING(sc))
+		smmuv3__trace(sc, SMMUV3_TRACE_FAULT, ev->ev_sid, ev->ev_ssid,
+		    ev->ev_addr, ev->ev_fetch_addr, 0, 0, ev->ev_id);
 	if (ev->ev_id == 0)
 		ft->ft_aborted = true;
 	else if (record && !(flags & SMMUV3__PROBE))
@@ -85,6 +91,50 @@ smmuv3_tlb_check_stale(struct smmuv3 *sc, const struct smmuv3__cfg *cf,
 	sc->sc_ops.ho_stale(sc->sc_cookie, &sr);
 }
 
+/*
+ * The common case in a few loads: config-cache hit, TLB hit, access
+ * allowed, no stale checking.  Returns false to take the full path (which
+ * then does the counting itself).
+ */
+static inline bool
+smmuv3_xlate_fast(struct smmuv3 *sc, uint32_t sid, uint32_t ssid, uint64_t iova,
+    unsigned access, struct smmuv3_xlate *xl)
+{
+	const struct smmuv3__cfg  *cf;
+	const struct smmuv3__tlbe *te;
+	const struct smmuv3__tt	  *tt;
+	unsigned		   perm;
+	int			   h;
+
+	if ((sc->sc_cr0 & 1u) == 0 || sc->sc_cfg.cfg_check_stale)
+		return false;
+	cf = smmuv3__cfgc_lookup(sc, sid, ssid);
+	if (cf == NULL || !cf->cf_cd_valid || cf->cf_kind != SMMUV3__CFG_S1)
+		return false;
+	h = smmuv3__tt_select(cf, iova);
+	if (h < 0)
+		return false;
+	tt = &cf->cf_tt[h];
+	if (tt->tt_disabled || tt->tt_tbi)
+		return false;
+	te = smmuv3__tlb_lookup(sc, cf, tt->tt_gshift, iova);
+	if (te == NULL)
+		return false;
+	/* SMMUV3__TE_R / _W sit two bits above SMMUV3_ACCESS_READ / _WRITE. */
+	perm = (te->te_flags >> 2) & 3u;
+	if ((access & ~perm) != 0)
+		return false;
+	sc->sc_stats.st_translations++;
+	sc->sc_stats.st_cfg_hits++;
+	sc->sc_stats.st_tlb_hits++;
+	xl->xl_pa = te->te_pa + (iova - te->te_va);
+	xl->xl_size = 1ULL << te->te_size_log2;
+	xl->xl_perm = perm;
+	xl->xl_level = te->te_level;
+	xl->xl_bypass = false;
+	return true;
+}
+
 int
 smmuv3__translate(struct smmuv3 *sc, const struct smmuv3__req *rq,
     unsigned flags, struct smmuv3_xlate *xl, struct smmuv3_fault *ft)
@@ -116,8 +166,11 @@ smmuv3__translate(struct smmuv3 *sc, const struct smmuv3__req *rq,
 	}
 	if (smmuv3__cfg_get(
 		sc, rq->rq_sid, rq->rq_ssid, flags, &cf, &tmp, &ev) != 0) {
-		ev.ev_addr = rq->rq_iova;
-		return smmuv3_fault(sc, flags, &ev, true, ft);
+		/* 5.1.1: invalid StreamIDs are recorded only with RECINVSID. */
+		return smmuv3_fault(sc, flags, &ev,
+		    ev.ev_id != SMMU_EVT_C_BAD_STREAMID ||
+			SMMU_FGET(sc->sc_cr2, SMMU_CR2_RECINVSID) != 0,
+		    ft);
 	}
 	switch (cf->cf_kind) {
 	case SMMUV3__CFG_ABORT:
@@ -207,8 +260,11 @@ smmuv3_xlate_entry(struct smmuv3 *sc, uint32_t sid, uint32_t ssid,
 	rq.rq_access = access;
 	if ((error = smmuv3__enter(sc)) != 0)
 		return error;
-	error =
-	    smmuv3__translate(sc, &rq, flags, xl, fault ? fault : &ft_local);
+	if (flags == 0 && smmuv3_xlate_fast(sc, sid, ssid, iova, access, xl))
+		error = 0;
+	else
+		error = smmuv3__translate(
+		    sc, &rq, flags, xl, fault ? fault : &ft_local);
 	smmuv3__leave(sc);
 	return error;
 }
@@ -254,7 +310,9 @@ smmuv3_dma(struct smmuv3 *sc, uint32_t sid, uint32_t ssid, uint64_t iova,
 	rq.rq_access = rbuf != NULL ? SMMUV3_ACCESS_READ : SMMUV3_ACCESS_WRITE;
 	while (done < len) {
 		rq.rq_iova = iova + done;
-		if ((error = smmuv3__translate(sc, &rq, 0, &xl, fault)) != 0)
+		if (!smmuv3_xlate_fast(
+			sc, sid, ssid, rq.rq_iova, rq.rq_access, &xl) &&
+		    (error = smmuv3__translate(sc, &rq, 0, &xl, fault)) != 0)
 			break;
 		chunk = xl.xl_size - (rq.rq_iova & (xl.xl_size - 1));
 		if (chunk > len - done)

@@ -13,10 +13,15 @@
  * CMDQ_PROD is written (bounded by the queue size); CMD_SYNC completes
  * synchronously.  Invalidations take zero time.
  *
- * Threading: one lock per instance; every entry point may be called from
- * any thread.  Host callbacks are invoked with the instance lock held and
- * must not call back into the same instance (a re-entrant call fails with
- * EDEADLK instead of deadlocking).
+ * Threading: one lock per instance; every entry point (MMIO, translate,
+ * probe, DMA, stats, introspection) may be called from any thread,
+ * concurrently; calls on one instance are serialised.  Different
+ * instances share nothing.  Host callbacks are invoked with the instance
+ * lock held and must not call back into the same instance (a re-entrant
+ * call fails with EDEADLK instead of deadlocking; void functions called
+ * re-entrantly do nothing).  smmuv3_destroy must not race with other calls
+ * on the same instance.  The lock spins briefly and then yields while
+ * contended, so host callbacks should not block for long.
  */
 #ifndef IOMMU_SMMUV3_MODEL_H
 #define IOMMU_SMMUV3_MODEL_H
@@ -99,6 +104,47 @@ struct smmuv3_stale_report {
 	uint8_t	 sr_fresh_event; /* fault a fresh walk gives, or 0 */
 };
 
+/* Trace points (callback ho_trace); fields not listed are 0. */
+enum smmuv3_trace_kind {
+	SMMUV3_TRACE_STE_FETCH, /* tr_sid, tr_addr: STE (or L1 descriptor) */
+	SMMUV3_TRACE_CD_FETCH,	/* tr_sid, tr_ssid, tr_addr: CD */
+	SMMUV3_TRACE_WALK,	/* tr_iova, tr_level, tr_addr, tr_value: desc */
+	SMMUV3_TRACE_FAULT,	/* tr_sid, tr_ssid, tr_iova, tr_event */
+	SMMUV3_TRACE_EVENT,	/* tr_event, tr_addr: record written there */
+	SMMUV3_TRACE_COMMAND,	/* tr_value: opcode, tr_addr: command */
+	SMMUV3_TRACE_IRQ,	/* tr_value: enum smmuv3_irq_line */
+};
+
+struct smmuv3_trace {
+	enum smmuv3_trace_kind tr_kind;
+	uint32_t	       tr_sid;
+	uint32_t	       tr_ssid;
+	uint64_t	       tr_iova;
+	uint64_t	       tr_addr;
+	uint64_t	       tr_value;
+	unsigned	       tr_level;
+	uint8_t		       tr_event;
+};
+
+/*
+ * Invalidation notice (callback ho_invalidate), sent after a CFGI_* or
+ * TLBI_* command took effect, so a host that caches translations (a DMI
+ * pointer, a device IOTLB) can drop them.  The callback must not call
+ * translate on the same instance (it would get EDEADLK).
+ */
+struct smmuv3_inval {
+	uint8_t	 iv_opcode; /* SMMU_OP_* of the command */
+	bool	 iv_config; /* CFGI: iv_sid_* (and iv_ssid) apply */
+	uint32_t iv_sid_first;
+	uint32_t iv_sid_last;
+	uint32_t iv_ssid;      /* CFGI_CD: the SSID, else SMMUV3_NO_SSID */
+	unsigned iv_regime;    /* TLBI: STE.STRW value of the entries */
+	bool	 iv_all_asids; /* TLBI: else only iv_asid */
+	uint16_t iv_asid;
+	uint64_t iv_iova_first; /* TLBI: inclusive; 0..UINT64_MAX = all */
+	uint64_t iv_iova_last;
+};
+
 struct smmuv3_host_ops {
 	size_t ho_size; /* sizeof(struct smmuv3_host_ops) */
 	/* Required: simulated physical memory (see iommu/memops.h). */
@@ -112,6 +158,10 @@ struct smmuv3_host_ops {
 	void (*ho_log)(void *cookie, enum smmuv3_log_level, const char *msg);
 	/* Optional: stale-translation reports (cfg_check_stale). */
 	void (*ho_stale)(void *cookie, const struct smmuv3_stale_report *);
+	/* Optional (appended in 0.1.1, see ho_size): trace points. */
+	void (*ho_trace)(void *cookie, const struct smmuv3_trace *);
+	/* Optional (appended in 0.1.1): invalidation notices. */
+	void (*ho_invalidate)(void *cookie, const struct smmuv3_inval *);
 };
 
 /* alloc may be NULL (malloc).  Returns 0, EINVAL or ENOMEM. */
@@ -157,8 +207,10 @@ struct smmuv3_fault {
 /*
  * Translate one access.  Returns 0 with *xl filled, EFAULT with *fault
  * filled (the event is recorded as the architecture says), EINVAL for bad
- * arguments.  smmuv3_probe does the same walk with no side effects: no
- * cache fill, no event, no counter.
+ * arguments (xl NULL, access 0 or unknown bits; fault may be NULL).
+ * smmuv3_probe does the same walk with no side effects: no cache fill, no
+ * event, no counter; it reads the STE, CD and tables from memory and does
+ * not consult the caches, so it shows what a fresh walk would give.
  */
 IOMMU_EXPORT int smmuv3_translate(struct smmuv3 *, uint32_t sid, uint32_t ssid,
     uint64_t iova, unsigned access, struct smmuv3_xlate *xl,
@@ -170,7 +222,9 @@ IOMMU_EXPORT int smmuv3_probe(struct smmuv3 *, uint32_t sid, uint32_t ssid,
 /*
  * Device DMA of any length through the SMMU, page by page.  On a fault
  * nothing past the faulting page is transferred; returns EFAULT with
- * *fault filled (fault may be NULL).
+ * *fault filled (fault may be NULL).  Returns EIO when the translated
+ * memory access itself fails in the host's memory callback (ft_event 0),
+ * EINVAL when iova + len wraps.
  */
 IOMMU_EXPORT int smmuv3_dma_read(struct smmuv3 *, uint32_t sid, uint32_t ssid,
     uint64_t iova, void *buf, size_t len, struct smmuv3_fault *fault);

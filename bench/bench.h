@@ -67,6 +67,7 @@ struct bench_row {
 	double	      alloc_ns; /* breakdown: IOVA allocation */
 	double	      pt_ns;	/* page-table updates */
 	double	      inval_ns; /* invalidation commands + CMD_SYNC */
+	double	      iommu_ns; /* alloc + pt + inval: map+unmap work */
 	double	      mbit_s;	/* equivalent tcpbench Mbit/s */
 	double	      mbyte_s;	/* bytes/s / 1e6 (DMA) or kpps (scale) */
 	double	      ratio;	/* scenario-specific, see the docs */

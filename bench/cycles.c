@@ -2,12 +2,15 @@
  * iommu-bench - cycle counter calibration against CLOCK_MONOTONIC.
  *
  * The ratio is measured over about 50 ms, three times, keeping the median,
- * so a preempted interval does not skew it; the per-call overhead of the
- * counter is the minimum over many back-to-back reads.
+ * so a preempted interval does not skew it; the per-interval overhead of
+ * the counter is the median over many back-to-back reads.
  */
 #include <stddef.h>
+#include <stdlib.h>
 
 #include "cycles.h"
+
+#define NREADS 1001
 
 static double ticks_per_ns = 1.0;
 static double read_overhead;
@@ -19,6 +22,14 @@ bench_now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
 }
 
 static double
@@ -38,9 +49,10 @@ measure_once(uint64_t span_ns)
 double
 bench_cycles_calibrate(void)
 {
-	double	 r[3], tmp, best = 1e30;
-	uint64_t a, b;
-	int	 i, j;
+	static double reads[NREADS];
+	double	      r[3], tmp;
+	uint64_t      a, b;
+	int	      i, j;
 
 	for (i = 0; i < 3; i++)
 		r[i] = measure_once(50 * 1000 * 1000 / 3);
@@ -52,13 +64,15 @@ bench_cycles_calibrate(void)
 				r[j] = tmp;
 			}
 	ticks_per_ns = r[1] > 0 ? r[1] : 1.0;
-	for (i = 0; i < 1000; i++) {
+	/* The median of many back-to-back reads: what one timed interval
+	 * adds to what it measures. */
+	for (i = 0; i < NREADS; i++) {
 		a = bench_cycles();
 		b = bench_cycles();
-		if ((double)(b - a) < best)
-			best = (double)(b - a);
+		reads[i] = (double)(b - a);
 	}
-	read_overhead = best;
+	qsort(reads, NREADS, sizeof(reads[0]), cmp_double);
+	read_overhead = reads[NREADS / 2];
 	return ticks_per_ns;
 }
 

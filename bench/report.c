@@ -6,7 +6,7 @@
  * columns that have a value in that group; CSV and JSON always carry every
  * column (empty / null where a figure does not apply) so that scripts can
  * rely on the schema: scenario, variant, strategy, n, unit, ns, ns_p25,
- * ns_p75, cycles, overhead_ns, alloc_ns, pt_ns, inval_ns, mbit_s,
+ * ns_p75, cycles, overhead_ns, alloc_ns, pt_ns, inval_ns, iommu_ns, mbit_s,
  * mbyte_s, ratio.
  */
 #include <math.h>
@@ -109,6 +109,7 @@ GETTER(overhead)
 GETTER(alloc_ns)
 GETTER(pt_ns)
 GETTER(inval_ns)
+GETTER(iommu_ns)
 GETTER(mbit_s)
 GETTER(mbyte_s)
 GETTER(ratio)
@@ -122,6 +123,7 @@ static const struct column columns[] = {
     {"alloc_ns", 10, 1, get_alloc_ns},
     {"pt_ns", 9, 1, get_pt_ns},
     {"inval_ns", 10, 1, get_inval_ns},
+    {"iommu_ns", 10, 1, get_iommu_ns},
     {"mbit_s", 9, 1, get_mbit_s},
     {"mbyte_s", 10, 1, get_mbyte_s},
     {"ratio", 8, 2, get_ratio},

@@ -36,6 +36,23 @@
 #include <valgrind/memcheck.h>
 #endif
 
+/*
+ * Whether annotating is worth it: always under ASan, under Valgrind only
+ * when actually running on it (a client request costs a few instructions
+ * even natively; a process cannot come under Valgrind later).
+ */
+static inline bool
+iommu__track_enabled(void)
+{
+#if defined(IOMMU_TRACK_ASAN)
+	return true;
+#elif defined(IOMMU_TRACK_VALGRIND)
+	return RUNNING_ON_VALGRIND != 0;
+#else
+	return false;
+#endif
+}
+
 static inline void
 iommu__track_noaccess(void *p, size_t n)
 {

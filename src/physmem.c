@@ -59,6 +59,10 @@
 
 #define BITS_PER_WORD 64
 
+#ifndef MAP_NORESERVE
+#define MAP_NORESERVE 0 /* not everywhere; shared files are lazy anyway */
+#endif
+
 struct physmem_sbuf {
 	uintptr_t sb_kva;
 	size_t	  sb_npages;
@@ -96,7 +100,7 @@ static void bits_clear(uint64_t *, uint64_t, uint64_t);
 static bool bits_all_set(const uint64_t *, uint64_t, uint64_t);
 static bool bits_any_set(const uint64_t *, uint64_t, uint64_t);
 static bool frame_find_free(const struct iommu_physmem *, uint64_t, uint64_t *);
-static bool run_find(struct iommu_physmem *, uint64_t, uint64_t *);
+static bool run_find(struct iommu_physmem *, uint64_t, uint64_t, uint64_t *);
 static bool alloc_should_fail(struct iommu_physmem *);
 static void frames_take(struct iommu_physmem *, uint64_t, uint64_t);
 static void frames_release(struct iommu_physmem *, uint64_t, uint64_t);
@@ -266,17 +270,24 @@ frame_find_free(const struct iommu_physmem *pm, uint64_t from, uint64_t *frame)
 	}
 }
 
-/* Lowest run of n free frames (first fit). */
+/*
+ * Lowest run of n free frames whose PA is a multiple of align_frames
+ * frames (first fit; align_frames is a power of two).
+ */
 static bool
-run_find(struct iommu_physmem *pm, uint64_t n, uint64_t *first)
+run_find(struct iommu_physmem *pm, uint64_t n, uint64_t align_frames,
+    uint64_t *first)
 {
+	uint64_t base = pm->pm_base >> IOMMU_PAGE_SHIFT,
+		 mask = align_frames - 1;
 	uint64_t start, f, len;
 
 	start = pm->pm_hint;
 	while (frame_find_free(pm, start, &start)) {
-		if (pm->pm_nframes - start < n)
+		start = ((base + start + mask) & ~mask) - base;
+		if (start >= pm->pm_nframes || pm->pm_nframes - start < n)
 			return false;
-		for (len = 1, f = start + 1; len < n; len++, f++)
+		for (len = 0, f = start; len < n; len++, f++)
 			if (bit_test(pm->pm_used, f))
 				break;
 		if (len == n) {
@@ -319,13 +330,24 @@ frames_release(struct iommu_physmem *pm, uint64_t first, uint64_t n)
 int
 iommu_physmem_alloc_pages(struct iommu_physmem *pm, size_t npages, uint64_t *pa)
 {
+	return iommu_physmem_alloc_pages_aligned(
+	    pm, npages, IOMMU_PAGE_SIZE, pa);
+}
+
+int
+iommu_physmem_alloc_pages_aligned(
+    struct iommu_physmem *pm, size_t npages, uint64_t align, uint64_t *pa)
+{
 	uint64_t first;
 
-	if (pm == NULL || pa == NULL || npages == 0)
+	if (pm == NULL || pa == NULL || npages == 0 ||
+	    (align & (align - 1)) != 0)
 		return EINVAL;
+	if (align < IOMMU_PAGE_SIZE)
+		align = IOMMU_PAGE_SIZE;
 	pthread_mutex_lock(&pm->pm_lock);
 	if (alloc_should_fail(pm) || npages > pm->pm_nframes ||
-	    !run_find(pm, npages, &first)) {
+	    !run_find(pm, npages, align >> IOMMU_PAGE_SHIFT, &first)) {
 		pm->pm_failures++;
 		pthread_mutex_unlock(&pm->pm_lock);
 		return ENOMEM;
@@ -360,6 +382,18 @@ iommu_physmem_free_pages(struct iommu_physmem *pm, uint64_t pa, size_t npages)
 	frames_release(pm, first, npages);
 	pthread_mutex_unlock(&pm->pm_lock);
 	return 0;
+}
+
+uint64_t
+iommu_physmem_base(const struct iommu_physmem *pm)
+{
+	return pm == NULL ? 0 : pm->pm_base;
+}
+
+uint64_t
+iommu_physmem_size(const struct iommu_physmem *pm)
+{
+	return pm == NULL ? 0 : pm->pm_size;
 }
 
 void *
@@ -607,6 +641,8 @@ iommu_physmem_write(void *physmem, uint64_t pa, const void *buf, size_t len)
 void
 iommu_physmem_mem_ops(struct iommu_physmem *pm, struct iommu_mem_ops *out)
 {
+	if (out == NULL)
+		return;
 	out->mo_read = iommu_physmem_read;
 	out->mo_write = iommu_physmem_write;
 	out->mo_cookie = pm;
@@ -647,6 +683,11 @@ void
 iommu_physmem_get_stats(
     struct iommu_physmem *pm, struct iommu_physmem_stats *st)
 {
+	if (st == NULL)
+		return;
+	memset(st, 0, sizeof(*st));
+	if (pm == NULL)
+		return;
 	pthread_mutex_lock(&pm->pm_lock);
 	st->ps_frames_total = pm->pm_nframes;
 	st->ps_frames_in_use = pm->pm_inuse;
@@ -659,6 +700,8 @@ iommu_physmem_get_stats(
 void
 iommu_physmem_fail_alloc_after(struct iommu_physmem *pm, uint64_t n)
 {
+	if (pm == NULL)
+		return;
 	pthread_mutex_lock(&pm->pm_lock);
 	pm->pm_fail_countdown = n;
 	pthread_mutex_unlock(&pm->pm_lock);

@@ -53,6 +53,12 @@
 #define POOL_CACHE_BATCH   16
 #define POOL_MAGIC	   0x9e3779b97f4a7c15ull
 #define POOL_ITEM_MAGIC(i) (POOL_MAGIC ^ (uint64_t)(uintptr_t)(i))
+/* Checker annotations cost a client request each: skip them natively. */
+#define POOL_TRACK(pp, call)                                                   \
+	do {                                                                   \
+		if ((pp)->pr_track)                                            \
+			call;                                                  \
+	} while (0)
 
 struct pool_item {
 	struct pool_item *pi_next;
@@ -85,6 +91,7 @@ struct iommu_pool {
 	size_t			      pr_pgsize;
 	size_t			      pr_ipp;
 	unsigned		      pr_flags;
+	bool pr_track; /* a memory checker is watching */
 
 	pthread_mutex_t	  pr_lock;
 	pthread_cond_t	  pr_cv;
@@ -111,8 +118,9 @@ struct iommu_pool {
 };
 
 static size_t		 pool_items_per_page(size_t, size_t, size_t);
-static struct pool_item *item_next(struct pool_item *);
-static void		 item_set_next(struct pool_item *, struct pool_item *);
+static struct pool_item *item_next(struct iommu_pool *, struct pool_item *);
+static void		 item_set_next(
+		 struct iommu_pool *, struct pool_item *, struct pool_item *);
 static void item_check_free(struct iommu_pool *, struct pool_item *);
 static void item_hand_out(struct iommu_pool *, void *, int);
 static void item_take_back(struct iommu_pool *, struct pool_item *);
@@ -177,6 +185,7 @@ iommu_pool_create(const char *name, size_t item_size, size_t align,
 	pp->pr_pgsize = pgsize;
 	pp->pr_ipp = pool_items_per_page(pgsize, stride, align);
 	pp->pr_flags = flags;
+	pp->pr_track = iommu__track_enabled();
 	pp->pr_hardlimit = SIZE_MAX;
 	atomic_init(&pp->pr_limited, false);
 	if ((error = pthread_mutex_init(&pp->pr_lock, NULL)) != 0)
@@ -221,7 +230,7 @@ iommu_pool_destroy(struct iommu_pool *pp)
 	while ((ph = pp->pr_pages) != NULL) {
 		pp->pr_pages = ph->ph_next;
 		/* Hand the block back fully addressable. */
-		iommu__track_undefined(ph, pp->pr_pgsize);
+		POOL_TRACK(pp, iommu__track_undefined(ph, pp->pr_pgsize));
 		pp->pr_alloc->ia_free(pp->pr_alloc->ia_ctx, ph, pp->pr_pgsize);
 	}
 	pthread_cond_destroy(&pp->pr_cv);
@@ -231,22 +240,23 @@ iommu_pool_destroy(struct iommu_pool *pp)
 
 /* Reads a free item's link, opening the word only for the read. */
 static struct pool_item *
-item_next(struct pool_item *pi)
+item_next(struct iommu_pool *pp, struct pool_item *pi)
 {
 	struct pool_item *next;
 
-	iommu__track_defined(pi, sizeof(pi->pi_next));
+	POOL_TRACK(pp, iommu__track_defined(pi, sizeof(pi->pi_next)));
 	next = pi->pi_next;
-	iommu__track_noaccess(pi, sizeof(pi->pi_next));
+	POOL_TRACK(pp, iommu__track_noaccess(pi, sizeof(pi->pi_next)));
 	return next;
 }
 
 static void
-item_set_next(struct pool_item *pi, struct pool_item *next)
+item_set_next(
+    struct iommu_pool *pp, struct pool_item *pi, struct pool_item *next)
 {
-	iommu__track_defined(pi, sizeof(pi->pi_next));
+	POOL_TRACK(pp, iommu__track_defined(pi, sizeof(pi->pi_next)));
 	pi->pi_next = next;
-	iommu__track_noaccess(pi, sizeof(pi->pi_next));
+	POOL_TRACK(pp, iommu__track_noaccess(pi, sizeof(pi->pi_next)));
 }
 
 /* A free item about to be handed out: was it written after its put? */
@@ -256,7 +266,8 @@ item_check_free(struct iommu_pool *pp, struct pool_item *pi)
 #if IOMMU_DEBUG >= 1
 	uint64_t magic;
 
-	iommu__track_defined(&pi->pi_magic, sizeof(pi->pi_magic));
+	POOL_TRACK(
+	    pp, iommu__track_defined(&pi->pi_magic, sizeof(pi->pi_magic)));
 	magic = pi->pi_magic;
 	pi->pi_magic = 0;
 	if (magic != POOL_ITEM_MAGIC(pi))
@@ -273,8 +284,8 @@ static void
 item_hand_out(struct iommu_pool *pp, void *item, int prflags)
 {
 	item_check_free(pp, item);
-	iommu__track_noaccess(item, pp->pr_stride);
-	iommu__track_undefined(item, pp->pr_size);
+	POOL_TRACK(pp, iommu__track_noaccess(item, pp->pr_stride));
+	POOL_TRACK(pp, iommu__track_undefined(item, pp->pr_size));
 	if (prflags & IOMMU_PR_ZERO)
 		memset(item, 0, pp->pr_size);
 }
@@ -283,17 +294,17 @@ item_hand_out(struct iommu_pool *pp, void *item, int prflags)
 static void
 item_take_back(struct iommu_pool *pp, struct pool_item *pi)
 {
-	if (iommu__track_is_noaccess(pi))
+	if (pp->pr_track && iommu__track_is_noaccess(pi))
 		IOMMU_PANIC(
 		    "pool %s: item %p put twice", pp->pr_name, (void *)pi);
-	iommu__track_defined(pi, sizeof(*pi));
+	POOL_TRACK(pp, iommu__track_defined(pi, sizeof(*pi)));
 #if IOMMU_DEBUG >= 1
 	if (pi->pi_magic == POOL_ITEM_MAGIC(pi))
 		IOMMU_PANIC(
 		    "pool %s: item %p put twice", pp->pr_name, (void *)pi);
 	pi->pi_magic = POOL_ITEM_MAGIC(pi);
 #endif
-	iommu__track_noaccess(pi, pp->pr_stride);
+	POOL_TRACK(pp, iommu__track_noaccess(pi, pp->pr_stride));
 }
 
 /* Carves one more page into free items (pr_lock held). */
@@ -312,15 +323,18 @@ pool_page_add(struct iommu_pool *pp)
 	pp->pr_pages = ph;
 	first = ((uintptr_t)(ph + 1) + pp->pr_align - 1) &
 	    ~(uintptr_t)(pp->pr_align - 1);
-	iommu__track_noaccess((void *)first, pp->pr_ipp * pp->pr_stride);
+	POOL_TRACK(pp,
+	    iommu__track_noaccess((void *)first, pp->pr_ipp * pp->pr_stride));
 	/* Push in reverse so the lowest address is handed out first. */
 	for (i = pp->pr_ipp; i-- > 0;) {
 		struct pool_item *pi = (void *)(first + i * pp->pr_stride);
 
 #if IOMMU_DEBUG >= 1
-		iommu__track_defined(&pi->pi_magic, sizeof(pi->pi_magic));
+		POOL_TRACK(pp,
+		    iommu__track_defined(&pi->pi_magic, sizeof(pi->pi_magic)));
 		pi->pi_magic = POOL_ITEM_MAGIC(pi);
-		iommu__track_noaccess(&pi->pi_magic, sizeof(pi->pi_magic));
+		POOL_TRACK(pp,
+		    iommu__track_noaccess(&pi->pi_magic, sizeof(pi->pi_magic)));
 #endif
 		pool_shared_push(pp, pi);
 	}
@@ -338,7 +352,7 @@ pool_shared_pop(struct iommu_pool *pp)
 	if (pp->pr_free == NULL && !pool_page_add(pp))
 		return NULL;
 	pi = pp->pr_free;
-	pp->pr_free = item_next(pi);
+	pp->pr_free = item_next(pp, pi);
 	pp->pr_nfree--;
 	return pi;
 }
@@ -346,7 +360,7 @@ pool_shared_pop(struct iommu_pool *pp)
 static void
 pool_shared_push(struct iommu_pool *pp, struct pool_item *pi)
 {
-	item_set_next(pi, pp->pr_free);
+	item_set_next(pp, pi, pp->pr_free);
 	pp->pr_free = pi;
 	pp->pr_nfree++;
 }
@@ -438,7 +452,7 @@ cache_drain(struct pool_cache *pc, unsigned keep)
 
 	while (pc->pc_count > keep) {
 		pi = pc->pc_head;
-		pc->pc_head = item_next(pi);
+		pc->pc_head = item_next(pp, pi);
 		pc->pc_count--;
 		pool_shared_push(pp, pi);
 		n++;
@@ -490,7 +504,7 @@ cache_refill(struct pool_cache *pc)
 	for (n = 0; n < POOL_CACHE_BATCH; n++) {
 		if ((pi = pool_shared_pop(pp)) == NULL)
 			break;
-		item_set_next(pi, pc->pc_head);
+		item_set_next(pp, pi, pc->pc_head);
 		pc->pc_head = pi;
 		pc->pc_count++;
 	}
@@ -525,7 +539,7 @@ iommu_pool_get(struct iommu_pool *pp, int prflags)
 		if (!hit && !cache_refill(pc))
 			return NULL;
 		pi = pc->pc_head;
-		pc->pc_head = item_next(pi);
+		pc->pc_head = item_next(pp, pi);
 		pc->pc_count--;
 		counter_inc(&pc->pc_gets);
 		if (hit)
@@ -557,7 +571,7 @@ iommu_pool_put(struct iommu_pool *pp, void *item)
 	    !atomic_load_explicit(&pp->pr_limited, memory_order_relaxed))
 		pc = cache_lookup(pp);
 	if (pc != NULL) {
-		item_set_next(pi, pc->pc_head);
+		item_set_next(pp, pi, pc->pc_head);
 		pc->pc_head = pi;
 		pc->pc_count++;
 		counter_inc(&pc->pc_puts);
@@ -620,7 +634,11 @@ iommu_pool_get_stats(struct iommu_pool *pp, struct iommu_pool_stats *st)
 {
 	struct pool_cache *pc;
 
+	if (st == NULL)
+		return;
 	memset(st, 0, sizeof(*st));
+	if (pp == NULL)
+		return;
 	pthread_mutex_lock(&pp->pr_lock);
 	st->pst_gets = pp->pr_gets;
 	st->pst_puts = pp->pr_puts;

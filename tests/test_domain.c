@@ -1,12 +1,11 @@
 /*
- * Tests for the SMMU driver instance and its domains (src/smmu*.c,
- * src/domain.c) against the bundled SMMUv3 model, reached only through
- * MMIO and simulated RAM: attach (linear and two-level stream tables,
- * missing features, the CR0/CR0ACK sequence), command submission (queue
- * wrap, command errors, GERROR), the event queue (a real translation
- * fault), domains (ASIDs, CD/STE, IOVA arena, enter/remove/sync with a
- * device DMA through the model) and the invalidation mutants that prove
- * the model's TLB is real.
+ * Tests for the SMMU driver instance (src/smmu.c, smmu_cmdq.c,
+ * smmu_events.c) against the bundled SMMUv3 model, reached only through
+ * MMIO and simulated RAM: attach with linear and two-level stream tables,
+ * missing features (ENODEV), the CR0/CR0ACK sequence and its timeout,
+ * command-queue wrap with a tiny queue, a command error surfaced to the
+ * caller, GERROR handling, and event-queue draining of real faults and
+ * of an overflow.  Domain tests are in test_domain_map.c.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -17,8 +16,6 @@
 #include <cmocka.h>
 
 #include <iommu/domain.h>
-#include <iommu/extent.h>
-#include <iommu/pool.h>
 
 #include "drv_fixture.h"
 #include "smmu_internal.h"
@@ -27,28 +24,21 @@
 #define SID 0x11u
 
 static uint64_t
-ram_page(struct drv_fixture *fx)
+model_reg(struct drv_fixture *fx, uint64_t off)
 {
-	uint64_t pa;
+	uint64_t v;
 
-	assert_int_equal(iommu_physmem_alloc_pages(fx->fx_pm, 1, &pa), 0);
-	return pa;
+	assert_int_equal(smmuv3_mmio_read(fx->fx_model, off, 4, &v), 0);
+	return v;
 }
 
-/* Device reads 8 bytes at iova: 0 and the value, or the fault's event. */
-static int
-dev_read64(struct drv_fixture *fx, uint32_t sid, uint64_t iova, uint64_t *v,
-    struct smmuv3_fault *ft)
+static uint64_t
+model_cmds(struct drv_fixture *fx, uint8_t op)
 {
-	uint8_t buf[8];
-	int	error;
+	static struct smmuv3_stats st;
 
-	memset(ft, 0, sizeof(*ft));
-	error = smmuv3_dma_read(
-	    fx->fx_model, sid, SMMUV3_NO_SSID, iova, buf, sizeof(buf), ft);
-	if (error == 0)
-		memcpy(v, buf, sizeof(*v));
-	return error;
+	smmuv3_get_stats(fx->fx_model, &st);
+	return st.st_commands_by_op[op];
 }
 
 static void
@@ -56,22 +46,36 @@ test_attach_two_level(void **state)
 {
 	struct drv_fixture	fx;
 	struct iommu_smmu_stats st;
+	struct iommu_domain    *dom;
 	uint64_t		v;
+	uint32_t		hisid = 0xbeefu;
 
 	(void)state;
 	drv_fixture_init(&fx, NULL);
 	assert_true(fx.fx_smmu->sc_2lvl);
 	assert_int_equal(fx.fx_smmu->sc_sid_bits, 16);
-	assert_int_equal(
-	    smmuv3_mmio_read(fx.fx_model, SMMU_STRTAB_BASE_CFG, 4, &v), 0);
+	v = model_reg(&fx, SMMU_STRTAB_BASE_CFG);
 	assert_int_equal(SMMU_FGET(v, SMMU_STRTAB_BASE_CFG_FMT), 1);
 	assert_int_equal(SMMU_FGET(v, SMMU_STRTAB_BASE_CFG_SPLIT), 8);
-	assert_int_equal(smmuv3_mmio_read(fx.fx_model, SMMU_CR0ACK, 4, &v), 0);
-	assert_int_equal(v, 0xd); /* SMMUEN | EVENTQEN | CMDQEN */
+	assert_int_equal(SMMU_FGET(v, SMMU_STRTAB_BASE_CFG_LOG2SIZE), 16);
+	assert_int_equal(model_reg(&fx, SMMU_CR0ACK), 0xd); /* all enabled */
+	assert_int_equal(model_reg(&fx, SMMU_CR0), 0xd);
+	assert_int_equal(
+	    SMMU_FGET(model_reg(&fx, SMMU_GBPA), SMMU_GBPA_ABORT), 1);
 	iommu_smmu_get_stats(fx.fx_smmu, &st);
 	assert_int_equal(st.ss_syncs, 1);
 	assert_int_equal(st.ss_commands, 3);
 	assert_int_equal(st.ss_domains, 0);
+
+	/* L2 tables appear with the first domain of their SID group. */
+	assert_int_equal(fx.fx_smmu->sc_l2_pa[hisid >> 8], 0);
+	assert_int_equal(iommu_domain_create(fx.fx_smmu, hisid, NULL, &dom), 0);
+	assert_int_not_equal(fx.fx_smmu->sc_l2_pa[hisid >> 8], 0);
+	assert_int_equal(fx.fx_smmu->sc_l2_pa[0], 0);
+	assert_int_equal(iommu_smmu_detach(fx.fx_smmu), EBUSY);
+	iommu_smmu_get_stats(fx.fx_smmu, &st);
+	assert_int_equal(st.ss_domains, 1);
+	assert_int_equal(iommu_domain_destroy(dom), 0);
 	drv_fixture_fini(&fx);
 }
 
@@ -80,56 +84,490 @@ test_attach_linear(void **state)
 {
 	struct drv_fixture_opts o;
 	struct drv_fixture	fx;
+	struct iommu_domain    *dom, *dom2;
 	uint64_t		v;
 
 	(void)state;
+	/* An SMMU without two-level tables, and one forced linear. */
+	for (int i = 0; i < 2; i++) {
+		drv_fixture_opts_init(&o);
+		if (i == 0)
+			o.fo_model.cfg_two_level_strtab = false;
+		else
+			o.fo_smmu.sc_force_linear = true;
+		drv_fixture_init(&fx, &o);
+		assert_false(fx.fx_smmu->sc_2lvl);
+		v = model_reg(&fx, SMMU_STRTAB_BASE_CFG);
+		assert_int_equal(SMMU_FGET(v, SMMU_STRTAB_BASE_CFG_FMT), 0);
+		assert_int_equal(
+		    SMMU_FGET(v, SMMU_STRTAB_BASE_CFG_LOG2SIZE), 8);
+		assert_int_equal(
+		    iommu_domain_create(fx.fx_smmu, 0xff, NULL, &dom), 0);
+		assert_int_equal(
+		    iommu_domain_create(fx.fx_smmu, 0x100, NULL, &dom2),
+		    ERANGE);
+		assert_null(dom2);
+		assert_int_equal(iommu_domain_destroy(dom), 0);
+		drv_fixture_fini(&fx);
+	}
+	/* A small SID space stays linear even when two-level is offered. */
 	drv_fixture_opts_init(&o);
-	o.fo_model.cfg_two_level_strtab = false;
+	o.fo_smmu.sc_sid_bits = 6;
 	drv_fixture_init(&fx, &o);
 	assert_false(fx.fx_smmu->sc_2lvl);
-	assert_int_equal(
-	    smmuv3_mmio_read(fx.fx_model, SMMU_STRTAB_BASE_CFG, 4, &v), 0);
-	assert_int_equal(SMMU_FGET(v, SMMU_STRTAB_BASE_CFG_FMT), 0);
-	assert_int_equal(SMMU_FGET(v, SMMU_STRTAB_BASE_CFG_LOG2SIZE), 8);
+	assert_int_equal(SMMU_FGET(model_reg(&fx, SMMU_STRTAB_BASE_CFG),
+			     SMMU_STRTAB_BASE_CFG_LOG2SIZE),
+	    6);
+	drv_fixture_fini(&fx);
+	/* More SID bits than the SMMU has. */
+	drv_fixture_opts_init(&o);
+	o.fo_model.cfg_sidsize = 8;
+	o.fo_smmu.sc_sid_bits = 9;
+	assert_int_equal(drv_fixture_try_init(&fx, &o), EINVAL);
+	drv_fixture_fini(&fx);
+}
+
+/* Interposer: the ID registers of a less capable SMMU. */
+struct idr_patch {
+	uint64_t off;
+	uint32_t clear, set;
+};
+
+static int
+patch_idr_read(void *cookie, uint64_t off, unsigned size, uint64_t *val)
+{
+	struct drv_fixture *fx = cookie;
+	struct idr_patch   *p = fx->fx_user;
+	int		    error;
+
+	error = smmuv3_mmio_read(fx->fx_model, off, size, val);
+	if (error == 0 && off == p->off)
+		*val = (*val & ~(uint64_t)p->clear) | p->set;
+	return error;
+}
+
+static void
+test_attach_enodev(void **state)
+{
+	static const struct idr_patch patches[] = {
+	    {SMMU_IDR0, 1u << 1, 0},	     /* no stage 1 */
+	    {SMMU_IDR0, 3u << 2, 1u << 2},   /* AArch32 tables only */
+	    {SMMU_IDR0, 3u << 21, 3u << 21}, /* big-endian tables only */
+	    {SMMU_IDR5, 1u << 4, 0},	     /* no 4K granule */
+	    {SMMU_IDR5, 7u, 7u},	     /* reserved OAS */
+	    {SMMU_IDR1, 0x1fu << 21, 0},     /* no command queue */
+	};
+	struct drv_fixture_opts	   o;
+	struct drv_fixture	   fx;
+	struct iommu_physmem_stats ps;
+	size_t			   i;
+
+	(void)state;
+	for (i = 0; i < sizeof(patches) / sizeof(patches[0]); i++) {
+		drv_fixture_opts_init(&o);
+		o.fo_mmio_read = patch_idr_read;
+		o.fo_user = (void *)(uintptr_t)&patches[i];
+		assert_int_equal(drv_fixture_try_init(&fx, &o), ENODEV);
+		iommu_physmem_get_stats(fx.fx_pm, &ps);
+		assert_int_equal(ps.ps_frames_in_use, 0);
+		/* Nothing was enabled. */
+		assert_int_equal(model_reg(&fx, SMMU_CR0), 0);
+		drv_fixture_fini(&fx);
+	}
+	/* The model's own configuration without a 4K granule. */
+	drv_fixture_opts_init(&o);
+	o.fo_model.cfg_granules = SMMUV3_GRAN_64K;
+	assert_int_equal(drv_fixture_try_init(&fx, &o), ENODEV);
+	drv_fixture_fini(&fx);
+}
+
+/* Interposer: log every register write. */
+struct wlog {
+	size_t	 n;
+	uint64_t off[64], val[64];
+	bool	 no_ack; /* CR0ACK reads as 0 */
+};
+
+static int
+log_read(void *cookie, uint64_t off, unsigned size, uint64_t *val)
+{
+	struct drv_fixture *fx = cookie;
+	struct wlog	   *l = fx->fx_user;
+	int		    error;
+
+	error = smmuv3_mmio_read(fx->fx_model, off, size, val);
+	if (l->no_ack && off == SMMU_CR0ACK)
+		*val = 0;
+	return error;
+}
+
+static int
+log_write(void *cookie, uint64_t off, unsigned size, uint64_t val)
+{
+	struct drv_fixture *fx = cookie;
+	struct wlog	   *l = fx->fx_user;
+
+	if (l->n < 64) {
+		l->off[l->n] = off;
+		l->val[l->n] = val;
+	}
+	l->n++;
+	return smmuv3_mmio_write(fx->fx_model, off, size, val);
+}
+
+static size_t
+wlog_find(const struct wlog *l, uint64_t off, uint64_t val, size_t from)
+{
+	size_t i;
+
+	for (i = from; i < l->n && i < 64; i++)
+		if (l->off[i] == off && (val == UINT64_MAX || l->val[i] == val))
+			return i;
+	fail_msg("no write of 0x%llx to 0x%llx", (unsigned long long)val,
+	    (unsigned long long)off);
+	return 0;
+}
+
+static void
+test_attach_cr0ack_sequence(void **state)
+{
+	struct drv_fixture_opts o;
+	struct drv_fixture	fx;
+	struct wlog		l;
+	size_t			cmdqen, evtqen, smmuen, i;
+
+	(void)state;
+	memset(&l, 0, sizeof(l));
+	drv_fixture_opts_init(&o);
+	o.fo_mmio_read = log_read;
+	o.fo_mmio_write = log_write;
+	o.fo_user = &l;
+	drv_fixture_init(&fx, &o);
+	cmdqen = wlog_find(&l, SMMU_CR0, 0x8, 0);
+	evtqen = wlog_find(&l, SMMU_CR0, 0xc, cmdqen);
+	smmuen = wlog_find(&l, SMMU_CR0, 0xd, evtqen);
+	assert_true(smmuen > evtqen);
+	/* Tables, queues and GBPA are programmed before anything is on. */
+	assert_true(wlog_find(&l, SMMU_GBPA, UINT64_MAX, 0) < cmdqen);
+	assert_true(wlog_find(&l, SMMU_STRTAB_BASE, UINT64_MAX, 0) < cmdqen);
+	assert_true(
+	    wlog_find(&l, SMMU_STRTAB_BASE_CFG, UINT64_MAX, 0) < cmdqen);
+	assert_true(wlog_find(&l, SMMU_CMDQ_BASE, UINT64_MAX, 0) < cmdqen);
+	assert_true(wlog_find(&l, SMMU_EVENTQ_BASE, UINT64_MAX, 0) < cmdqen);
+	assert_true(wlog_find(&l, SMMU_CR1, UINT64_MAX, 0) < cmdqen);
+	/* The initial invalidation runs between CMDQEN and EVENTQEN. */
+	i = wlog_find(&l, SMMU_CMDQ_PROD, 3, cmdqen);
+	assert_true(i < evtqen);
+	assert_int_equal(model_cmds(&fx, SMMU_OP_CFGI_STE_RANGE), 1);
+	assert_int_equal(model_cmds(&fx, SMMU_OP_TLBI_NSNH_ALL), 1);
+	assert_int_equal(model_cmds(&fx, SMMU_OP_CMD_SYNC), 1);
+	/* Detach: SMMUEN off last. */
+	l.n = 0;
+	assert_int_equal(iommu_smmu_detach(fx.fx_smmu), 0);
+	fx.fx_smmu = NULL;
+	assert_int_equal(l.off[0], SMMU_CR0);
+	assert_int_equal(l.val[0], 0);
+	assert_int_equal(model_reg(&fx, SMMU_CR0ACK), 0);
+	drv_fixture_fini(&fx);
+
+	/* An SMMU that never acknowledges: ETIMEDOUT, nothing leaked. */
+	memset(&l, 0, sizeof(l));
+	l.no_ack = true;
+	assert_int_equal(drv_fixture_try_init(&fx, &o), ETIMEDOUT);
 	drv_fixture_fini(&fx);
 }
 
 static void
-test_smoke_map(void **state)
+test_cmdq_wrap(void **state)
 {
-	struct drv_fixture   fx;
-	struct iommu_domain *dom;
-	struct smmuv3_fault  ft;
-	uint64_t	     pa, iova, v;
+	struct drv_fixture_opts	  o;
+	struct drv_fixture	  fx;
+	struct iommu_domain	 *dom;
+	struct iommu_smmu_stats	  st;
+	struct iommu_domain_stats ds;
+	struct smmuv3_fault	  ft;
+	uint64_t		  pa, iova, before, base = 0x100000;
+	unsigned		  n = (unsigned)test_scale(300), i;
+	uint8_t			  b;
+
+	(void)state;
+	drv_fixture_opts_init(&o);
+	o.fo_smmu.sc_cmdq_log2 = 2; /* four commands */
+	drv_fixture_init(&fx, &o);
+	assert_int_equal(fx.fx_smmu->sc_cmdq_log2, 2);
+	assert_int_equal(iommu_domain_create(fx.fx_smmu, SID, NULL, &dom), 0);
+	pa = drv_fixture_page(&fx);
+	before = model_cmds(&fx, SMMU_OP_TLBI_NH_VA);
+	for (i = 0; i < n; i++) {
+		iova = base + (uint64_t)i * IOMMU_PAGE_SIZE;
+		assert_int_equal(iommu_domain_enter(dom, iova, pa,
+				     IOMMU_PROT_READ, IOMMU_CACHE_WB),
+		    0);
+		assert_int_equal(drv_dev_read(&fx, SID, iova, &b, 1, &ft), 0);
+	}
+	/* n TLBIs through a 4-entry queue before a single sync. */
+	for (i = 0; i < n; i++)
+		assert_int_equal(iommu_domain_remove(
+				     dom, base + (uint64_t)i * IOMMU_PAGE_SIZE),
+		    0);
+	assert_int_equal(iommu_domain_sync(dom), 0);
+	assert_int_equal(model_cmds(&fx, SMMU_OP_TLBI_NH_VA) - before, n);
+	iommu_smmu_get_stats(fx.fx_smmu, &st);
+	assert_true(st.ss_cmdq_full_waits >= n / 4 - 1);
+	iommu_domain_get_stats(dom, &ds);
+	assert_int_equal(ds.ds_tlbi, n);
+	assert_int_equal(ds.ds_syncs, 1);
+	for (i = 0; i < n; i++)
+		assert_int_equal(
+		    drv_dev_read(&fx, SID, base + (uint64_t)i * IOMMU_PAGE_SIZE,
+			&b, 1, &ft),
+		    EFAULT);
+	/* Many syncs: the producer wraps many times. */
+	for (i = 0; i < 10; i++)
+		assert_int_equal(iommu_domain_sync(dom), 0);
+	assert_int_equal(fx.fx_stale, 0);
+	assert_int_equal(iommu_domain_destroy(dom), 0);
+	assert_int_equal(iommu_physmem_free_pages(fx.fx_pm, pa, 1), 0);
+	(void)drv_fixture_drain(&fx);
+	drv_fixture_fini(&fx);
+}
+
+static void
+test_cmd_error(void **state)
+{
+	struct drv_fixture	fx;
+	struct iommu_domain    *dom;
+	struct iommu_smmu_stats st;
+	uint64_t		asid_before;
+	uint32_t		active;
 
 	(void)state;
 	drv_fixture_init(&fx, NULL);
 	assert_int_equal(iommu_domain_create(fx.fx_smmu, SID, NULL, &dom), 0);
-	pa = ram_page(&fx);
+	/* An unknown opcode, then a sync: the caller gets EIO. */
 	assert_int_equal(
-	    iommu_physmem_write64(fx.fx_pm, pa + 8, 0x1122334455667788ULL), 0);
+	    iommu__smmu_submit_raw(fx.fx_smmu, 0xff, 0, true), EIO);
+	iommu_smmu_get_stats(fx.fx_smmu, &st);
+	assert_int_equal(st.ss_cmd_errors, 1);
 	assert_int_equal(
-	    iommu_domain_iova_alloc(dom, IOMMU_PAGE_SIZE, NULL, &iova), 0);
-	assert_int_not_equal(iova, 0);
-	assert_int_equal(
-	    iommu_domain_enter(dom, iova, pa,
-		IOMMU_PROT_READ | IOMMU_PROT_WRITE, IOMMU_CACHE_WB),
-	    0);
-	assert_int_equal(dev_read64(&fx, SID, iova + 8, &v, &ft), 0);
-	assert_int_equal(v, 0x1122334455667788ULL);
-	assert_int_equal(iommu_domain_remove(dom, iova), 0);
+	    model_reg(&fx, SMMU_GERROR) ^ model_reg(&fx, SMMU_GERRORN), 0);
 	assert_int_equal(iommu_domain_sync(dom), 0);
-	assert_int_equal(dev_read64(&fx, SID, iova + 8, &v, &ft), EFAULT);
+
+	/* Commands queued behind the bad one still run. */
+	asid_before = model_cmds(&fx, SMMU_OP_TLBI_NH_ASID);
+	pthread_mutex_lock(&fx.fx_smmu->sc_cmd_mtx);
+	assert_int_equal(iommu__cmdq_put(fx.fx_smmu, 0xfe, 0), 0);
+	assert_int_equal(
+	    iommu__cmdq_put(fx.fx_smmu,
+		SMMU_FSET(SMMU_OP_TLBI_NH_ASID, SMMU_CMD0_ASID, 1), 0),
+	    0);
+	assert_int_equal(iommu__cmdq_sync(fx.fx_smmu), EIO);
+	pthread_mutex_unlock(&fx.fx_smmu->sc_cmd_mtx);
+	assert_int_equal(
+	    model_cmds(&fx, SMMU_OP_TLBI_NH_ASID), asid_before + 1);
+
+	/* Found by the GERROR handler instead of a sync. */
+	assert_int_equal(iommu__smmu_submit_raw(fx.fx_smmu, 0x7f, 0, false), 0);
+	assert_int_not_equal(
+	    model_reg(&fx, SMMU_GERROR) ^ model_reg(&fx, SMMU_GERRORN), 0);
+	assert_int_equal(iommu_smmu_handle_gerror(fx.fx_smmu, &active), 0);
+	assert_int_equal(active, 1u << 0);
+	assert_int_equal(iommu_domain_sync(dom), EIO);
+	assert_int_equal(iommu_domain_sync(dom), 0);
+	iommu_smmu_get_stats(fx.fx_smmu, &st);
+	assert_int_equal(st.ss_cmd_errors, 3);
+	assert_int_equal(iommu_domain_destroy(dom), 0);
+	drv_fixture_fini(&fx);
+}
+
+static void
+test_gerror(void **state)
+{
+	struct drv_fixture fx;
+	uint64_t	   dw0;
+	uint32_t	   active;
+
+	(void)state;
+	drv_fixture_init(&fx, NULL);
+	assert_int_equal(iommu_smmu_handle_gerror(fx.fx_smmu, &active), 0);
+	assert_int_equal(active, 0);
+	/* A CMD_SYNC whose MSI write aborts (no RAM at 0x1000). */
+	dw0 = SMMU_FSET(SMMU_OP_CMD_SYNC, SMMU_CMD0_SYNC_CS, SMMU_SYNC_CS_IRQ);
+	assert_int_equal(
+	    iommu__smmu_submit_raw(fx.fx_smmu, dw0, 0x1000, true), 0);
+	assert_int_equal(iommu_smmu_handle_gerror(fx.fx_smmu, &active), 0);
+	assert_int_equal(active, 1u << 4); /* MSI_CMDQ_ABT_ERR */
+	assert_int_equal(
+	    model_reg(&fx, SMMU_GERROR) ^ model_reg(&fx, SMMU_GERRORN), 0);
+	assert_int_equal(iommu_smmu_handle_gerror(fx.fx_smmu, &active), 0);
+	assert_int_equal(active, 0);
+	drv_fixture_fini(&fx);
+}
+
+static void
+test_events(void **state)
+{
+	struct drv_fixture	fx;
+	struct iommu_domain    *dom;
+	struct iommu_smmu_stats st;
+	struct smmuv3_fault	ft;
+	uint8_t			b = 0x5a;
+
+	(void)state;
+	drv_fixture_init(&fx, NULL);
+	assert_int_equal(iommu_domain_create(fx.fx_smmu, SID, NULL, &dom), 0);
+	assert_int_equal(drv_fixture_drain(&fx), 0);
+	/* A read and a write of unmapped IOVAs. */
+	assert_int_equal(drv_dev_read(&fx, SID, 0x123456, &b, 1, &ft), EFAULT);
 	assert_int_equal(ft.ft_event, SMMU_EVT_F_TRANSLATION);
-	assert_int_equal(iommu_domain_iova_free(dom, iova, IOMMU_PAGE_SIZE), 0);
-	assert_int_equal(drv_fixture_drain(&fx), 1);
+	assert_int_equal(drv_dev_write(&fx, SID, 0xabc000, &b, 1, &ft), EFAULT);
+	/* A stream in a populated L2 table without a domain: C_BAD_STE. */
+	assert_int_equal(
+	    drv_dev_read(&fx, SID + 1, 0x1000, &b, 1, &ft), EFAULT);
+	/* A stream whose L2 table does not exist: C_BAD_STREAMID. */
+	assert_int_equal(drv_dev_read(&fx, 0x4200, 0x1000, &b, 1, &ft), EFAULT);
+	assert_int_equal(drv_fixture_drain(&fx), 4);
 	assert_int_equal(fx.fx_events[0].ev_id, SMMU_EVT_F_TRANSLATION);
 	assert_int_equal(fx.fx_events[0].ev_sid, SID);
-	assert_int_equal(fx.fx_events[0].ev_addr, iova + 8);
+	assert_int_equal(fx.fx_events[0].ev_addr, 0x123456);
+	assert_true(fx.fx_events[0].ev_rnw);
+	assert_false(fx.fx_events[0].ev_ssv);
+	assert_int_equal(fx.fx_events[0].ev_class, SMMU_EVT_CLASS_IN);
+	assert_int_equal(fx.fx_events[1].ev_id, SMMU_EVT_F_TRANSLATION);
+	assert_int_equal(fx.fx_events[1].ev_addr, 0xabc000);
+	assert_false(fx.fx_events[1].ev_rnw);
+	assert_int_equal(fx.fx_events[2].ev_id, SMMU_EVT_C_BAD_STE);
+	assert_int_equal(fx.fx_events[2].ev_sid, SID + 1);
+	assert_int_equal(fx.fx_events[3].ev_id, SMMU_EVT_C_BAD_STREAMID);
+	assert_int_equal(fx.fx_events[3].ev_sid, 0x4200);
+	assert_int_equal(drv_fixture_drain(&fx), 0);
+	iommu_smmu_get_stats(fx.fx_smmu, &st);
+	assert_int_equal(st.ss_events, 4);
+	assert_int_equal(st.ss_events_lost, 0);
+	assert_int_equal(iommu_domain_destroy(dom), 0);
+	drv_fixture_fini(&fx);
+}
+
+static void
+test_events_overflow(void **state)
+{
+	struct drv_fixture_opts o;
+	struct drv_fixture	fx;
+	struct iommu_domain    *dom;
+	struct iommu_smmu_stats st;
+	struct smmuv3_fault	ft;
+	uint8_t			b;
+	unsigned		i;
+
+	(void)state;
+	drv_fixture_opts_init(&o);
+	o.fo_smmu.sc_evtq_log2 = 1; /* two records */
+	drv_fixture_init(&fx, &o);
+	assert_int_equal(iommu_domain_create(fx.fx_smmu, SID, NULL, &dom), 0);
+	for (i = 0; i < 5; i++)
+		assert_int_equal(drv_dev_read(&fx, SID,
+				     0x10000 + i * IOMMU_PAGE_SIZE, &b, 1, &ft),
+		    EFAULT);
+	assert_int_equal(drv_fixture_drain(&fx), 2);
+	assert_int_equal(fx.fx_events[0].ev_addr, 0x10000);
+	assert_int_equal(fx.fx_events[1].ev_addr, 0x11000);
+	iommu_smmu_get_stats(fx.fx_smmu, &st);
+	assert_int_equal(st.ss_events_lost, 1);
+	/* Acknowledged: records flow again, across the wrap. */
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(
+		    drv_dev_read(&fx, SID, 0x20000, &b, 1, &ft), EFAULT);
+		assert_int_equal(drv_fixture_drain(&fx), 1);
+	}
+	assert_int_equal(fx.fx_events[4].ev_addr, 0x20000);
+	iommu_smmu_get_stats(fx.fx_smmu, &st);
+	assert_int_equal(st.ss_events_lost, 1);
+	assert_int_equal(st.ss_events, 5);
+	assert_int_equal(iommu_domain_destroy(dom), 0);
+	drv_fixture_fini(&fx);
+}
+
+/* CMD_SYNC completion without MSIs: CMDQ_CONS polling. */
+static void
+test_sync_without_msi(void **state)
+{
+	struct drv_fixture_opts o;
+	struct drv_fixture	fx;
+	struct iommu_domain    *dom;
+	struct smmuv3_fault	ft;
+	uint64_t		pa;
+	uint8_t			b;
+
+	(void)state;
+	drv_fixture_opts_init(&o);
+	o.fo_model.cfg_msi = false;
+	o.fo_smmu.sc_cmdq_log2 = 3;
+	drv_fixture_init(&fx, &o);
+	assert_false(fx.fx_smmu->sc_msi);
+	assert_int_equal(iommu_domain_create(fx.fx_smmu, SID, NULL, &dom), 0);
+	pa = drv_fixture_page(&fx);
+	for (int i = 0; i < 20; i++) {
+		assert_int_equal(iommu_domain_enter(dom, 0x5000, pa,
+				     IOMMU_PROT_READ, IOMMU_CACHE_WB),
+		    0);
+		assert_int_equal(drv_dev_read(&fx, SID, 0x5000, &b, 1, &ft), 0);
+		assert_int_equal(iommu_domain_remove(dom, 0x5000), 0);
+		assert_int_equal(iommu_domain_sync(dom), 0);
+		assert_int_equal(
+		    drv_dev_read(&fx, SID, 0x5000, &b, 1, &ft), EFAULT);
+	}
+	assert_int_equal(fx.fx_stale, 0);
 	assert_int_equal(iommu_domain_destroy(dom), 0);
 	assert_int_equal(iommu_physmem_free_pages(fx.fx_pm, pa, 1), 0);
-	assert_int_equal(fx.fx_stale, 0);
+	(void)drv_fixture_drain(&fx);
 	drv_fixture_fini(&fx);
+}
+
+static void
+test_attach_bad_args(void **state)
+{
+	struct iommu_smmu_config cfg;
+	struct iommu_smmu	*sc;
+
+	(void)state;
+	assert_int_equal(iommu_smmu_attach(NULL, &sc), EINVAL);
+	iommu_smmu_config_init(&cfg);
+	assert_int_equal(iommu_smmu_attach(&cfg, &sc), EINVAL); /* no ops */
+	assert_int_equal(iommu_smmu_detach(NULL), EINVAL);
+	assert_int_equal(iommu_smmu_drain_events(NULL, NULL), EINVAL);
+	assert_int_equal(iommu_smmu_handle_gerror(NULL, NULL), EINVAL);
+}
+
+/* Host allocation and RAM failures at every step leave nothing behind. */
+static void
+test_attach_enomem(void **state)
+{
+	struct drv_fixture_opts o;
+	struct drv_fixture	fx;
+	unsigned long		n;
+	int			error;
+
+	(void)state;
+	for (n = 1;; n++) {
+		drv_fixture_opts_init(&o);
+		assert_int_equal(drv_fixture_try_init(&fx, &o), 0);
+		assert_int_equal(iommu_smmu_detach(fx.fx_smmu), 0);
+		fx.fx_smmu = NULL;
+		iommu_physmem_fail_alloc_after(fx.fx_pm, n);
+		o.fo_smmu.sc_mmio = fx.fx_model_mmio;
+		o.fo_smmu.sc_physmem = fx.fx_pm;
+		o.fo_smmu.sc_alloc = test_cmocka_allocator();
+		error = iommu_smmu_attach(&o.fo_smmu, &fx.fx_smmu);
+		iommu_physmem_fail_alloc_after(fx.fx_pm, 0);
+		if (error == 0) {
+			drv_fixture_fini(&fx);
+			break;
+		}
+		assert_int_equal(error, ENOMEM);
+		fx.fx_smmu = NULL;
+		drv_fixture_fini(&fx);
+	}
+	assert_true(n > 3);
 }
 
 int
@@ -138,7 +576,16 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_attach_two_level),
 	    cmocka_unit_test(test_attach_linear),
-	    cmocka_unit_test(test_smoke_map),
+	    cmocka_unit_test(test_attach_enodev),
+	    cmocka_unit_test(test_attach_cr0ack_sequence),
+	    cmocka_unit_test(test_attach_bad_args),
+	    cmocka_unit_test(test_attach_enomem),
+	    cmocka_unit_test(test_cmdq_wrap),
+	    cmocka_unit_test(test_cmd_error),
+	    cmocka_unit_test(test_gerror),
+	    cmocka_unit_test(test_events),
+	    cmocka_unit_test(test_events_overflow),
+	    cmocka_unit_test(test_sync_without_msi),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

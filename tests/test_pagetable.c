@@ -545,6 +545,90 @@ enomem_leaves_everything_as_before(void **state)
 	}
 }
 
+/*
+ * The pools' backing allocator failing at its n-th call, for every n up
+ * to the number of calls the run makes, while a run of enters needs fresh
+ * pool pages.  The pool may absorb a failure (a per-thread cache it could
+ * not set up); an enter that does fail is ENOMEM and leaves everything as
+ * it was before that enter.
+ */
+static void
+pool_page_allocation_failure_at_every_call(void **state)
+{
+	struct test_counting_alloc tc;
+	struct pt_fixture	   fx;
+	struct pt_snapshot	   before, after;
+	unsigned long		   n, enomem = 0, failures;
+	uint64_t		   k;
+	int			   error = 0;
+
+	(void)state;
+	for (n = 1;; n++) {
+		test_counting_alloc_init(&tc);
+		pt_fixture_init_with(&fx, 48, 48, &tc.tc_ops);
+		test_counting_alloc_fail_after(&tc, n, 0);
+		for (k = 0; k < 12; k++) {
+			pt_snapshot_take(&fx, &before);
+			/* Each page in its own L0 slot: three new levels. */
+			error = iommu_pt_enter(fx.fx_pt, k << 39, k << 12,
+			    IOMMU_PROT_READ, IOMMU_CACHE_NC, 0);
+			if (error != 0)
+				break;
+		}
+		if (error != 0) {
+			assert_int_equal(error, ENOMEM);
+			pt_snapshot_take(&fx, &after);
+			pt_snapshot_assert_equal(&before, &after);
+			enomem++;
+		}
+		failures = tc.tc_failures;
+		pt_fixture_fini(&fx);
+		assert_int_equal(tc.tc_live_blocks, 0);
+		if (failures == 0)
+			break; /* n is past the run's last allocation */
+		assert_true(n < 1000);
+	}
+	assert_true(enomem >= 5); /* the VP pool needed five more pages */
+}
+
+/* create: ENOMEM from each of its allocations, nothing leaked. */
+static void
+create_fails_cleanly(void **state)
+{
+	struct test_counting_alloc tc;
+	struct pt_fixture	   fx;
+	struct iommu_pt_cfg	   cfg;
+	struct iommu_pt		  *pt = NULL;
+	struct iommu_physmem_stats ps;
+
+	(void)state;
+	pt_fixture_init(&fx, 40, 40);
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.ptc_ias = 40;
+	cfg.ptc_oas = 40;
+	cfg.ptc_physmem = fx.fx_pm;
+	cfg.ptc_pted_pool = fx.fx_pted_pool;
+	cfg.ptc_vp_pool = fx.fx_vp_pool;
+
+	test_counting_alloc_init(&tc);
+	test_counting_alloc_fail_after(&tc, 1, 1);
+	cfg.ptc_alloc = &tc.tc_ops;
+	assert_int_equal(iommu_pt_create(&cfg, &pt), ENOMEM);
+	assert_int_equal(tc.tc_live_blocks, 0);
+	cfg.ptc_alloc = NULL;
+
+	iommu_physmem_fail_alloc_after(fx.fx_pm, 1);
+	assert_int_equal(iommu_pt_create(&cfg, &pt), ENOMEM);
+
+	assert_int_equal(iommu_pool_sethardlimit(fx.fx_vp_pool, 1), 0);
+	assert_int_equal(iommu_pt_create(&cfg, &pt), ENOMEM);
+	assert_int_equal(iommu_pool_sethardlimit(fx.fx_vp_pool, SIZE_MAX), 0);
+	assert_null(pt);
+	iommu_physmem_get_stats(fx.fx_pm, &ps);
+	assert_int_equal(ps.ps_frames_in_use, 1); /* the fixture's root */
+	pt_fixture_fini(&fx);
+}
+
 static void
 prepare_then_enter_allocates_no_level(void **state)
 {
@@ -682,6 +766,8 @@ main(void)
 	    cmocka_unit_test(selftest_matrix),
 	    cmocka_unit_test(bad_arguments_are_refused),
 	    cmocka_unit_test(enomem_leaves_everything_as_before),
+	    cmocka_unit_test(pool_page_allocation_failure_at_every_call),
+	    cmocka_unit_test(create_fails_cleanly),
 	    cmocka_unit_test(prepare_then_enter_allocates_no_level),
 	    cmocka_unit_test(validator_detects_corruption),
 	    cmocka_unit_test(teardown_returns_every_level_and_pted),

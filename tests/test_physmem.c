@@ -302,6 +302,34 @@ scattered_buffers_coexist_and_fail_cleanly(void **state)
 }
 
 static void
+instances_are_independent(void **state)
+{
+	struct iommu_physmem *a, *b;
+	uint64_t	      pa, pb, v;
+
+	(void)state;
+	/* Same PA range twice: two machines, two RAMs. */
+	assert_int_equal(iommu_physmem_create(BASE, 4 * PG, NULL, &a), 0);
+	assert_int_equal(iommu_physmem_create(BASE, 4 * PG, NULL, &b), 0);
+	assert_int_equal(iommu_physmem_base(a), BASE);
+	assert_int_equal(iommu_physmem_size(b), 4 * PG);
+	assert_int_equal(iommu_physmem_size(NULL), 0);
+	assert_int_equal(iommu_physmem_alloc_pages(a, 1, &pa), 0);
+	assert_int_equal(iommu_physmem_alloc_pages(b, 1, &pb), 0);
+	assert_int_equal(pa, pb);
+	assert_int_equal(iommu_physmem_write64(a, pa, 1), 0);
+	assert_int_equal(iommu_physmem_write64(b, pb, 2), 0);
+	assert_int_equal(iommu_physmem_read64(a, pa, &v), 0);
+	assert_int_equal(v, 1);
+	assert_int_equal(
+	    iommu_physmem_extract(a, iommu_physmem_kva(b, pb), &v), EFAULT);
+	iommu_physmem_destroy(a);
+	assert_int_equal(iommu_physmem_read64(b, pb, &v), 0);
+	assert_int_equal(v, 2);
+	iommu_physmem_destroy(b);
+}
+
+static void
 destroy_reclaims_everything_still_held(void **state)
 {
 	struct iommu_physmem *pm;
@@ -319,6 +347,153 @@ destroy_reclaims_everything_still_held(void **state)
 	assert_int_equal(iommu_physmem_alloc_pages(pm, 3, &pa), 0);
 	iommu_physmem_destroy(pm);
 	iommu_physmem_destroy(NULL);
+}
+
+/* Leaves exactly the frames listed free (pa[] gets every frame). */
+static void
+leave_free(struct iommu_physmem *pm, uint64_t *pa, const int *keep, int nkeep)
+{
+	int i;
+
+	for (i = 0; i < NPAGES; i++)
+		assert_int_equal(iommu_physmem_alloc_pages(pm, 1, &pa[i]), 0);
+	for (i = 0; i < nkeep; i++)
+		assert_int_equal(
+		    iommu_physmem_free_pages(pm, pa[keep[i]], 1), 0);
+}
+
+static void
+free_all_but(struct iommu_physmem *pm, uint64_t *pa, const int *keep, int nkeep)
+{
+	int i, j;
+
+	for (i = 0; i < NPAGES; i++) {
+		for (j = 0; j < nkeep; j++)
+			if (keep[j] == i)
+				break;
+		if (j == nkeep)
+			assert_int_equal(
+			    iommu_physmem_free_pages(pm, pa[i], 1), 0);
+	}
+}
+
+static void
+scattered_placement_wraps_but_never_goes_adjacent(void **state)
+{
+	struct iommu_physmem	  *pm = pm_of(state);
+	struct iommu_physmem_stats st;
+	static const int wrap[] = {5, 6, 20}, tight[] = {10, 11, 12, 13};
+	uint64_t	 pa[NPAGES], got[3];
+	uint8_t		*kva;
+	int		 i;
+
+	/* Free 5, 6, 20: 5, then 20 (after a gap), then wrap back to 6. */
+	leave_free(pm, pa, wrap, 3);
+	assert_int_equal(
+	    iommu_physmem_alloc_scattered(pm, 3, (void **)&kva), 0);
+	for (i = 0; i < 3; i++)
+		assert_int_equal(
+		    iommu_physmem_extract(pm, kva + i * PG, &got[i]), 0);
+	assert_int_equal(got[0], pa[5]);
+	assert_int_equal(got[1], pa[20]);
+	assert_int_equal(got[2], pa[6]);
+	assert_int_equal(iommu_physmem_free_scattered(pm, kva), 0);
+	free_all_but(pm, pa, wrap, 3);
+	/* Free 10..13 only: every choice for a third page is adjacent. */
+	leave_free(pm, pa, tight, 4);
+	assert_int_equal(
+	    iommu_physmem_alloc_scattered(pm, 3, (void **)&kva), ENOMEM);
+	assert_int_equal(
+	    iommu_physmem_alloc_scattered(pm, 2, (void **)&kva), 0);
+	assert_int_equal(iommu_physmem_extract(pm, kva + PG, &got[1]), 0);
+	assert_int_equal(got[1], pa[12]);
+	assert_int_equal(iommu_physmem_free_scattered(pm, kva), 0);
+	free_all_but(pm, pa, tight, 4);
+	iommu_physmem_get_stats(pm, &st);
+	assert_int_equal(st.ps_frames_in_use, 0);
+}
+
+static void
+first_fit_reuses_holes_and_respects_the_end(void **state)
+{
+	struct iommu_physmem *pm = pm_of(state);
+	uint64_t	      a[4], run, one, x;
+	int		      i;
+
+	for (i = 0; i < 4; i++)
+		assert_int_equal(iommu_physmem_alloc_pages(pm, 1, &a[i]), 0);
+	assert_int_equal(iommu_physmem_free_pages(pm, a[1], 1), 0);
+	/* A run of two does not fit the hole; it goes after frame 3... */
+	assert_int_equal(iommu_physmem_alloc_pages(pm, 2, &run), 0);
+	assert_int_equal(run, BASE + 4 * PG);
+	/* ...and the hole is still found by the next single frame. */
+	assert_int_equal(iommu_physmem_alloc_pages(pm, 1, &one), 0);
+	assert_int_equal(one, a[1]);
+	/* Runs may not extend past the end of RAM. */
+	assert_int_equal(iommu_physmem_alloc_pages(pm, NPAGES - 8, &x), 0);
+	assert_int_equal(x, BASE + 6 * PG);
+	assert_int_equal(iommu_physmem_alloc_pages(pm, 3, &x), ENOMEM);
+	assert_int_equal(iommu_physmem_alloc_pages(pm, 2, &x), 0);
+	assert_int_equal(x, BASE + (NPAGES - 2) * PG);
+	assert_int_equal(iommu_physmem_free_pages(pm, BASE, NPAGES), 0);
+}
+
+static void
+aligned_runs_honour_alignment_of_the_pa(void **state)
+{
+	struct iommu_physmem *pm;
+	uint64_t	      one, a, b, c;
+	uint64_t	      base = BASE + 3 * PG; /* not 16 KiB aligned */
+
+	(void)state;
+	assert_int_equal(iommu_physmem_create(
+			     base, NPAGES * PG, test_cmocka_allocator(), &pm),
+	    0);
+	assert_int_equal(iommu_physmem_alloc_pages(pm, 1, &one), 0);
+	assert_int_equal(one, base);
+	assert_int_equal(
+	    iommu_physmem_alloc_pages_aligned(pm, 4, 4 * PG, &a), 0);
+	assert_int_equal(a, BASE + 4 * PG);
+	assert_int_equal(
+	    iommu_physmem_alloc_pages_aligned(pm, 2, 16 * PG, &b), 0);
+	assert_int_equal(b, BASE + 16 * PG);
+	/* The hole between the aligned runs is still first fit. */
+	assert_int_equal(iommu_physmem_alloc_pages_aligned(pm, 1, 0, &c), 0);
+	assert_int_equal(c, BASE + 8 * PG);
+	assert_int_equal(
+	    iommu_physmem_alloc_pages_aligned(pm, 1, 1ull << 40, &c), ENOMEM);
+	assert_int_equal(
+	    iommu_physmem_alloc_pages_aligned(pm, 1, 3 * PG, &c), EINVAL);
+	assert_int_equal(
+	    iommu_physmem_alloc_pages_aligned(pm, 0, PG, &c), EINVAL);
+	/* A run that would fit unaligned but not aligned: ENOMEM. */
+	assert_int_equal(
+	    iommu_physmem_alloc_pages_aligned(pm, 32, 64 * PG, &c), ENOMEM);
+	assert_int_equal(
+	    iommu_physmem_alloc_pages_aligned(pm, 32, 16 * PG, &c), 0);
+	assert_int_equal(c, BASE + 32 * PG);
+	iommu_physmem_destroy(pm);
+}
+
+static void
+runs_stop_at_a_ram_size_that_is_not_a_bitmap_word(void **state)
+{
+	struct iommu_physmem *pm;
+	uint64_t	      x, y;
+
+	(void)state;
+	/* 60 frames: the bitmap word has 4 bits past the end of RAM. */
+	assert_int_equal(
+	    iommu_physmem_create(BASE, 60 * PG, test_cmocka_allocator(), &pm),
+	    0);
+	assert_int_equal(iommu_physmem_alloc_pages(pm, 57, &x), 0);
+	assert_int_equal(iommu_physmem_alloc_pages(pm, 4, &y), ENOMEM);
+	assert_int_equal(iommu_physmem_alloc_pages(pm, 3, &y), 0);
+	assert_int_equal(y, BASE + 57 * PG);
+	assert_int_equal(iommu_physmem_alloc_pages(pm, 1, &y), ENOMEM);
+	assert_int_equal(
+	    iommu_physmem_free_pages(pm, BASE + 59 * PG, 2), EINVAL);
+	iommu_physmem_destroy(pm);
 }
 
 static void
@@ -457,6 +632,29 @@ struct hammer_arg {
 	int		      bad;
 };
 
+/* A scattered buffer: stamp through kva, check through each PA. */
+static int
+hammer_scattered(struct hammer_arg *h)
+{
+	uint64_t *kva, pa, v;
+	size_t	  i;
+	int	  bad = 0;
+
+	if (iommu_physmem_alloc_scattered(h->pm, 3, (void **)&kva) != 0)
+		return 1;
+	for (i = 0; i < 3; i++)
+		kva[i * PG / 8] = h->id * 100 + i;
+	for (i = 0; i < 3; i++) {
+		if (iommu_physmem_extract(h->pm, &kva[i * PG / 8], &pa) != 0 ||
+		    iommu_physmem_read64(h->pm, pa, &v) != 0 ||
+		    v != h->id * 100 + i)
+			bad = 1;
+	}
+	if (iommu_physmem_free_scattered(h->pm, kva) != 0)
+		bad = 1;
+	return bad;
+}
+
 /* Each thread stamps its frames and checks nobody else got them. */
 static void *
 hammer_frames(void *arg)
@@ -481,6 +679,8 @@ hammer_frames(void *arg)
 				h->bad++;
 			iommu_physmem_free_pages(h->pm, pa[i], 1 + i % 2);
 		}
+		if (it % 16 == 0 && hammer_scattered(h) != 0)
+			h->bad++;
 	}
 	return NULL;
 }
@@ -507,6 +707,7 @@ frame_allocator_is_thread_safe(void **state)
 	}
 	iommu_physmem_get_stats(pm, &st);
 	assert_int_equal(st.ps_frames_in_use, 0);
+	/* 6 frames per thread, or 3 while a scattered buffer is out. */
 	assert_true(st.ps_frames_hwm <= 24);
 	iommu_physmem_destroy(pm);
 }
@@ -532,6 +733,14 @@ main(void)
 		scattered_buffers_coexist_and_fail_cleanly, setup_small,
 		teardown),
 	    cmocka_unit_test_setup_teardown(
+		scattered_placement_wraps_but_never_goes_adjacent, setup_small,
+		teardown),
+	    cmocka_unit_test_setup_teardown(
+		first_fit_reuses_holes_and_respects_the_end, setup_small,
+		teardown),
+	    cmocka_unit_test(runs_stop_at_a_ram_size_that_is_not_a_bitmap_word),
+	    cmocka_unit_test(aligned_runs_honour_alignment_of_the_pa),
+	    cmocka_unit_test_setup_teardown(
 		extract_and_kva_round_trip, setup_small, teardown),
 	    cmocka_unit_test_setup_teardown(
 		pa_access_out_of_range_is_efault_and_all_or_nothing,
@@ -545,6 +754,7 @@ main(void)
 		fault_injection_fails_exactly_the_nth_alloc, setup_small,
 		teardown),
 	    cmocka_unit_test(destroy_reclaims_everything_still_held),
+	    cmocka_unit_test(instances_are_independent),
 	    cmocka_unit_test(frame_allocator_is_thread_safe),
 	};
 

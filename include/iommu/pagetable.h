@@ -3,16 +3,19 @@
  * tables with a 4 KiB granule, built in simulated physical memory for the
  * SMMUv3 model to walk, plus the host-side shadow the driver navigates.
  *
- * Every level is two things: a 4 KiB frame of little-endian descriptors in
- * simulated RAM (what the hardware walks) and a host-side array of 512
- * child pointers (the OpenBSD smmu(4) "VP" structures) taken from the VP
- * pool.  Level 3 child pointers are PTEDs, one per mapped page, taken from
- * the PTED pool, recording what the software knows about the mapping.
- * Input address sizes 40..48 use levels 0..3; 32..39 use levels 1..3.
+ * Every level is two things: a 4 KiB frame of little-endian descriptors
+ * in simulated RAM (what the hardware walks) and a host-side array of 512
+ * child pointers plus the frame's address (the OpenBSD smmu(4) "VP"
+ * structure) taken from the VP pool.  Level 3 child pointers are PTEDs,
+ * one per mapped page, taken from the PTED pool, recording what the
+ * software knows about the mapping.  Input address sizes 40..48 use
+ * levels 0..3; 32..39 use levels 1..3.
  *
  * Both pools and the RAM are owned by the caller (per SMMU instance in the
  * seed); create the pools with iommu_pt_pted_item_size() and
- * iommu_pt_vp_item_size() bytes per item.
+ * iommu_pt_vp_item_size() bytes per item.  A context descriptor for the
+ * table uses TTB0 = iommu_pt_root_pa(), T0SZ = iommu_pt_t0sz(), TG0 4 KiB,
+ * IPS covering iommu_pt_oas() and MAIR = IOMMU_PT_MAIR.
  *
  * Concurrency: enter, remove and extract take no lock when the levels they
  * need exist; a missing level is created under the table's lock with the
@@ -21,8 +24,8 @@
  * pages may run in parallel; enter and remove of one page must not race
  * with a remove of that page (concurrent enters of one page: one wins, the
  * others get EEXIST).  Extract reads the descriptors and may race with
- * anything: it sees the page mapped or not.  Removing never frees intermediate
- * levels; iommu_pt_destroy frees everything.
+ * anything: it sees the page mapped or not.  Removing never frees
+ * intermediate levels; iommu_pt_destroy frees everything.
  *
  * Descriptors written (IHI 0070 / Arm ARM D8.3):
  *   table (levels 0..2): VALID | TABLE | next-level frame PA [47:12]
@@ -102,7 +105,7 @@ struct iommu_pt_cfg {
 
 struct iommu_pt_stats {
 	uint64_t pts_levels[4];	   /* levels allocated now, by level */
-	uint64_t pts_level_allocs; /* levels ever created */
+	uint64_t pts_level_allocs; /* levels ever created, root included */
 	uint64_t pts_pteds;	   /* mapped pages (walks the tables) */
 };
 

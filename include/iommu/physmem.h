@@ -74,6 +74,14 @@ IOMMU_EXPORT void iommu_physmem_destroy(struct iommu_physmem *pm);
 IOMMU_EXPORT int iommu_physmem_alloc_pages(
     struct iommu_physmem *pm, size_t npages, uint64_t *pa);
 /*
+ * The same, with *pa a multiple of align, for tables the hardware wants
+ * naturally aligned (SMMUv3 stream tables and queues).  align is a power
+ * of two (0 and values below IOMMU_PAGE_SIZE mean a page); EINVAL
+ * otherwise.
+ */
+IOMMU_EXPORT int iommu_physmem_alloc_pages_aligned(
+    struct iommu_physmem *pm, size_t npages, uint64_t align, uint64_t *pa);
+/*
  * Frees a run (or part of a run) of allocated frames.  EINVAL if pa is
  * misaligned, npages is 0, or any frame of the range is outside RAM or not
  * allocated (nothing is freed then).  Frames of a scattered buffer are
@@ -81,6 +89,10 @@ IOMMU_EXPORT int iommu_physmem_alloc_pages(
  */
 IOMMU_EXPORT int iommu_physmem_free_pages(
     struct iommu_physmem *pm, uint64_t pa, size_t npages);
+
+/* The RAM range given at creation (0 for a NULL pm). */
+IOMMU_EXPORT uint64_t iommu_physmem_base(const struct iommu_physmem *pm);
+IOMMU_EXPORT uint64_t iommu_physmem_size(const struct iommu_physmem *pm);
 
 /* Direct-map pointer for pa, or NULL if pa is outside RAM. */
 IOMMU_EXPORT void *iommu_physmem_kva(struct iommu_physmem *pm, uint64_t pa);
@@ -134,7 +146,7 @@ IOMMU_EXPORT void iommu_physmem_get_stats(
 
 /*
  * Fault injection for tests: the n-th frame allocation call from now
- * (alloc_pages or alloc_scattered; n = 1 is the next one) fails with
+ * (alloc_pages[_aligned] or alloc_scattered; n = 1 is the next one) fails with
  * ENOMEM, once.  n = 0 disarms.
  */
 IOMMU_EXPORT void iommu_physmem_fail_alloc_after(

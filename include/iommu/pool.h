@@ -8,7 +8,8 @@
  * descriptors) and VP table levels.
  *
  * With IOMMU_POOL_PERTHREAD each thread keeps a small cache of free items
- * in front of the shared pool; get/put on a warm cache take no lock.  A
+ * (at most 32, moved to and from the shared pool 16 at a time) in front
+ * of the shared pool; get/put on a warm cache take no lock.  A
  * thread's cache is returned to the shared pool when the thread exits, on
  * iommu_pool_cache_flush(), and when the pool is destroyed (whichever
  * comes first).  An item may be put by a thread other than the one that
@@ -86,7 +87,10 @@ IOMMU_EXPORT int iommu_pool_create(const char *name, size_t item_size,
  * Destroys the pool and returns its pages.  All items should have been
  * put (items still out die with their pages); the per-thread caches of
  * all threads are reclaimed, and later exits of those threads are
- * harmless.  No other thread may use the pool during or after the call.
+ * harmless.  No other thread may use the pool during or after the call,
+ * and no thread that used it may be exiting at the same time (its cache
+ * would be returned to a pool being freed): join such threads first or
+ * let them live past the destroy.
  */
 IOMMU_EXPORT void iommu_pool_destroy(struct iommu_pool *pp);
 
@@ -100,7 +104,9 @@ IOMMU_EXPORT void *iommu_pool_get(struct iommu_pool *pp, int prflags);
 /*
  * Returns an item got from this pool (from any thread).  NULL is ignored.
  * A double put is detected under Valgrind/ASan and at IOMMU_DEBUG >= 1
- * and panics (an item written after its put panics on its next get).
+ * and panics.  A write to a put item is reported by Valgrind/ASan when it
+ * happens, and at IOMMU_DEBUG >= 1 panics the next get of that item if it
+ * hit the item's first 16 bytes.
  */
 IOMMU_EXPORT void iommu_pool_put(struct iommu_pool *pp, void *item);
 

@@ -111,6 +111,7 @@ drv_fixture_try_init(
 		opts = &defaults;
 	}
 	fx->fx_opts = *opts;
+	fx->fx_user = opts->fo_user;
 	fx->fx_alloc =
 	    opts->fo_alloc != NULL ? opts->fo_alloc : test_cmocka_allocator();
 	pthread_mutex_init(&fx->fx_ev_mtx, NULL);
@@ -195,4 +196,31 @@ drv_fixture_fini(struct drv_fixture *fx)
 	iommu_physmem_destroy(fx->fx_pm);
 	pthread_mutex_destroy(&fx->fx_ev_mtx);
 	memset(fx, 0, sizeof(*fx));
+}
+
+int
+drv_dev_read(struct drv_fixture *fx, uint32_t sid, uint64_t iova, void *buf,
+    size_t len, struct smmuv3_fault *ft)
+{
+	memset(ft, 0, sizeof(*ft));
+	return smmuv3_dma_read(
+	    fx->fx_model, sid, SMMUV3_NO_SSID, iova, buf, len, ft);
+}
+
+int
+drv_dev_write(struct drv_fixture *fx, uint32_t sid, uint64_t iova,
+    const void *buf, size_t len, struct smmuv3_fault *ft)
+{
+	memset(ft, 0, sizeof(*ft));
+	return smmuv3_dma_write(
+	    fx->fx_model, sid, SMMUV3_NO_SSID, iova, buf, len, ft);
+}
+
+uint64_t
+drv_fixture_page(struct drv_fixture *fx)
+{
+	uint64_t pa;
+
+	assert_int_equal(iommu_physmem_alloc_pages(fx->fx_pm, 1, &pa), 0);
+	return pa;
 }

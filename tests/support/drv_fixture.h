@@ -38,6 +38,7 @@ struct drv_fixture_opts {
 	    void *fx, uint64_t off, unsigned size, uint64_t *val);
 	int (*fo_mmio_write)(
 	    void *fx, uint64_t off, unsigned size, uint64_t val);
+	void *fo_user; /* becomes fx_user before attach */
 };
 
 struct drv_fixture {
@@ -48,7 +49,7 @@ struct drv_fixture {
 	const struct iommu_allocator *fx_alloc;
 	uint64_t		      fx_frames_base; /* in use after attach */
 	struct drv_fixture_opts	      fx_opts; /* a copy of what init got */
-	void			     *fx_user; /* free for interposers */
+	void			     *fx_user; /* opts->fo_user */
 
 	_Atomic uint64_t	   fx_stale; /* stale-translation reports */
 	struct smmuv3_stale_report fx_last_stale;
@@ -79,5 +80,16 @@ void drv_fixture_fini(struct drv_fixture *);
 int64_t drv_fixture_frames_delta(struct drv_fixture *);
 /* Drains the event queue into fx_events; returns how many were drained. */
 size_t drv_fixture_drain(struct drv_fixture *);
+
+/*
+ * A device behind the SMMU reads or writes len bytes at iova with stream
+ * sid (no substream): smmuv3_dma_read/_write's result, *ft the fault.
+ */
+int drv_dev_read(struct drv_fixture *, uint32_t sid, uint64_t iova, void *buf,
+    size_t len, struct smmuv3_fault *ft);
+int drv_dev_write(struct drv_fixture *, uint32_t sid, uint64_t iova,
+    const void *buf, size_t len, struct smmuv3_fault *ft);
+/* One zeroed frame of RAM (asserts); free with iommu_physmem_free_pages. */
+uint64_t drv_fixture_page(struct drv_fixture *);
 
 #endif /* DRV_FIXTURE_H */

@@ -54,21 +54,25 @@ struct mag_class {
 	struct mag *prev;
 };
 
-/* Written by one thread (or under m_lock), read by get_stats. */
+/*
+ * Written by one thread (or under m_lock), read by get_stats.  The fast
+ * paths touch two counters each (a hit: hits[k] and requested; a cached
+ * free: frees[k] and freed_req); everything else is derived in get_stats
+ * (cached ranges of class k = frees[k] - hits[k] - drained[k]).
+ */
 struct mag_counters {
-	_Atomic uint64_t allocs;
-	_Atomic uint64_t hits;
+	_Atomic uint64_t hits[IOMMU_IOVA_MAGAZINE_MAX_CLASSES];
+	_Atomic uint64_t misses[IOMMU_IOVA_MAGAZINE_MAX_CLASSES];
+	_Atomic uint64_t frees[IOMMU_IOVA_MAGAZINE_MAX_CLASSES];
+	_Atomic uint64_t drained[IOMMU_IOVA_MAGAZINE_MAX_CLASSES];
 	_Atomic uint64_t depot_hits;
-	_Atomic uint64_t misses;
-	_Atomic uint64_t bypass;
-	_Atomic uint64_t frees;
-	_Atomic uint64_t frees_cached;
 	_Atomic uint64_t depot_full;
-	_Atomic uint64_t cached;       /* modulo 2^64: may go "negative" */
-	_Atomic uint64_t cached_units; /* per thread, sums are exact */
-	_Atomic uint64_t waste_live;
-	_Atomic uint64_t waste_total;
-	_Atomic uint64_t requested;
+	_Atomic uint64_t bypass;       /* large allocations */
+	_Atomic uint64_t bypass_units; /* ... their rounded units */
+	_Atomic uint64_t bypass_frees; /* large frees */
+	_Atomic uint64_t bypass_freed; /* ... their rounded units */
+	_Atomic uint64_t requested;    /* sizes asked by allocations */
+	_Atomic uint64_t freed_req;    /* sizes given back by frees */
 };
 
 struct mag_thread {
@@ -143,11 +147,15 @@ cnt_fold(struct mag_counters *dst, const struct mag_counters *src)
 static unsigned
 log2_ceil(uint64_t x)
 {
+#if defined(__GNUC__) || defined(__clang__)
+	return x <= 1 ? 0 : 64 - (unsigned)__builtin_clzll(x - 1);
+#else
 	unsigned k = 0;
 
 	while (k < 64 && ((uint64_t)1 << k) < x)
 		k++;
 	return k;
+#endif
 }
 
 /*
@@ -296,14 +304,13 @@ mag_drain(struct iommu_iova_magazine *m, struct mag *mg, unsigned klass,
 	uint64_t units = (uint64_t)1 << (klass + m->m_page_shift);
 	int	 error;
 
+	cnt_add(&cnt->drained[klass], mg->mg_n);
 	while (mg->mg_n > 0) {
 		error = iommu_extent_free(
 		    m->m_ex, mg->mg_iova[--mg->mg_n], units, IOMMU_EX_NOWAIT);
 		/* Only a caller freeing what it never allocated gets here. */
 		IOMMU_ASSERT(error == 0);
 		(void)error;
-		cnt_add(&cnt->cached, (uint64_t)-1);
-		cnt_add(&cnt->cached_units, (uint64_t)0 - units);
 	}
 }
 
@@ -496,11 +503,9 @@ iommu_iova_magazine_alloc(
 	if (t == NULL || k == m->m_nclasses) {
 		error = extent_alloc(m, units, t, iova);
 		if (error == 0 && t != NULL) {
-			cnt_add(&t->t_cnt.allocs, 1);
 			cnt_add(&t->t_cnt.bypass, 1);
+			cnt_add(&t->t_cnt.bypass_units, units);
 			cnt_add(&t->t_cnt.requested, size);
-			cnt_add(&t->t_cnt.waste_total, units - size);
-			cnt_add(&t->t_cnt.waste_live, units - size);
 		}
 		return error;
 	}
@@ -523,21 +528,16 @@ iommu_iova_magazine_alloc(
 				error = extent_alloc(m, units, t, iova);
 				if (error != 0)
 					return error;
-				cnt_add(&t->t_cnt.misses, 1);
-				goto done;
+				cnt_add(&t->t_cnt.misses[k], 1);
+				cnt_add(&t->t_cnt.requested, size);
+				return 0;
 			}
 			cnt_add(&t->t_cnt.depot_hits, 1);
 		}
 	}
 	*iova = c->loaded->mg_iova[--c->loaded->mg_n];
-	cnt_add(&t->t_cnt.hits, 1);
-	cnt_add(&t->t_cnt.cached, (uint64_t)-1);
-	cnt_add(&t->t_cnt.cached_units, (uint64_t)0 - units);
-done:
-	cnt_add(&t->t_cnt.allocs, 1);
+	cnt_add(&t->t_cnt.hits[k], 1);
 	cnt_add(&t->t_cnt.requested, size);
-	cnt_add(&t->t_cnt.waste_total, units - size);
-	cnt_add(&t->t_cnt.waste_live, units - size);
 	return 0;
 }
 
@@ -566,8 +566,9 @@ iommu_iova_magazine_free(
 		error =
 		    iommu_extent_free(m->m_ex, iova, units, IOMMU_EX_NOWAIT);
 		if (error == 0 && t != NULL) {
-			cnt_add(&t->t_cnt.frees, 1);
-			cnt_add(&t->t_cnt.waste_live, size - units);
+			cnt_add(&t->t_cnt.bypass_frees, 1);
+			cnt_add(&t->t_cnt.bypass_freed, units);
+			cnt_add(&t->t_cnt.freed_req, size);
 		}
 		return error;
 	}
@@ -598,11 +599,8 @@ iommu_iova_magazine_free(
 		}
 	}
 	c->loaded->mg_iova[c->loaded->mg_n++] = iova;
-	cnt_add(&t->t_cnt.frees, 1);
-	cnt_add(&t->t_cnt.frees_cached, 1);
-	cnt_add(&t->t_cnt.cached, 1);
-	cnt_add(&t->t_cnt.cached_units, units);
-	cnt_add(&t->t_cnt.waste_live, size - units);
+	cnt_add(&t->t_cnt.frees[k], 1);
+	cnt_add(&t->t_cnt.freed_req, size);
 	return 0;
 }
 
@@ -624,7 +622,8 @@ iommu_iova_magazine_get_stats(
 {
 	struct mag_counters sum;
 	struct mag_thread  *t;
-	uint64_t	    nthreads = 0;
+	uint64_t	    nthreads = 0, alloc_units, freed_units;
+	unsigned	    k;
 
 	if (st == NULL)
 		return;
@@ -640,19 +639,31 @@ iommu_iova_magazine_get_stats(
 	}
 	pthread_mutex_unlock(&m->m_lock);
 #define GET(f) atomic_load_explicit(&sum.f, memory_order_relaxed)
-	st->ms_allocs = GET(allocs);
-	st->ms_hits = GET(hits);
-	st->ms_depot_hits = GET(depot_hits);
-	st->ms_misses = GET(misses);
+	alloc_units = GET(bypass_units);
+	freed_units = GET(bypass_freed);
+	for (k = 0; k < m->m_nclasses; k++) {
+		uint64_t units = (uint64_t)1 << (k + m->m_page_shift);
+		uint64_t hits = GET(hits[k]), misses = GET(misses[k]);
+		uint64_t frees = GET(frees[k]);
+		uint64_t cached = frees - hits - GET(drained[k]);
+
+		st->ms_hits += hits;
+		st->ms_misses += misses;
+		st->ms_frees_cached += frees;
+		st->ms_cached += cached;
+		st->ms_cached_units += cached * units;
+		alloc_units += (hits + misses) * units;
+		freed_units += frees * units;
+	}
 	st->ms_bypass = GET(bypass);
-	st->ms_frees = GET(frees);
-	st->ms_frees_cached = GET(frees_cached);
+	st->ms_allocs = st->ms_hits + st->ms_misses + st->ms_bypass;
+	st->ms_frees = st->ms_frees_cached + GET(bypass_frees);
+	st->ms_depot_hits = GET(depot_hits);
 	st->ms_depot_full = GET(depot_full);
-	st->ms_cached = GET(cached);
-	st->ms_cached_units = GET(cached_units);
-	st->ms_waste_units = GET(waste_live);
-	st->ms_waste_total = GET(waste_total);
 	st->ms_requested_total = GET(requested);
+	st->ms_waste_total = alloc_units - GET(requested);
+	st->ms_waste_units =
+	    st->ms_waste_total - (freed_units - GET(freed_req));
 #undef GET
 	st->ms_magazines =
 	    atomic_load_explicit(&m->m_nmags, memory_order_relaxed);

@@ -256,13 +256,18 @@ plat_load_mbuf(struct iommu_dma_tag *t, struct iommu_dmamap *map,
     struct iommu_mbuf *m, int flags)
 {
 	uint64_t total = 0;
+	unsigned nempty = 0;
 	int	 error = 0;
 
 	(void)flags;
 	reset_map(map);
 	for (; m != NULL && error == 0; m = m->m_next) {
-		if (m->m_len == 0)
+		if (m->m_len == 0) {
+			/* bounds a (bogus) cycle of empty mbufs */
+			if (++nempty > IOMMU__DMA_MAX_SEGS)
+				error = EINVAL;
 			continue;
+		}
 		if (m->m_data == NULL || m->m_len > map->_dm_size - total)
 			error = EINVAL;
 		else

@@ -338,6 +338,7 @@ iommu_domain_create(struct iommu_smmu *sc, uint32_t sid,
 	dom->dom_sid = sid;
 	dom->dom_ias = cfg->dc_ias;
 	dom->dom_iova = cfg->dc_iova;
+	dom->dom_magazines = cfg->dc_magazines;
 	dom->dom_pend_lo = UINT64_MAX;
 
 	pthread_mutex_lock(&sc->sc_dom_mtx);

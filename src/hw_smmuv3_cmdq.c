@@ -36,7 +36,7 @@ static unsigned smmuv3_cmd_tlbi(
 static unsigned smmuv3_cmd_sync(struct smmuv3 *, uint64_t dw0, uint64_t dw1);
 static void	smmuv3_notify_cfgi(
 	struct smmuv3 *, uint8_t op, uint64_t first, uint64_t last, uint32_t ssid);
-static void smmuv3_cmd_va_range(
+static unsigned smmuv3_cmd_va_range(
     struct smmuv3 *, uint64_t dw0, uint64_t dw1, struct smmuv3__tlbi *);
 
 void
@@ -60,7 +60,8 @@ smmuv3__cmdq_process(struct smmuv3 *sc)
 		if (prod == cons)
 			return;
 		idx = SMMU_Q_IDX(cons, l2);
-		addr = qaddr + (uint64_t)idx * SMMU_CMD_SIZE;
+		addr =
+		    smmuv3__pa_trunc(sc, qaddr + (uint64_t)idx * SMMU_CMD_SIZE);
 		if (sc->sc_ops.ho_mem_read(
 			sc->sc_cookie, addr, cmd, sizeof(cmd)) != 0) {
 			smmuv3__log(sc, SMMUV3_LOG_GUEST_ERROR,
@@ -192,8 +193,11 @@ smmuv3_cmd_exec(struct smmuv3 *sc, uint64_t dw0, uint64_t dw1)
 	}
 }
 
-/* 4.4.1: Addr, and with TG != 0 the range (NUM + 1) << SCALE granules. */
-static void
+/*
+ * 4.4.1: Addr, and with TG != 0 the range (NUM + 1) << SCALE granules and
+ * the TTL level hint.  Returns a CERROR_* code.
+ */
+static unsigned
 smmuv3_cmd_va_range(
     struct smmuv3 *sc, uint64_t dw0, uint64_t dw1, struct smmuv3__tlbi *ti)
 {
@@ -213,8 +217,11 @@ smmuv3_cmd_va_range(
 	}
 	if (tg == 0) {
 		ti->ti_va_first = ti->ti_va_last = addr;
-		return;
+		return SMMU_CERROR_NONE;
 	}
+	/* 4.4.1.1: TG 16K with TTL 1 needs IDR5.DS (not implemented). */
+	if (tg == 2 && SMMU_FGET(dw1, SMMU_CMD1_TTL) == 1)
+		return SMMU_CERROR_ILL;
 	shift = tg_shift[tg] + scale;
 	addr &= ~((1ULL << tg_shift[tg]) - 1);
 	/* (num + 1) <= 32 and shift <= 47: no 64-bit overflow. */
@@ -222,6 +229,7 @@ smmuv3_cmd_va_range(
 	ti->ti_va_first = addr;
 	ti->ti_va_last = addr + (len - 1) < addr ? UINT64_MAX : addr + len - 1;
 	ti->ti_level = (unsigned)SMMU_FGET(dw1, SMMU_CMD1_TTL);
+	return SMMU_CERROR_NONE;
 }
 
 static unsigned
@@ -256,10 +264,12 @@ smmuv3_cmd_tlbi(struct smmuv3 *sc, uint8_t op, uint64_t dw0, uint64_t dw1)
 		/* Without E2H the EL2 regime has no ASIDs (all global). */
 		ti.ti_match_asid = op == SMMU_OP_TLBI_NH_VA || e2h;
 		ti.ti_global_too = true;
-		smmuv3_cmd_va_range(sc, dw0, dw1, &ti);
+		if (smmuv3_cmd_va_range(sc, dw0, dw1, &ti) != SMMU_CERROR_NONE)
+			return SMMU_CERROR_ILL;
 		break;
 	default: /* NH_VAA, EL2_VAA */
-		smmuv3_cmd_va_range(sc, dw0, dw1, &ti);
+		if (smmuv3_cmd_va_range(sc, dw0, dw1, &ti) != SMMU_CERROR_NONE)
+			return SMMU_CERROR_ILL;
 		break;
 	}
 	smmuv3__tlb_invalidate(sc, &ti);

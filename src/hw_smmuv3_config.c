@@ -190,7 +190,9 @@ smmuv3_ste_locate(
 		l1size = 64;
 	base &= ~(l1size - 1);
 	l1addr = base + (uint64_t)(sid >> split) * 8;
-	if (sc->sc_ops.ho_mem_read(sc->sc_cookie, l1addr, buf, 8) != 0) {
+	/* 3.4.3: a fetch beyond the OAS is F_STE_FETCH (not truncated). */
+	if (!smmuv3__pa_ok(sc, l1addr, 8) ||
+	    sc->sc_ops.ho_mem_read(sc->sc_cookie, l1addr, buf, 8) != 0) {
 		smmuv3_bad(ev, SMMU_EVT_F_STE_FETCH, sid, ev->ev_ssid, l1addr,
 		    SMMU_EVT_CLASS_CD);
 		return EFAULT;
@@ -230,8 +232,9 @@ smmuv3_ste_fetch(struct smmuv3 *sc, uint32_t sid, unsigned flags,
 			smmuv3__trace(sc, SMMUV3_TRACE_STE_FETCH, sid,
 			    ev->ev_ssid, 0, addr, 0, 0, 0);
 	}
-	if (sc->sc_ops.ho_mem_read(sc->sc_cookie, addr, ste, sizeof(ste)) !=
-	    0) {
+	if (!smmuv3__pa_ok(sc, addr, sizeof(ste)) ||
+	    sc->sc_ops.ho_mem_read(sc->sc_cookie, addr, ste, sizeof(ste)) !=
+		0) {
 		smmuv3_bad(ev, SMMU_EVT_F_STE_FETCH, sid, ev->ev_ssid, addr,
 		    SMMU_EVT_CLASS_CD);
 		return EFAULT;
@@ -382,6 +385,12 @@ smmuv3_cd_fetch(struct smmuv3 *sc, unsigned flags, struct smmuv3__cfg *cf,
 		return 0;
 	cf->cf_cd_valid = false;
 	addr = cf->cf_s1ctxptr + (uint64_t)cf->cf_cd_index * SMMU_CD_SIZE;
+	/* 3.4.3 (SMMUv3.1+): a CD address beyond the OAS is C_BAD_STE. */
+	if (!smmuv3__pa_ok(sc, addr, SMMU_CD_SIZE)) {
+		smmuv3_bad(ev, SMMU_EVT_C_BAD_STE, cf->cf_sid, ev->ev_ssid, 0,
+		    SMMU_EVT_CLASS_CD);
+		return EFAULT;
+	}
 	if (!(flags & SMMUV3__PROBE)) {
 		sc->sc_stats.st_cd_fetches++;
 		if (SMMUV3__TRACING(sc))

@@ -111,6 +111,7 @@ smmuv3__evtq_record(struct smmuv3 *sc, const struct smmuv3__event *ev)
 	addr = (base & SMMU_Q_BASE_ADDR_MASK &
 		   ~(((uint64_t)size * SMMU_EVT_SIZE) - 1)) +
 	    (uint64_t)SMMU_Q_IDX(prod, l2) * SMMU_EVT_SIZE;
+	addr = smmuv3__pa_trunc(sc, addr);
 	smmuv3__evtq_encode(ev, rec);
 	if (sc->sc_ops.ho_mem_write(sc->sc_cookie, addr, rec, sizeof(rec)) !=
 	    0) {

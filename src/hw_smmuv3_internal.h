@@ -155,6 +155,7 @@ struct smmuv3 {
 	/* Config cache: sets * ways entries, round-robin victim per set. */
 	struct smmuv3__cfg *sc_cfgc;
 	uint8_t		   *sc_cfgc_victim;
+	struct smmuv3__cfg *sc_cfgc_last; /* last fast-path hit, or NULL */
 	unsigned	    sc_cfgc_sets;
 	unsigned	    sc_cfgc_ways;
 
@@ -263,6 +264,20 @@ void smmuv3__tlb_invalidate(struct smmuv3 *, const struct smmuv3__tlbi *);
 /* hw_smmuv3_xlate.c */
 int smmuv3__translate(struct smmuv3 *, const struct smmuv3__req *,
     unsigned flags, struct smmuv3_xlate *, struct smmuv3_fault *);
+
+/* 3.4.3: does [pa, pa + len) fit in the OAS? */
+static inline bool
+smmuv3__pa_ok(const struct smmuv3 *sc, uint64_t pa, uint64_t len)
+{
+	return ((pa + len - 1) >> sc->sc_oas_bits) == 0 && pa + len - 1 >= pa;
+}
+
+/* 3.4.3: queue and MSI addresses beyond the OAS are truncated. */
+static inline uint64_t
+smmuv3__pa_trunc(const struct smmuv3 *sc, uint64_t pa)
+{
+	return pa & ((1ULL << sc->sc_oas_bits) - 1);
+}
 
 /* Hot-path lookups, inline for the TLB-hit translation. */
 /*

@@ -66,6 +66,12 @@ smmuv3_config_init(struct smmuv3_config *cfg)
 	cfg->cfg_check_stale = false;
 }
 
+unsigned
+smmuv3_version(void)
+{
+	return SMMUV3_MODEL_VERSION;
+}
+
 static unsigned
 smmuv3_oas_enc(unsigned bits)
 {
@@ -787,6 +793,7 @@ smmuv3__msi_write(struct smmuv3 *sc, uint64_t addr, uint32_t data)
 {
 	uint8_t buf[4];
 
+	addr = smmuv3__pa_trunc(sc, addr);
 	if (sc->sc_ops.ho_msi != NULL)
 		return sc->sc_ops.ho_msi(sc->sc_cookie, addr, data);
 	iommu__le_enc(buf, data, 4);
@@ -836,6 +843,14 @@ smmuv3_get_stats(struct smmuv3 *sc, struct smmuv3_stats *st)
 	}
 	*st = sc->sc_stats;
 	smmuv3__leave(sc);
+}
+
+void
+smmuv3_get_config(struct smmuv3 *sc, struct smmuv3_config *cfg)
+{
+	if (sc == NULL || cfg == NULL)
+		return;
+	*cfg = sc->sc_cfg; /* immutable after create: no lock needed */
 }
 
 size_t

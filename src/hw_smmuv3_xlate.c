@@ -108,8 +108,19 @@ smmuv3_xlate_fast(struct smmuv3 *sc, uint32_t sid, uint32_t ssid, uint64_t iova,
 
 	if ((sc->sc_cr0 & 1u) == 0 || sc->sc_cfg.cfg_check_stale)
 		return false;
-	cf = smmuv3__cfgc_lookup(sc, sid, ssid);
-	if (cf == NULL || !cf->cf_cd_valid || cf->cf_kind != SMMUV3__CFG_S1)
+	/*
+	 * The entry of the previous hit, if it still holds this key (any
+	 * invalidation or replacement changes cf_valid or the key).
+	 */
+	cf = sc->sc_cfgc_last;
+	if (cf == NULL || !cf->cf_valid || cf->cf_sid != sid ||
+	    cf->cf_ssid != ssid) {
+		if ((sc->sc_cfgc_last = smmuv3__cfgc_lookup(sc, sid, ssid)) ==
+		    NULL)
+			return false;
+		cf = sc->sc_cfgc_last;
+	}
+	if (!cf->cf_cd_valid || cf->cf_kind != SMMUV3__CFG_S1)
 		return false;
 	h = smmuv3__tt_select(cf, iova);
 	if (h < 0)
@@ -160,7 +171,9 @@ smmuv3__translate(struct smmuv3 *sc, const struct smmuv3__req *rq,
 	ev.ev_ind = ev.ev_pnu = false;
 
 	if (!SMMU_FGET(sc->sc_cr0, SMMU_CR0_SMMUEN)) {
-		if (SMMU_FGET(sc->sc_gbpa, SMMU_GBPA_ABORT))
+		/* 3.4: beyond the OAS a bypassed access aborts silently. */
+		if (SMMU_FGET(sc->sc_gbpa, SMMU_GBPA_ABORT) ||
+		    (rq->rq_iova >> sc->sc_oas_bits) != 0)
 			return smmuv3_fault(sc, flags, &ev, false, ft);
 		goto bypass;
 	}
@@ -177,6 +190,11 @@ smmuv3__translate(struct smmuv3 *sc, const struct smmuv3__req *rq,
 		ev.ev_id = 0;
 		return smmuv3_fault(sc, flags, &ev, false, ft);
 	case SMMUV3__CFG_BYPASS:
+		/* 3.4: stage-1 bypass beyond the OAS (= IAS) is F_ADDR_SIZE. */
+		if ((rq->rq_iova >> sc->sc_oas_bits) != 0) {
+			ev.ev_id = SMMU_EVT_F_ADDR_SIZE;
+			return smmuv3_fault(sc, flags, &ev, true, ft);
+		}
 		goto bypass;
 	case SMMUV3__CFG_DISABLED:
 		ev.ev_id = SMMU_EVT_F_STREAM_DISABLED;

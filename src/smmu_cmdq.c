@@ -44,8 +44,16 @@ cmdq_write_entry(struct iommu_smmu *sc, uint32_t p, uint64_t dw0, uint64_t dw1)
 	uint8_t *e = sc->sc_cmdq_kva +
 	    (size_t)SMMU_Q_IDX(p, sc->sc_cmdq_log2) * SMMU_CMD_SIZE;
 
-	iommu__le64_enc(e, dw0);
-	iommu__le64_enc(e + 8, dw1);
+	uint64_t le[2] = {dw0, dw1};
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	le[0] = __builtin_bswap64(le[0]);
+	le[1] = __builtin_bswap64(le[1]);
+#elif !defined(__BYTE_ORDER__)
+	iommu__le64_enc(&le[0], dw0);
+	iommu__le64_enc(&le[1], dw1);
+#endif
+	memcpy(e, le, sizeof(le)); /* the hot path: one 16-byte store */
 }
 
 static int

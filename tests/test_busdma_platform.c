@@ -333,6 +333,13 @@ test_load_mbuf(void **state)
 	m[0] = (struct iommu_mbuf){NULL, NULL, 10};
 	assert_int_equal(iommu_dmamap_load_mbuf(f->tag, map, m, 0), EINVAL);
 	assert_int_equal(iommu_dmamap_load_mbuf(f->tag, map, NULL, 0), EINVAL);
+	/* A cycle ends when segments run out, or (all empty) at a bound. */
+	m[0] = (struct iommu_mbuf){&m[1], a, 10};
+	m[1] = (struct iommu_mbuf){&m[0], a + 20, 10};
+	assert_int_equal(iommu_dmamap_load_mbuf(f->tag, map, m, 0), EFBIG);
+	m[0] = (struct iommu_mbuf){&m[1], a, 0};
+	m[1] = (struct iommu_mbuf){&m[0], a + 20, 0};
+	assert_int_equal(iommu_dmamap_load_mbuf(f->tag, map, m, 0), EINVAL);
 	/* Four separate pieces in a three-segment map. */
 	m[0] = (struct iommu_mbuf){&m[1], a, 10};
 	m[1] = (struct iommu_mbuf){&m[2], b, 10};

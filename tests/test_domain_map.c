@@ -332,7 +332,7 @@ test_tlbi_policies(void **state)
 			    model_cmds(&fx, SMMU_OP_TLBI_NH_VA), va);
 			break;
 		case 2:
-			/* 24 pages = 16 + 8: two range commands. */
+			/* 24 pages: one command, NUM + 1 = 3, SCALE 3. */
 			assert_int_equal(
 			    model_cmds(&fx, SMMU_OP_TLBI_NH_VA) - va, 1);
 			break;
@@ -347,6 +347,45 @@ test_tlbi_policies(void **state)
 		(void)drv_fixture_drain(&fx);
 		drv_fixture_fini(&fx);
 	}
+}
+
+/* 33 pages need two range commands: 1 page, then 32 (NUM 0, SCALE 5). */
+static void
+test_tlbi_range_split(void **state)
+{
+	struct drv_fixture_opts o;
+	struct drv_fixture	fx;
+	struct iommu_domain    *dom;
+	struct smmuv3_fault	ft;
+	uint64_t		pa, va, iova0 = 0x7ff000, i;
+	uint8_t			b;
+
+	(void)state;
+	drv_fixture_opts_init(&o);
+	o.fo_smmu.sc_tlbi = IOMMU_TLBI_RANGE;
+	drv_fixture_init(&fx, &o);
+	dom = mkdom(&fx, SID, 48);
+	pa = drv_fixture_page(&fx);
+	for (i = 0; i < 33; i++) {
+		assert_int_equal(
+		    iommu_domain_enter(dom, iova0 + i * PG, pa, RW, 0), 0);
+		assert_int_equal(
+		    drv_dev_read(&fx, SID, iova0 + i * PG, &b, 1, &ft), 0);
+	}
+	va = model_cmds(&fx, SMMU_OP_TLBI_NH_VA);
+	/* Removed in reverse order: the owed range still ends up exact. */
+	for (i = 33; i-- > 0;)
+		assert_int_equal(iommu_domain_remove(dom, iova0 + i * PG), 0);
+	assert_int_equal(iommu_domain_sync(dom), 0);
+	assert_int_equal(model_cmds(&fx, SMMU_OP_TLBI_NH_VA) - va, 2);
+	for (i = 0; i < 33; i++)
+		assert_int_equal(
+		    drv_dev_read(&fx, SID, iova0 + i * PG, &b, 1, &ft), EFAULT);
+	assert_int_equal(fx.fx_stale, 0);
+	assert_int_equal(iommu_domain_destroy(dom), 0);
+	assert_int_equal(iommu_physmem_free_pages(fx.fx_pm, pa, 1), 0);
+	(void)drv_fixture_drain(&fx);
+	drv_fixture_fini(&fx);
 }
 
 static void
@@ -545,6 +584,7 @@ main(void)
 	    cmocka_unit_test(test_enter_dma_remove),
 	    cmocka_unit_test(test_mutants_keep_stale),
 	    cmocka_unit_test(test_tlbi_policies),
+	    cmocka_unit_test(test_tlbi_range_split),
 	    cmocka_unit_test(test_iova_arena),
 	    cmocka_unit_test(test_destroy_returns_everything),
 	    cmocka_unit_test(test_create_enomem),

@@ -269,6 +269,20 @@ invalidation_notices_carry_the_range(void **state)
 	/* CMD_SYNC is not an invalidation. */
 	cmd(sm, SMMU_OP_CMD_SYNC, 0);
 	assert_int_equal(sm->sm_ninval, 2);
+
+	/* 4.4.1.1: TG = 16K with TTL = 1 is CERROR_ILL without IDR5.DS. */
+	cmd(sm, SMMU_OP_TLBI_NH_VA | SMMU_FSET(0, SMMU_CMD0_ASID, 5),
+	    IOVA | SMMU_FSET(0, SMMU_CMD1_TG, 2) |
+		SMMU_FSET(0, SMMU_CMD1_TTL, 1));
+	assert_int_equal(sm->sm_ninval, 2);
+	{
+		uint64_t v;
+
+		assert_int_equal(
+		    smmuv3_mmio_read(sm->sm_smmu, SMMU_CMDQ_CONS, 4, &v), 0);
+		assert_int_equal(
+		    SMMU_FGET(v, SMMU_CMDQ_CONS_ERR), SMMU_CERROR_ILL);
+	}
 }
 
 static void
@@ -337,6 +351,59 @@ probe_has_no_side_effects(void **state)
 	assert_int_equal(prod, 0);
 }
 
+/* 3.4: bypassed addresses are checked against the OAS (48 bits). */
+static void
+bypass_beyond_oas_faults(void **state)
+{
+	struct smoke	   *sm = *state;
+	struct smmuv3_xlate xl;
+	struct smmuv3_fault ft;
+	uint64_t	    strtab, v;
+
+	/* STE 2: Config = bypass. */
+	assert_int_equal(
+	    smmuv3_mmio_read(sm->sm_smmu, SMMU_STRTAB_BASE, 8, &strtab), 0);
+	wr64(sm, (strtab & SMMU_STRTAB_BASE_ADDR_MASK) + 2 * 64,
+	    1 | SMMU_FSET(0, SMMU_STE0_CONFIG, SMMU_STE_CONFIG_BYPASS));
+	assert_int_equal(smmuv3_translate(sm->sm_smmu, 2, SMMUV3_NO_SSID,
+			     (1ULL << 48) - 1, SMMUV3_ACCESS_READ, &xl, &ft),
+	    0);
+	assert_true(xl.xl_bypass);
+	assert_int_equal(smmuv3_translate(sm->sm_smmu, 2, SMMUV3_NO_SSID,
+			     1ULL << 48, SMMUV3_ACCESS_READ, &xl, &ft),
+	    EFAULT);
+	assert_int_equal(ft.ft_event, SMMU_EVT_F_ADDR_SIZE);
+	assert_true(ft.ft_recorded);
+
+	/* SMMUEN = 0, GBPA bypass: abort without an event. */
+	mmio_wr(sm, SMMU_CR0, 4, 0xc);
+	assert_int_equal(smmuv3_translate(sm->sm_smmu, 2, SMMUV3_NO_SSID,
+			     1ULL << 48, SMMUV3_ACCESS_WRITE, &xl, &ft),
+	    EFAULT);
+	assert_true(ft.ft_aborted);
+	assert_false(ft.ft_recorded);
+	assert_int_equal(
+	    smmuv3_mmio_read(sm->sm_smmu, SMMU_EVENTQ_PROD, 4, &v), 0);
+	assert_int_equal(v, 1);
+}
+
+static void
+version_and_config_queries(void **state)
+{
+	struct smoke	    *sm = *state;
+	struct smmuv3_config cfg, want;
+
+	assert_int_equal(smmuv3_version(), SMMUV3_MODEL_VERSION);
+	smmuv3_config_init(&want);
+	memset(&cfg, 0xa5, sizeof(cfg));
+	smmuv3_get_config(sm->sm_smmu, &cfg);
+	assert_int_equal(cfg.cfg_size, sizeof(cfg));
+	assert_int_equal(cfg.cfg_sidsize, want.cfg_sidsize);
+	assert_int_equal(cfg.cfg_tlb_sets, want.cfg_tlb_sets);
+	assert_int_equal(cfg.cfg_granules, want.cfg_granules);
+	assert_true(cfg.cfg_two_level_strtab);
+}
+
 int
 main(void)
 {
@@ -352,6 +419,10 @@ main(void)
 		teardown),
 	    cmocka_unit_test_setup_teardown(
 		probe_has_no_side_effects, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		version_and_config_queries, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		bypass_beyond_oas_faults, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("smmuv3_smoke", tests, NULL, NULL);

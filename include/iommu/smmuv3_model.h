@@ -40,7 +40,7 @@ extern "C" {
 
 struct smmuv3;
 
-#define SMMUV3_MODEL_VERSION 0x000100 /* 0.1.0 */
+#define SMMUV3_MODEL_VERSION 0x000101 /* 0.1.1 */
 
 /* Substream ID argument meaning "no substream" (SSV = 0). */
 #define SMMUV3_NO_SSID UINT32_MAX
@@ -73,6 +73,8 @@ struct smmuv3_config {
 
 /* Fills in the defaults (a 4K/16K/64K, 48-bit, two-level capable SMMU). */
 IOMMU_EXPORT void smmuv3_config_init(struct smmuv3_config *);
+/* SMMUV3_MODEL_VERSION of the library actually linked (added in 0.1.1). */
+IOMMU_EXPORT unsigned smmuv3_version(void);
 
 enum smmuv3_irq_line {
 	SMMUV3_IRQ_EVENTQ,
@@ -252,6 +254,8 @@ struct smmuv3_stats {
 	uint64_t st_unimplemented; /* RAZ/WI accesses, unimp cmds */
 };
 IOMMU_EXPORT void smmuv3_get_stats(struct smmuv3 *, struct smmuv3_stats *);
+/* The configuration the instance was created with (added in 0.1.1). */
+IOMMU_EXPORT void smmuv3_get_config(struct smmuv3 *, struct smmuv3_config *);
 
 /* A TLB entry, for tests and introspection. */
 struct smmuv3_tlb_info {

@@ -89,6 +89,7 @@ struct bench_report {
 	struct bench_target *targets;
 	size_t		     ntargets, tcap;
 	double		     stack_ns; /* tcpbench stack cost, NaN if none */
+	const char	    *magazine_path; /* how "magazine" was run */
 	double		     noiommu_ns;
 };
 

@@ -176,6 +176,8 @@ bench_print_table(const struct bench_opts *o, const struct bench_report *rep)
 		       "t = ns/packet and S = 12000/700e6 s - t(no-iommu) = "
 		       "%.0f ns\n",
 		    rep->stack_ns);
+	if (rep->magazine_path != NULL)
+		printf("magazine strategy: %s\n", rep->magazine_path);
 	for (i = 0; i < rep->nrows; i = j) {
 		const struct bench_row *g = &rep->rows[i];
 
@@ -311,6 +313,11 @@ bench_print_json(const struct bench_opts *o, const struct bench_report *rep)
 	       "1000; stack_ns = 12000 / 700e6 * 1e9 - ns(noiommu)\",\n");
 	printf("  \"stack_ns\": ");
 	json_num(rep->stack_ns);
+	printf(",\n  \"magazine_path\": ");
+	if (rep->magazine_path != NULL)
+		json_str(rep->magazine_path);
+	else
+		printf("null");
 	printf(",\n  \"rows\": [");
 	for (i = 0; i < rep->nrows; i++) {
 		const struct bench_row *r = &rep->rows[i];

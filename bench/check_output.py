@@ -43,7 +43,7 @@ def main():
     for needle in ["== tcpbench / tx", "== tcpbench / rx", "== alloc / lifo-1p",
                    "== alloc / fifo-3p", "== translate / tlb-hit",
                    "== translate / dma-read", "== scale / own-domain",
-                   "== scale / shared-domain", "== targets",
+                   "== scale / shared-domain", "== scale / own-smmu", "== targets",
                    "equivalent tcpbench Mbit/s"]:
         if needle not in table:
             fail("table lacks %r:\n%s" % (needle, table))

@@ -4,9 +4,12 @@
  *   own-domain     each thread its own stream ID and domain;
  *   shared-domain  all threads load through one domain (its IOVA lock,
  *                  page-table lock and magazine cache are shared);
- * on one SMMU (one command queue, one model).  A repetition starts the
- * threads together (barrier), each runs the same number of packets, and
- * the wall time of the slowest gives the aggregate rate.  Rows: ns per
+ * both on one SMMU (one command queue, one model), and, to show what that
+ * shared SMMU costs,
+ *   own-smmu       each thread its own domain on its own SMMU instance
+ *                  (own model, RAM and driver: nothing shared).  A repetition
+ * starts the threads together (barrier), each runs the same number of packets,
+ * and the wall time of the slowest gives the aggregate rate.  Rows: ns per
  * packet per thread (wall / packets per thread), mbyte_s = aggregate
  * kpackets/s, ratio = aggregate rate / the 1-thread rate.
  */
@@ -53,8 +56,9 @@ scale_main(void *arg)
 
 static int
 one_case(const struct bench_opts *o, struct bench_report *rep,
-    struct testbed *tb, enum bench_strategy st, bool shared, unsigned nthr,
-    uint64_t iters, double *base_rate)
+    struct testbed *tbs, unsigned ntb, const char *variant,
+    enum bench_strategy st, bool shared, unsigned nthr, uint64_t iters,
+    double *base_rate)
 {
 	struct scale_thread *th;
 	struct stream	     se[MAX_THREADS];
@@ -72,10 +76,10 @@ one_case(const struct bench_opts *o, struct bench_report *rep,
 		return ENOMEM;
 	memset(se, 0, sizeof(se));
 	for (i = 0; i < nse && error == 0; i++, ok++)
-		error = stream_init(tb, &se[i], st, sid++);
+		error = stream_init(&tbs[i % ntb], &se[i], st, sid++);
 	for (i = 0; i < nthr && error == 0; i++)
-		error = ring_init(
-		    &th[i].rg, tb, &se[shared ? 0 : i], o->ring, false, false);
+		error = ring_init(&th[i].rg, &tbs[i % ntb], &se[shared ? 0 : i],
+		    o->ring, false, false);
 	if (error != 0)
 		goto out;
 	memset(&run, 0, sizeof(run));
@@ -113,8 +117,8 @@ one_case(const struct bench_opts *o, struct bench_report *rep,
 			error = th[i].rg.rg_error;
 	if (error != 0)
 		goto out;
-	bench_row_init(&row, "scale", shared ? "shared-domain" : "own-domain",
-	    bench_strategy_name(st), nthr, "packet");
+	bench_row_init(
+	    &row, "scale", variant, bench_strategy_name(st), nthr, "packet");
 	row.ns = bench_quantile(wall, runs, 0.5) / (double)iters;
 	row.ns_lo = bench_quantile(wall, runs, 0.25) / (double)iters;
 	row.ns_hi = bench_quantile(wall, runs, 0.75) / (double)iters;
@@ -129,7 +133,7 @@ out:
 	for (i = 0; i < nthr; i++)
 		ring_fini(&th[i].rg);
 	for (i = 0; i < ok; i++)
-		stream_fini(tb, &se[i]);
+		stream_fini(&tbs[i % ntb], &se[i]);
 	free(th);
 	return error;
 }
@@ -139,35 +143,48 @@ bench_scn_scale(const struct bench_opts *o, struct bench_report *rep)
 {
 	static const enum bench_strategy strategies[] = {
 	    BS_NOIOMMU, BS_PERMAP, BS_ATCREATE, BS_MAGAZINE};
-	struct testbed tb;
-	unsigned       maxthr = o->max_threads, n, v, s;
+	static const char *vname[3] = {
+	    "own-domain", "shared-domain", "own-smmu"};
+	struct testbed tbs[MAX_THREADS];
+	unsigned       maxthr = o->max_threads, n, v, s, ntb = 0;
 	uint64_t       iters;
 	double	       base = NAN;
-	int	       error;
+	int	       error = 0;
 
 	if (maxthr > MAX_THREADS)
 		maxthr = MAX_THREADS;
 	if (maxthr < 2)
 		maxthr = 2; /* the target compares 1 and 2 threads */
-	error = testbed_init(
-	    &tb, 64 + (uint64_t)maxthr * o->ring * 8 * 3 / 1024, 0, 0);
-	if (error != 0)
-		return error;
+	/* tbs[0] serves own-domain and shared-domain; own-smmu uses one
+	 * SMMU per thread. */
+	for (ntb = 0; ntb < maxthr && error == 0; ntb++)
+		error = testbed_init(&tbs[ntb],
+		    64 +
+			(uint64_t)(ntb == 0 ? maxthr : 1) * o->ring * 8 * 3 /
+			    1024,
+		    0, 0);
+	if (error != 0) {
+		ntb--;
+		goto out;
+	}
 	iters = o->quick ? 200 : (uint64_t)(o->run_ms * 1e6 / 2000.0);
-	for (v = 0; v < 2 && error == 0; v++)
+	for (v = 0; v < 3 && error == 0; v++)
 		for (s = 0; s < 4 && error == 0; s++) {
-			if (v == 1 && strategies[s] == BS_NOIOMMU)
+			if (v > 0 && strategies[s] == BS_NOIOMMU)
 				continue;
 			if ((o->strategies & (1u << strategies[s])) == 0)
 				continue;
 			for (n = 1; n <= maxthr && error == 0; n++) {
 				bench_progress("scale %s %s %u threads",
-				    v ? "shared" : "own",
+				    vname[v],
 				    bench_strategy_name(strategies[s]), n);
-				error = one_case(o, rep, &tb, strategies[s],
-				    v == 1, n, iters, &base);
+				error = one_case(o, rep, tbs, v == 2 ? n : 1,
+				    vname[v], strategies[s], v == 1, n, iters,
+				    &base);
 			}
 		}
-	testbed_fini(&tb);
+out:
+	while (ntb > 0)
+		testbed_fini(&tbs[--ntb]);
 	return error;
 }

@@ -40,6 +40,7 @@ struct bench_opts {
 	unsigned long	  sweep_n[BENCH_MAX_SWEEP];
 	unsigned	  nsweep;
 	unsigned	  max_threads;
+	int		  tlbi; /* enum iommu_tlbi_policy */
 	enum bench_format format;
 	const char	 *plot;
 	bool		  verbose;

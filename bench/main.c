@@ -14,6 +14,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <iommu/domain.h>
+
 #include "bench.h"
 #include "cycles.h"
 
@@ -43,6 +45,8 @@ usage(FILE *fp)
 	    "  -r, --runs R          measured repetitions (default 7)\n"
 	    "      --run-ms MS       length of one repetition (default 20)\n"
 	    "  -t, --threads T       scale: up to T threads (default nproc)\n"
+	    "      --tlbi POLICY     driver TLBI policy: page (default), asid, "
+	    "range\n"
 	    "      --quick           seconds-long smoke run\n"
 	    "      --csv | --json    machine-readable output (default: table)\n"
 	    "      --plot FILE.svg   plot tcpbench ns/packet vs N\n"
@@ -251,6 +255,7 @@ main(int argc, char **argv)
 	    {"csv", no_argument, NULL, 5},
 	    {"json", no_argument, NULL, 6},
 	    {"plot", required_argument, NULL, 7},
+	    {"tlbi", required_argument, NULL, 8},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -340,6 +345,18 @@ main(int argc, char **argv)
 			break;
 		case 7:
 			o.plot = optarg;
+			break;
+		case 8:
+			if (strcmp(optarg, "page") == 0)
+				o.tlbi = IOMMU_TLBI_PER_PAGE;
+			else if (strcmp(optarg, "asid") == 0)
+				o.tlbi = IOMMU_TLBI_ASID;
+			else if (strcmp(optarg, "range") == 0)
+				o.tlbi = IOMMU_TLBI_RANGE;
+			else {
+				fprintf(stderr, "iommu-bench: bad --tlbi\n");
+				return 2;
+			}
 			break;
 		case 'h':
 			usage(stdout);

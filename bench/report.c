@@ -145,6 +145,14 @@ print_machine(FILE *fp)
 }
 
 static const char *
+tlbi_name(int tlbi)
+{
+	return tlbi == 0 ? "TLBI by VA per page"
+	    : tlbi == 1	 ? "TLBI by ASID"
+			 : "range TLBI";
+}
+
+static const char *
 scenario_note(const char *scn)
 {
 	if (strcmp(scn, "tcpbench") == 0)
@@ -167,7 +175,6 @@ bench_print_table(const struct bench_opts *o, const struct bench_report *rep)
 	size_t i, j, k, start;
 	int    used[NCOLUMNS];
 
-	(void)o;
 	printf("iommu-bench - libiommu IOVA strategies through the SMMUv3 "
 	       "model\n");
 	print_machine(stdout);
@@ -178,6 +185,7 @@ bench_print_table(const struct bench_opts *o, const struct bench_report *rep)
 		    rep->stack_ns);
 	if (rep->magazine_path != NULL)
 		printf("magazine strategy: %s\n", rep->magazine_path);
+	printf("driver TLBI policy: %s\n", tlbi_name(o->tlbi));
 	for (i = 0; i < rep->nrows; i = j) {
 		const struct bench_row *g = &rep->rows[i];
 
@@ -307,7 +315,9 @@ bench_print_json(const struct bench_opts *o, const struct bench_report *rep)
 	printf("  \"counter\": {\"name\": \"%s\", \"ticks_per_ns\": ",
 	    BENCH_COUNTER_NAME);
 	json_num(bench_cycles_per_ns());
-	printf("},\n  \"runs\": %u,\n  \"quick\": %s,\n", o->runs,
+	printf("},\n  \"tlbi\": ");
+	json_str(tlbi_name(o->tlbi));
+	printf(",\n  \"runs\": %u,\n  \"quick\": %s,\n", o->runs,
 	    o->quick ? "true" : "false");
 	printf("  \"mbit_formula\": \"mbit_s = 12000 / (stack_ns + ns) * "
 	       "1000; stack_ns = 12000 / 700e6 * 1e9 - ns(noiommu)\",\n");

@@ -158,7 +158,7 @@ bench_scn_scale(const struct bench_opts *o, struct bench_report *rep)
 	/* tbs[0] serves own-domain and shared-domain; own-smmu uses one
 	 * SMMU per thread. */
 	for (ntb = 0; ntb < maxthr && error == 0; ntb++)
-		error = testbed_init(&tbs[ntb],
+		error = testbed_init(&tbs[ntb], o,
 		    64 +
 			(uint64_t)(ntb == 0 ? maxthr : 1) * o->ring * 8 * 3 /
 			    1024,

@@ -146,7 +146,7 @@ bench_scn_tcpbench(const struct bench_opts *o, struct bench_report *rep)
 	for (i = 0; i < nn; i++)
 		if (ns[i] > nmax)
 			nmax = ns[i];
-	error = testbed_init(&tb, 64 + nmax * 8 * 3 / 1024, 0, 0);
+	error = testbed_init(&tb, o, 64 + nmax * 8 * 3 / 1024, 0, 0);
 	if (error != 0) {
 		fprintf(stderr, "iommu-bench: testbed: %s\n", strerror(error));
 		return error;

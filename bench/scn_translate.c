@@ -121,7 +121,7 @@ bench_scn_translate(const struct bench_opts *o, struct bench_report *rep)
 	int			   error;
 
 	/* 512 TLB entries: a realistic SMMU TLB, small enough to miss. */
-	error = testbed_init(&tb, 96, 128, 4);
+	error = testbed_init(&tb, o, 96, 128, 4);
 	if (error != 0)
 		return error;
 	tlb = 128 * 4;

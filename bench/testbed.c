@@ -49,8 +49,8 @@ probe_domain_magazines(struct testbed *tb)
 }
 
 int
-testbed_init(
-    struct testbed *tb, uint64_t ram_mb, unsigned tlb_sets, unsigned tlb_ways)
+testbed_init(struct testbed *tb, const struct bench_opts *o, uint64_t ram_mb,
+    unsigned tlb_sets, unsigned tlb_ways)
 {
 	struct smmuv3_config	 mc;
 	struct smmuv3_host_ops	 ho;
@@ -78,6 +78,7 @@ testbed_init(
 	iommu_smmu_model_mmio_ops(tb->tb_model, &sc.sc_mmio);
 	sc.sc_physmem = tb->tb_pm;
 	sc.sc_pted_percpu = true;
+	sc.sc_tlbi = (enum iommu_tlbi_policy)o->tlbi;
 	error = iommu_smmu_attach(&sc, &tb->tb_smmu);
 	if (error != 0)
 		goto fail;

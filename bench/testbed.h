@@ -29,9 +29,12 @@ struct testbed {
 	bool tb_dom_magazines;		   /* domain honours dc_magazines */
 };
 
-/* ram_mb of simulated RAM; a TLB of tlb_sets x tlb_ways (0: default). */
-int testbed_init(
-    struct testbed *, uint64_t ram_mb, unsigned tlb_sets, unsigned tlb_ways);
+/*
+ * ram_mb of simulated RAM; a TLB of tlb_sets x tlb_ways (0: default); the
+ * driver's TLBI policy from opts->tlbi.
+ */
+int  testbed_init(struct testbed *, const struct bench_opts *, uint64_t ram_mb,
+     unsigned tlb_sets, unsigned tlb_ways);
 void testbed_fini(struct testbed *);
 
 /*

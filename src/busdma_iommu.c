@@ -126,7 +126,9 @@ iommu_dma_tag_create_iommu(struct iommu_domain *dom,
 {
 	struct iommu_tag *it;
 
-	if (dom == NULL || parent == NULL || out == NULL)
+	/* The parent builds physical segments: it cannot be an IOMMU tag. */
+	if (dom == NULL || parent == NULL || out == NULL ||
+	    parent->dt_ops == &iommu_ops)
 		return EINVAL;
 	if ((it = iommu__zalloc(parent->dt_alloc, sizeof(*it))) == NULL)
 		return ENOMEM;

@@ -210,10 +210,13 @@ load_buffer(
 	while (len > 0) {
 		if (iommu_physmem_extract(pm, va, &pa) != 0)
 			return EFAULT;
-		if (iommu_physmem_kva(pm, pa) == va) {
-			if (pa + len < pa ||
-			    iommu_physmem_kva(pm, pa + len - 1) == NULL)
-				return EFAULT;
+		/*
+		 * The last byte sits where the direct map puts it only if
+		 * the whole buffer is one direct-map run (scattered buffers
+		 * are separate host mappings).
+		 */
+		if (pa + (len - 1) >= pa &&
+		    iommu_physmem_kva(pm, pa + (len - 1)) == va + (len - 1)) {
 			run = len;
 		} else {
 			run = PAGE - (pa & IOMMU_PAGE_MASK);

@@ -19,8 +19,10 @@
  * CMD_SYNC: a sync never returns before every page removed before it was
  * called is invalidated.  iommu_domain_sync() publishes the queue with
  * one CMD_SYNC and waits for it.  The IOMMU_SMMU_MUTATE_* test mutants
- * skip the per-page invalidation or the CMD_SYNC (and the queue publish
- * that goes with it).
+ * skip the per-page invalidation (NO_TLBI: nothing is owed) or, in
+ * iommu_domain_sync() only, the CMD_SYNC and the queue publish that goes
+ * with it (NO_SYNC: the TLBIs stay unpublished until some later sync);
+ * create and destroy always synchronise.
  *
  * Destroy: STE to abort (DW0 first), CFGI_STE, TLBI_NH_ASID, CMD_SYNC;
  * then the page table (with any mappings left), CD frame, arena and ASID
@@ -127,6 +129,7 @@ dom_issue_pending(struct iommu_domain *dom)
 {
 	struct iommu_smmu *sc = dom->dom_sc;
 	uint64_t	   cmd[2];
+	unsigned	   n = 0;
 	int		   error;
 
 	if (dom->dom_pend_asid) {
@@ -140,12 +143,12 @@ dom_issue_pending(struct iommu_domain *dom)
 	}
 	if (dom->dom_pend_lo <= dom->dom_pend_hi) {
 		error = iommu__cmdq_tlbi_range(
-		    sc, dom->dom_asid, dom->dom_pend_lo, dom->dom_pend_hi);
+		    sc, dom->dom_asid, dom->dom_pend_lo, dom->dom_pend_hi, &n);
+		dom_count(&dom->dom_stats.tlbi, n);
 		if (error != 0)
 			return error;
 		dom->dom_pend_lo = UINT64_MAX;
 		dom->dom_pend_hi = 0;
-		dom_count(&dom->dom_stats.tlbi, 1);
 	}
 	return 0;
 }
@@ -413,6 +416,13 @@ iommu_domain_destroy(struct iommu_domain *dom)
 	if (dom == NULL)
 		return EINVAL;
 	sc = dom->dom_sc;
+#if IOMMU_DEBUG >= 3
+	/* The whole-structure validators, once per domain lifetime. */
+	if (iommu_pt_validate(dom->dom_pt) != 0)
+		IOMMU_PANIC("domain sid %u: page table invalid", dom->dom_sid);
+	if (iommu_extent_check(dom->dom_iovamap) != 0)
+		IOMMU_PANIC("domain sid %u: IOVA arena invalid", dom->dom_sid);
+#endif
 	pthread_mutex_lock(&sc->sc_dom_mtx);
 	dom_write_ste_abort(dom);
 	iommu__cmd_cfgi_ste(dom->dom_sid, cmd);
@@ -520,7 +530,6 @@ iommu_domain_enter(struct iommu_domain *dom, uint64_t iova, uint64_t pa,
 	error = iommu_pt_enter(dom->dom_pt, iova, pa, prot, cache, 0);
 	if (error == 0) {
 		dom_count(&dom->dom_stats.enters, 1);
-		dom_count(&dom->dom_stats.pages_mapped, 1);
 	}
 	return error;
 }
@@ -535,8 +544,6 @@ iommu_domain_remove(struct iommu_domain *dom, uint64_t iova)
 	error = iommu_pt_remove(dom->dom_pt, iova);
 	if (error == 0) {
 		dom_count(&dom->dom_stats.removes, 1);
-		atomic_fetch_sub_explicit(
-		    &dom->dom_stats.pages_mapped, 1, memory_order_relaxed);
 	}
 	return error;
 }
@@ -559,9 +566,10 @@ iommu_domain_get_stats(struct iommu_domain *dom, struct iommu_domain_stats *st)
 	st->ds_iova_frees = atomic_load(&dom->dom_stats.iova_frees);
 	st->ds_iova_failures = atomic_load(&dom->dom_stats.iova_failures);
 	st->ds_iova_bytes = atomic_load(&dom->dom_stats.iova_bytes);
-	st->ds_pages_mapped = atomic_load(&dom->dom_stats.pages_mapped);
-	st->ds_enters = atomic_load(&dom->dom_stats.enters);
 	st->ds_removes = atomic_load(&dom->dom_stats.removes);
+	st->ds_enters = atomic_load(&dom->dom_stats.enters);
+	/* One counter less on the hot path; removes read first. */
+	st->ds_pages_mapped = st->ds_enters - st->ds_removes;
 	st->ds_tlbi = atomic_load(&dom->dom_stats.tlbi);
 	st->ds_syncs = atomic_load(&dom->dom_stats.syncs);
 }

@@ -9,7 +9,8 @@
  * external abort on the descriptor fetch (F_WALK_EABT with the fetch
  * address), translation (invalid or reserved descriptor, block at a level
  * that cannot hold one), address size (a table or output address beyond
- * the effective IPS), access flag (AF = 0 unless CD.AFFD).  Permissions
+ * the effective IPS), access flag (AF = 0 unless CD.AFFD); stage-1 faults
+ * are CLASS IN, F_WALK_EABT is CLASS TT (7.3.12 - 7.3.14).  Permissions
  * are left to the caller (they apply to TLB hits as well): AP[2] and
  * APTable[1] make a mapping read-only.
  *
@@ -83,7 +84,7 @@ smmuv3__walk(struct smmuv3 *sc, const struct smmuv3__cfg *cf,
 		if (level < 3 && (desc & SMMU_PTE_TYPE_TABLE) != 0) {
 			if (oa >> cf->cf_ips_bits != 0)
 				return smmuv3_walk_fault(ev,
-				    SMMU_EVT_F_ADDR_SIZE, SMMU_EVT_CLASS_TT, 0);
+				    SMMU_EVT_F_ADDR_SIZE, SMMU_EVT_CLASS_IN, 0);
 			if (SMMU_FGET(desc, SMMU_PTE_APTABLE) & 2)
 				ro = true;
 			table = oa;

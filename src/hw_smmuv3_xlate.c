@@ -185,6 +185,10 @@ smmuv3__translate(struct smmuv3 *sc, const struct smmuv3__req *rq,
 			SMMU_FGET(sc->sc_cr2, SMMU_CR2_RECINVSID) != 0,
 		    ft);
 	}
+	/* The config fetch may have pre-filled ev: back to the input view. */
+	ev.ev_ssid = rq->rq_ssid;
+	ev.ev_class = SMMU_EVT_CLASS_IN;
+	ev.ev_fetch_addr = 0;
 	switch (cf->cf_kind) {
 	case SMMUV3__CFG_ABORT:
 		ev.ev_id = 0;

@@ -22,6 +22,12 @@
  * Config = abort: its device's late DMA is terminated without an event.
  * Default SID space: the SMMU's SIDSIZE capped at 16 bits (two-level) or
  * 8 bits (linear); sc_sid_bits asks for a specific size.
+ *
+ * Not implemented (as the seed's smmu(4)): interrupts (event, GERROR and
+ * PRI MSIs or wired lines; the caller polls), the PRI queue, ATS, stage 2
+ * and nested translation, substreams (one CD per stream, S1CDMax 0),
+ * hitless STE updates (a stream goes through its STE being rewritten
+ * whole, DW0 last, then CFGI), stall mode, and 16K/64K granules.
  */
 #include <errno.h>
 #include <sched.h>

@@ -56,12 +56,13 @@ cmdq_write_entry(struct iommu_smmu *sc, uint32_t p, uint64_t dw0, uint64_t dw1)
 	memcpy(e, le, sizeof(le)); /* the hot path: one 16-byte store */
 }
 
+/* Writes CMDQ_PROD if it changed (always with force: a retry). */
 static int
-cmdq_publish(struct iommu_smmu *sc)
+cmdq_publish(struct iommu_smmu *sc, bool force)
 {
 	int error;
 
-	if (sc->sc_cmdq_hwprod == sc->sc_cmdq_prod)
+	if (sc->sc_cmdq_hwprod == sc->sc_cmdq_prod && !force)
 		return 0;
 	error = iommu__smmu_write32(sc, SMMU_CMDQ_PROD, sc->sc_cmdq_prod);
 	if (error == 0)
@@ -120,7 +121,8 @@ cmdq_wait_room(struct iommu_smmu *sc)
 
 	atomic_fetch_add_explicit(
 	    &sc->sc_stats.full_waits, 1, memory_order_relaxed);
-	if ((error = cmdq_publish(sc)) != 0)
+	/* Forced: an earlier write may not have reached a stalled SMMU. */
+	if ((error = cmdq_publish(sc, true)) != 0)
 		return error;
 	for (i = 0; i < SMMU_DRV_POLL_LIMIT; i++) {
 		if ((error = cmdq_read_cons(sc)) != 0)
@@ -179,7 +181,7 @@ iommu__cmdq_sync(struct iommu_smmu *sc)
 	if ((error = iommu__cmdq_put(sc, dw0, dw1)) != 0)
 		return error;
 	target = sc->sc_cmdq_prod;
-	if ((error = cmdq_publish(sc)) != 0)
+	if ((error = cmdq_publish(sc, false)) != 0)
 		return error;
 	for (i = 0; i < SMMU_DRV_POLL_LIMIT; i++) {
 		if (sc->sc_msi && cmdq_sync_done(sc, seq))
@@ -277,7 +279,7 @@ iommu__cmd_tlbi_va(uint16_t asid, uint64_t iova, uint64_t cmd[2])
  */
 int
 iommu__cmdq_tlbi_range(
-    struct iommu_smmu *sc, uint16_t asid, uint64_t lo, uint64_t hi)
+    struct iommu_smmu *sc, uint16_t asid, uint64_t lo, uint64_t hi, unsigned *n)
 {
 	uint64_t pages = ((hi - lo) >> IOMMU_PAGE_SHIFT) + 1, addr = lo, num;
 	uint64_t dw0, dw1;
@@ -296,6 +298,7 @@ iommu__cmdq_tlbi_range(
 		    SMMU_FSET(0, SMMU_CMD1_TG, 1);
 		if ((error = iommu__cmdq_put(sc, dw0, dw1)) != 0)
 			return error;
+		(*n)++;
 		pages -= num << scale;
 		addr += (num << scale) << IOMMU_PAGE_SHIFT;
 	}
@@ -311,7 +314,7 @@ iommu__smmu_submit_raw(
 	pthread_mutex_lock(&sc->sc_cmd_mtx);
 	error = iommu__cmdq_put(sc, dw0, dw1);
 	if (error == 0)
-		error = sync ? iommu__cmdq_sync(sc) : cmdq_publish(sc);
+		error = sync ? iommu__cmdq_sync(sc) : cmdq_publish(sc, false);
 	pthread_mutex_unlock(&sc->sc_cmd_mtx);
 	return error;
 }

@@ -126,7 +126,7 @@ struct iommu_domain {
 
 	struct {
 		_Atomic uint64_t iova_allocs, iova_frees, iova_failures;
-		_Atomic uint64_t iova_bytes, pages_mapped, enters, removes;
+		_Atomic uint64_t iova_bytes, enters, removes;
 		_Atomic uint64_t tlbi, syncs;
 	} dom_stats;
 };
@@ -158,9 +158,9 @@ void iommu__cmd_cfgi_ste(uint32_t sid, uint64_t cmd[2]);
 void iommu__cmd_cfgi_cd(uint32_t sid, uint64_t cmd[2]);
 void iommu__cmd_tlbi_asid(uint16_t asid, uint64_t cmd[2]);
 void iommu__cmd_tlbi_va(uint16_t asid, uint64_t iova, uint64_t cmd[2]);
-/* Queues the range TLBIs covering [lo, hi] (4K pages). */
+/* Queues the range TLBIs covering [lo, hi] (4K pages); *n += how many. */
 int iommu__cmdq_tlbi_range(
-    struct iommu_smmu *, uint16_t asid, uint64_t lo, uint64_t hi);
+    struct iommu_smmu *, uint16_t asid, uint64_t lo, uint64_t hi, unsigned *n);
 
 /* smmu_events.c */
 int iommu__evtq_init(struct iommu_smmu *);

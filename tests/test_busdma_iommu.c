@@ -760,6 +760,49 @@ test_fault_injection(void **state)
 	bfx_end(f);
 }
 
+/*
+ * Creates a 4 MiB map on a fresh domain under injection until it succeeds:
+ * at-create fails (ENOMEM, its IOVA returned) while preparing the levels,
+ * the other strategies allocate nothing there.
+ */
+static void
+create_sweep(struct bfx *f, void (*arm)(struct bfx *, unsigned))
+{
+	struct iommu_domain_stats ds0, ds1;
+	struct iommu_domain	 *dom = new_domain(f, 2);
+	struct iommu_dma_tag	 *tag;
+	struct iommu_dmamap	 *map;
+	unsigned		  k;
+	int			  error;
+
+	assert_int_equal(iommu_dma_tag_create_iommu(dom, f->ptag, &tag), 0);
+	for (k = 1;; k++) {
+		iommu_domain_get_stats(dom, &ds0);
+		arm(f, k);
+		error = iommu_dmamap_create(tag, 4 << 20, 4, PG, 0, 0, &map);
+		arm(f, 0);
+		iommu_domain_get_stats(dom, &ds1);
+		if (error == 0)
+			break;
+		assert_int_equal(error, ENOMEM);
+		assert_int_equal(ds0.ds_iova_bytes, ds1.ds_iova_bytes);
+		assert_true(f->strat == IOMMU_IOVA_AT_CREATE);
+		assert_true(k < 16);
+	}
+	if (f->strat == IOMMU_IOVA_AT_CREATE) {
+		assert_true(k > 1);
+		assert_true(ds1.ds_iova_bytes > ds0.ds_iova_bytes);
+	} else {
+		assert_int_equal(k, 1);
+		assert_int_equal(ds0.ds_iova_bytes, ds1.ds_iova_bytes);
+	}
+	iommu_dmamap_destroy(tag, map);
+	iommu_domain_get_stats(dom, &ds1);
+	assert_int_equal(ds1.ds_iova_bytes, 0);
+	iommu_dma_tag_destroy(tag);
+	assert_int_equal(iommu_domain_destroy(dom), 0);
+}
+
 /* at-create: a failure while reserving or preparing leaves nothing. */
 static void
 test_create_fault_injection(void **state)
@@ -769,13 +812,14 @@ test_create_fault_injection(void **state)
 	struct iommu_domain_stats  ds0, ds1;
 	struct test_counting_alloc ca;
 	struct iommu_dma_tag	  *ptag, *tag;
-	unsigned		   k;
-	int			   error;
 
 	/* Host memory for the map itself. */
 	test_counting_alloc_init(&ca);
 	assert_int_equal(
 	    iommu_dma_tag_create_platform(f->fx.fx_pm, &ca.tc_ops, &ptag), 0);
+	test_counting_alloc_fail_after(&ca, 1, 0);
+	assert_int_equal(
+	    iommu_dma_tag_create_iommu(f->dom, ptag, &tag), ENOMEM);
 	assert_int_equal(iommu_dma_tag_create_iommu(f->dom, ptag, &tag), 0);
 	test_counting_alloc_fail_after(&ca, 1, 0);
 	iommu_domain_get_stats(f->dom, &ds0);
@@ -788,27 +832,81 @@ test_create_fault_injection(void **state)
 	iommu_dma_tag_destroy(ptag);
 	assert_int_equal(ca.tc_live_blocks, 0);
 
-	/* Table levels for at-create (on a map far from the others). */
-	for (k = 1;; k++) {
-		iommu_domain_get_stats(f->dom, &ds0);
-		arm_vp(f, k);
-		error = iommu_dmamap_create(f->tag, 4 << 20, 4, PG, 0, 0, &map);
-		arm_vp(f, 0);
-		iommu_domain_get_stats(f->dom, &ds1);
-		if (error == 0)
-			break;
-		assert_int_equal(error, ENOMEM);
-		assert_int_equal(ds0.ds_iova_bytes, ds1.ds_iova_bytes);
-		assert_true(f->strat == IOMMU_IOVA_AT_CREATE);
-		assert_true(k < 16);
+	/* Table levels (pool items, frames) for at-create, fresh domains. */
+	create_sweep(f, arm_vp);
+	create_sweep(f, arm_frames);
+	bfx_end(f);
+}
+
+/*
+ * Unload order: the CMD_SYNC that retires the unloaded pages must be
+ * published while the map still owns its IOVA (the seed returns the IOVA
+ * first, so another thread could reuse it under a stale TLB entry).  The
+ * interposer looks at the arena on every CMDQ_PROD write.
+ */
+struct order_watch {
+	struct iommu_domain *dom;
+	uint64_t	     iova;
+	int		     armed;
+	int		     prod_writes;
+	int		     freed_at_prod;
+};
+
+static int
+region_has(void *arg, uint64_t start, uint64_t end)
+{
+	uint64_t iova = *(uint64_t *)arg;
+
+	return iova >= start && iova <= end;
+}
+
+static int
+order_write(void *cookie, uint64_t off, unsigned size, uint64_t val)
+{
+	struct drv_fixture *fx = cookie;
+	struct order_watch *w = fx->fx_user;
+
+	if (w->armed && off == SMMU_CMDQ_PROD) {
+		w->prod_writes++;
+		if (iommu_extent_foreach(
+			w->dom->dom_iovamap, region_has, &w->iova) == 0)
+			w->freed_at_prod++;
 	}
-	if (f->strat == IOMMU_IOVA_AT_CREATE)
-		assert_true(k > 1);
-	else
-		assert_int_equal(ds0.ds_iova_bytes, ds1.ds_iova_bytes);
+	return smmuv3_mmio_write(fx->fx_model, off, size, val);
+}
+
+static void
+test_unload_order(void **state)
+{
+	struct drv_fixture_opts o;
+	struct order_watch	w;
+	struct bfx	       *f;
+	struct iommu_dmamap    *map;
+	uint64_t		pa;
+	uint8_t		       *buf;
+
+	memset(&w, 0, sizeof(w));
+	drv_fixture_opts_init(&o);
+	o.fo_mmio_write = order_write;
+	o.fo_user = &w;
+	f = bfx_begin(state, &o);
+	w.dom = f->dom;
+	buf = dmap_buf(f, 2, &pa);
+	assert_int_equal(
+	    iommu_dmamap_create(f->tag, 2 * PG, 1, 2 * PG, 0, 0, &map), 0);
+	assert_int_equal(iommu_dmamap_load(f->tag, map, buf + 8, PG, 0), 0);
+	dev_check_map(f, map, 80);
+	w.iova = map->dm_segs[0].ds_addr;
+	w.armed = 1;
+	iommu_dmamap_unload(f->tag, map);
+	w.armed = 0;
+	assert_true(w.prod_writes > 0);
+	/* Identity IOVAs never came from the arena. */
+	if (!identity(f))
+		assert_int_equal(w.freed_at_prod, 0);
+	dev_expect_fault(f, w.iova);
 	iommu_dmamap_destroy(f->tag, map);
-	iommu_domain_get_stats(f->dom, &ds1);
-	assert_int_equal(ds0.ds_iova_bytes, ds1.ds_iova_bytes);
+	free_buf(f, pa, 2);
 	bfx_end(f);
 }
 
@@ -867,7 +965,12 @@ test_mutants(void **state)
 static void
 test_tag_strategy(void **state)
 {
-	struct bfx *f = bfx_begin(state, NULL);
+	struct bfx		 *f = bfx_begin(state, NULL);
+	struct iommu_dmamap	 *m1, *m2, *m3;
+	struct iommu_domain_stats ds0, ds1;
+	struct iommu_mbuf	  m[3];
+	uint64_t		  pa;
+	uint8_t			 *buf = dmap_buf(f, 3, &pa);
 
 	assert_int_equal(
 	    iommu_dma_tag_set_iova_strategy(f->ptag, IOMMU_IOVA_PER_MAP),
@@ -881,12 +984,54 @@ test_tag_strategy(void **state)
 		assert_int_equal(iommu_dma_tag_set_iova_strategy(
 				     f->tag, IOMMU_IOVA_IDENTITY),
 		    EINVAL);
+		/* The override applies to maps created from now on. */
+		assert_int_equal(
+		    iommu_dmamap_create(f->tag, PG, 3, PG, 0, 0, &m1), 0);
 		assert_int_equal(iommu_dma_tag_set_iova_strategy(
 				     f->tag, IOMMU_IOVA_AT_CREATE),
 		    0);
+		iommu_domain_get_stats(f->dom, &ds0);
+		assert_int_equal(
+		    iommu_dmamap_create(f->tag, PG, 3, PG, 0, 0, &m2), 0);
+		iommu_domain_get_stats(f->dom, &ds1);
+		assert_int_equal(ds1.ds_iova_bytes - ds0.ds_iova_bytes,
+		    (1 + 2 * 3 + 1) * PG); /* size/PAGE + 2/seg + guard */
+		assert_int_equal(iommu_dma_tag_set_iova_strategy(
+				     f->tag, IOMMU_IOVA_PER_SEGMENT),
+		    0);
+		assert_int_equal(
+		    iommu_dmamap_create(f->tag, PG, 3, PG, 0, 0, &m3), 0);
+		m[0] = (struct iommu_mbuf){&m[1], buf + 10, 10};
+		m[1] = (struct iommu_mbuf){&m[2], buf + PG + 10, 10};
+		m[2] = (struct iommu_mbuf){NULL, buf + 2 * PG + 10, 10};
+		/* m1 keeps its strategy, m2 allocates nothing, m3 three. */
+		iommu_domain_get_stats(f->dom, &ds0);
+		assert_int_equal(iommu_dmamap_load_mbuf(f->tag, m1, m, 0), 0);
+		assert_int_equal(iommu_dmamap_load_mbuf(f->tag, m2, m, 0), 0);
+		assert_int_equal(iommu_dmamap_load_mbuf(f->tag, m3, m, 0), 0);
+		iommu_domain_get_stats(f->dom, &ds1);
+		assert_int_equal(ds1.ds_iova_allocs - ds0.ds_iova_allocs,
+		    (f->strat == IOMMU_IOVA_PER_SEGMENT	     ? 3
+			    : f->strat == IOMMU_IOVA_PER_MAP ? 1
+							     : 0) +
+			3);
+		dev_check_map(f, m1, 1);
+		dev_check_map(f, m2, 2);
+		dev_check_map(f, m3, 3);
+		iommu_dmamap_destroy(f->tag, m1);
+		iommu_dmamap_destroy(f->tag, m2);
+		iommu_dmamap_destroy(f->tag, m3);
+		iommu_domain_get_stats(f->dom, &ds1);
+		assert_int_equal(ds1.ds_iova_bytes, 0);
+		assert_int_equal(ds1.ds_pages_mapped, 0);
 	}
+	free_buf(f, pa, 3);
 	assert_int_equal(
 	    iommu_dma_tag_create_iommu(NULL, f->ptag, &f->tag), EINVAL);
+	assert_int_equal(
+	    iommu_dma_tag_create_iommu(f->dom, f->tag, &f->tag), EINVAL);
+	assert_int_equal(
+	    iommu_dma_tag_create_iommu(f->dom, NULL, &f->tag), EINVAL);
 	bfx_end(f);
 }
 
@@ -909,6 +1054,7 @@ main(void)
 	    PER_STRATEGY(test_fault_injection),
 	    PER_STRATEGY(test_create_fault_injection),
 	    PER_STRATEGY(test_tag_strategy),
+	    PER_STRATEGY(test_unload_order),
 	    cmocka_unit_test(test_mutants),
 	};
 

@@ -178,6 +178,18 @@ test_load_contiguous(void **state)
 	/* A host pointer outside simulated RAM has no physical address. */
 	assert_int_equal(iommu_dmamap_load(f->tag, map, &pa, 8, 0), EFAULT);
 	assert_int_equal(map->dm_nsegs, 0);
+	/* A direct-map buffer running past the end of RAM. */
+	assert_int_equal(
+	    iommu_dmamap_load(f->tag, map,
+		iommu_physmem_kva(f->pm, RAM_BASE + RAM_SIZE - PG), PG + 1, 0),
+	    EFAULT);
+	assert_int_equal(map->dm_nsegs, 0);
+	assert_int_equal(
+	    iommu_dmamap_load(f->tag, map,
+		iommu_physmem_kva(f->pm, RAM_BASE + RAM_SIZE - PG), PG, 0),
+	    0);
+	assert_int_equal(map->dm_segs[0]._ds_paddr, RAM_BASE + RAM_SIZE - PG);
+	iommu_dmamap_unload(f->tag, map);
 
 	/* Destroying a loaded map is fine (the allocator checks leaks). */
 	assert_int_equal(iommu_dmamap_load(f->tag, map, buf, PG, 0), 0);

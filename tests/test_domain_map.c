@@ -353,12 +353,13 @@ test_tlbi_policies(void **state)
 static void
 test_tlbi_range_split(void **state)
 {
-	struct drv_fixture_opts o;
-	struct drv_fixture	fx;
-	struct iommu_domain    *dom;
-	struct smmuv3_fault	ft;
-	uint64_t		pa, va, iova0 = 0x7ff000, i;
-	uint8_t			b;
+	struct drv_fixture_opts	  o;
+	struct drv_fixture	  fx;
+	struct iommu_domain	 *dom;
+	struct iommu_domain_stats ds;
+	struct smmuv3_fault	  ft;
+	uint64_t		  pa, va, iova0 = 0x7ff000, i;
+	uint8_t			  b;
 
 	(void)state;
 	drv_fixture_opts_init(&o);
@@ -378,6 +379,10 @@ test_tlbi_range_split(void **state)
 		assert_int_equal(iommu_domain_remove(dom, iova0 + i * PG), 0);
 	assert_int_equal(iommu_domain_sync(dom), 0);
 	assert_int_equal(model_cmds(&fx, SMMU_OP_TLBI_NH_VA) - va, 2);
+	iommu_domain_get_stats(dom, &ds);
+	assert_int_equal(ds.ds_tlbi, 2);
+	assert_int_equal(ds.ds_pages_mapped, 0);
+	assert_int_equal(ds.ds_enters, 33);
 	for (i = 0; i < 33; i++)
 		assert_int_equal(
 		    drv_dev_read(&fx, SID, iova0 + i * PG, &b, 1, &ft), EFAULT);

@@ -452,6 +452,15 @@ ILLEGAL_CMD_CASE(tlbi_s12_vmall_without_s2, SMMU_OP_TLBI_S12_VMALL, 0)
 ILLEGAL_CMD_CASE(tlbi_el3_all_on_ns_queue, SMMU_OP_TLBI_EL3_ALL, 0)
 
 static void
+tlbi_16k_ttl1_without_ds(struct hctx *hx, unsigned *cerror)
+{
+	struct smmu_cmd c =
+	    smmu_cmd_tlbi_va(SMMU_OP_TLBI_NH_VA, 1, 0x4000, false, 2, 0, 0, 1);
+
+	*cerror = smmu_td_submit(&hx->hx_td, &c, 1);
+}
+
+static void
 eventq_log2size_beyond_eventqs(struct hctx *hx, unsigned *cerror)
 {
 	unsigned i, qs = hx->hx_td.td_cfg.cfg_eventqs;
@@ -625,6 +634,8 @@ static const struct hcase cases[] = {
 	tlbi_s12_vmall_without_s2, HK_COMMAND, 0, SMMU_CERROR_ILL, 0},
     {"CMD_TLBI_EL3_ALL on the Non-secure queue: CERROR_ILL (4.4.2.5)",
 	tlbi_el3_all_on_ns_queue, HK_COMMAND, 0, SMMU_CERROR_ILL, 0},
+    {"TLBI TG 16K with TTL 1 and IDR5.DS = 0: CERROR_ILL (4.4.1.1)",
+	tlbi_16k_ttl1_without_ds, HK_COMMAND, 0, SMMU_CERROR_ILL, 0},
     {"Unallocated opcode: CERROR_ILL", unknown_opcode, HK_COMMAND, 0,
 	SMMU_CERROR_ILL, 0},
     {"TLBI_EL2_ALL without IDR0.HYP: CERROR_ILL", tlbi_el2_without_hyp,
@@ -714,6 +725,12 @@ run_case(void **state)
 			assert_int_equal(ev.ev_addr, hx->hx_iova);
 		else
 			assert_int_equal(ev.ev_addr, 0);
+		/* Stage 1: CLASS IN, except TT for a walk abort (7.3.12-16). */
+		if (hc->hc_event == SMMU_EVT_F_WALK_EABT)
+			assert_int_equal(ev.ev_class, SMMU_EVT_CLASS_TT);
+		else if (hc->hc_event >= SMMU_EVT_F_TRANSLATION)
+			assert_int_equal(ev.ev_class, SMMU_EVT_CLASS_IN);
+		assert_false(ev.ev_s2);
 		if (hx->hx_fetch != 0)
 			assert_int_equal(ev.ev_fetch, hx->hx_fetch);
 		smmu_td_expect_no_event(&hx->hx_td);

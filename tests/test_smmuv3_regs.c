@@ -225,6 +225,11 @@ gbpa_update_selects_bypass_or_abort_while_disabled(void **state)
 	    0);
 	assert_true(xl.xl_bypass);
 	assert_int_equal(xl.xl_pa, 0x1234);
+	/* Beyond the OAS even GBPA bypass aborts, silently (3.4). */
+	assert_int_equal(smmuv3_translate(td.td_smmu, 3, SMMUV3_NO_SSID,
+			     1ULL << 48, SMMUV3_ACCESS_READ, &xl, &ft),
+	    EFAULT);
+	assert_false(ft.ft_recorded);
 
 	/* Enabled: the stream table decides, not GBPA (SID 3 is invalid). */
 	smmu_td_enable(&td, NULL);

@@ -231,6 +231,7 @@ trace_points_fire_on_a_miss_and_a_fault(void **state)
 			     IOVA + 0x1000, SMMUV3_ACCESS_READ, &xl, &ft),
 	    EFAULT);
 	assert_int_equal(ft.ft_event, SMMU_EVT_F_TRANSLATION);
+	assert_int_equal(ft.ft_class, SMMU_EVT_CLASS_IN);
 	assert_true(ft.ft_recorded);
 	assert_int_equal(sm->sm_trace[SMMUV3_TRACE_FAULT], 1);
 	assert_int_equal(sm->sm_trace[SMMUV3_TRACE_EVENT], 1);
@@ -373,6 +374,7 @@ bypass_beyond_oas_faults(void **state)
 			     1ULL << 48, SMMUV3_ACCESS_READ, &xl, &ft),
 	    EFAULT);
 	assert_int_equal(ft.ft_event, SMMU_EVT_F_ADDR_SIZE);
+	assert_int_equal(ft.ft_class, SMMU_EVT_CLASS_IN);
 	assert_true(ft.ft_recorded);
 
 	/* SMMUEN = 0, GBPA bypass: abort without an event. */

@@ -231,6 +231,28 @@ sid_beyond_log2size_records_c_bad_streamid(void **state)
 	assert_int_equal(ev.ev_sid, 256);
 }
 
+/* 5.1.1 / 6.3.12: C_BAD_STREAMID is recorded only when CR2.RECINVSID. */
+static void
+invalid_streamid_unrecorded_without_recinvsid(void **state)
+{
+	struct fixture	   *fx = *state;
+	struct smmuv3_xlate xl;
+	struct smmuv3_fault ft;
+
+	smmu_td_write_cr0(&fx->fx_td, 0);
+	smmu_td_wr32(&fx->fx_td, SMMU_CR2, 0);
+	smmu_td_write_cr0(&fx->fx_td, 0xd);
+	assert_int_equal(xlate(fx, 256, SMMUV3_NO_SSID, 0x5000,
+			     SMMUV3_ACCESS_READ, &xl, &ft),
+	    EFAULT);
+	assert_int_equal(ft.ft_event, SMMU_EVT_C_BAD_STREAMID);
+	assert_false(ft.ft_recorded);
+	smmu_td_expect_no_event(&fx->fx_td);
+	/* Other configuration errors are still recorded. */
+	expect_fault(fx, 100, SMMUV3_NO_SSID, 0x5000, SMMUV3_ACCESS_READ,
+	    SMMU_EVT_C_BAD_STE, NULL);
+}
+
 static void
 ste_fetch_abort_records_f_ste_fetch_with_fetch_address(void **state)
 {
@@ -490,6 +512,7 @@ epd0_faults_the_lower_range_without_a_walk(void **state)
 {
 	struct fixture	   *fx = *state;
 	struct smmuv3_stats st;
+	struct smmu_evt	    ev;
 
 	smmu_td_map(&fx->fx_td, fx->fx_dom.dm_root, IOVA, fx->fx_data,
 	    SMMU_TD_4K, SMMU_TD_PTE_RW);
@@ -497,7 +520,8 @@ epd0_faults_the_lower_range_without_a_walk(void **state)
 	smmu_td_dom_rewrite(&fx->fx_td, &fx->fx_dom);
 	smmu_td_cmd_sync(&fx->fx_td, smmu_cmd_cfgi_cd(SID, 0, true));
 	expect_fault(fx, SID, SMMUV3_NO_SSID, IOVA, SMMUV3_ACCESS_READ,
-	    SMMU_EVT_F_TRANSLATION, NULL);
+	    SMMU_EVT_F_TRANSLATION, &ev);
+	assert_int_equal(ev.ev_class, SMMU_EVT_CLASS_IN);
 	smmuv3_get_stats(fx->fx_td.td_smmu, &st);
 	assert_int_equal(st.st_walk_reads, 0);
 }
@@ -571,6 +595,69 @@ s1dss_bypass_and_ssid0_serve_transactions_without_substream(void **state)
 	assert_false(xl.xl_bypass);
 	assert_int_equal(xl.xl_pa, fx->fx_data);
 	smmu_td_expect_no_event(&fx->fx_td);
+}
+
+/* 5.2 S1DSS 0b10: CD 0 serves SSV = 0; SubstreamID 0 itself is refused. */
+static void
+s1dss_ssid0_takes_substream_0_away(void **state)
+{
+	struct fixture	   *fx = *state;
+	struct smmu_td_dom  d;
+	struct smmuv3_xlate xl;
+	struct smmuv3_fault ft;
+	uint64_t	    cd[8], root1 = smmu_td_pt_new(&fx->fx_td);
+
+	smmu_td_attach(&fx->fx_td, &d, 12, 12, 2, 0);
+	smmu_td_map(&fx->fx_td, d.dm_root, IOVA, fx->fx_data, SMMU_TD_4K,
+	    SMMU_TD_PTE_RW);
+	smmu_cd_s1(cd, root1, 13);
+	smmu_td_write_cd(&fx->fx_td, d.dm_cdtab + SMMU_CD_SIZE, cd);
+	smmu_td_map(&fx->fx_td, root1, IOVA, fx->fx_data + SMMU_TD_4K,
+	    SMMU_TD_4K, SMMU_TD_PTE_RW);
+	d.dm_ste[1] = SMMU_FSET(d.dm_ste[1], SMMU_STE1_S1DSS, 2);
+	smmu_td_write_ste(&fx->fx_td, 12, d.dm_ste);
+	smmu_td_cmd_sync(&fx->fx_td, smmu_cmd_cfgi_ste(12, true));
+	expect_fault(fx, 12, 0, IOVA, SMMUV3_ACCESS_READ,
+	    SMMU_EVT_F_STREAM_DISABLED, NULL);
+	assert_int_equal(xlate(fx, 12, 1, IOVA, RW, &xl, &ft), 0);
+	assert_int_equal(xl.xl_pa, fx->fx_data + SMMU_TD_4K);
+	/* S1DSS 0b11 is reserved and behaves as 0b00 (terminate). */
+	d.dm_ste[1] = SMMU_FSET(d.dm_ste[1], SMMU_STE1_S1DSS, 3);
+	smmu_td_write_ste(&fx->fx_td, 12, d.dm_ste);
+	smmu_td_cmd_sync(&fx->fx_td, smmu_cmd_cfgi_ste(12, true));
+	expect_fault(fx, 12, SMMUV3_NO_SSID, IOVA, SMMUV3_ACCESS_READ,
+	    SMMU_EVT_F_STREAM_DISABLED, NULL);
+}
+
+/* 5.2 S1Fmt: a SubstreamID with stage 1 bypassed is C_BAD_SUBSTREAMID. */
+static void
+substream_on_bypass_ste_records_c_bad_substreamid(void **state)
+{
+	struct fixture *fx = *state;
+	uint64_t	ste[8];
+	struct smmu_evt ev;
+
+	smmu_ste_bypass(ste);
+	smmu_td_write_ste(&fx->fx_td, 9, ste);
+	expect_fault(fx, 9, 3, 0x1000, SMMUV3_ACCESS_READ,
+	    SMMU_EVT_C_BAD_SUBSTREAMID, &ev);
+	assert_int_equal(ev.ev_ssid, 3);
+}
+
+/* 3.4: bypass still checks the input address against the OAS (48). */
+static void
+bypass_address_beyond_oas_records_f_addr_size(void **state)
+{
+	struct fixture *fx = *state;
+	uint64_t	ste[8];
+	struct smmu_evt ev;
+
+	smmu_ste_bypass(ste);
+	smmu_td_write_ste(&fx->fx_td, 9, ste);
+	expect_fault(fx, 9, SMMUV3_NO_SSID, 1ULL << 48, SMMUV3_ACCESS_WRITE,
+	    SMMU_EVT_F_ADDR_SIZE, &ev);
+	assert_int_equal(ev.ev_addr, 1ULL << 48);
+	assert_int_equal(ev.ev_class, SMMU_EVT_CLASS_IN);
 }
 
 static void
@@ -883,6 +970,7 @@ main(void)
 	    T(bypass_ste_passes_address_through),
 	    T(abort_ste_terminates_without_event),
 	    T(sid_beyond_log2size_records_c_bad_streamid),
+	    T(invalid_streamid_unrecorded_without_recinvsid),
 	    T(ste_fetch_abort_records_f_ste_fetch_with_fetch_address),
 	    T(invalid_ste_records_c_bad_ste),
 	    T(no_substream_with_s1dss_terminate_records_f_stream_disabled),
@@ -899,6 +987,9 @@ main(void)
 	    T(epd0_faults_the_lower_range_without_a_walk),
 	    T(granules_16k_and_64k_translate_pages_and_blocks),
 	    T(s1dss_bypass_and_ssid0_serve_transactions_without_substream),
+	    T(s1dss_ssid0_takes_substream_0_away),
+	    T(substream_on_bypass_ste_records_c_bad_substreamid),
+	    T(bypass_address_beyond_oas_records_f_addr_size),
 	    T(substream_fault_records_ssv_and_ssid),
 	    T(dma_crosses_pages_and_stops_at_the_faulting_page),
 	    T(dma_to_a_pa_outside_ram_is_eio_and_wrapping_range_einval),

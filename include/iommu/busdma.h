@@ -12,6 +12,18 @@
  *     smmu_map_state: IOVA region descriptor, device address, length) and
  *     marks itself coherent.
  *
+ * Where the IOMMU tag's IOVA comes from (enum iommu_iova_strategy, per
+ * domain, or per tag with iommu_dma_tag_set_iova_strategy()):
+ *   per-map      one extent allocation per load covering every segment's
+ *                page-rounded span (the seed; the default);
+ *   per-segment  one extent allocation per segment (the seed's first try);
+ *   at-create    the worst case (size / PAGE + 2 pages per segment, plus
+ *                an unmapped guard page) reserved at create with its table
+ *                levels; load and unload never touch the extent;
+ *   identity     IOVA = PA (before the seed): two maps sharing a page
+ *                break each other on unload; for regression tests only.
+ * Loads never allocate host memory: the map state is allocated at create.
+ *
  * Contract (bus_dma(9) and the seed): a failed load leaves nothing behind
  * (no IOVA, no PTED, no mapping); loading a loaded map is EINVAL;
  * destroying a loaded map unloads it first; unload returns only after the

@@ -31,6 +31,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include <iommu/iova_magazine.h>
+
 #include "smmu_internal.h"
 
 static void dom_tlb_flush_all(void *cookie);
@@ -310,6 +312,7 @@ dom_free(struct iommu_domain *dom)
 	struct iommu_smmu *sc = dom->dom_sc;
 
 	iommu_pt_destroy(dom->dom_pt);
+	iommu_iova_magazine_destroy(dom->dom_mag);
 	iommu_extent_destroy(dom->dom_iovamap);
 	if (dom->dom_cd_pa != 0)
 		(void)iommu_physmem_free_pages(sc->sc_pm, dom->dom_cd_pa, 1);
@@ -378,6 +381,17 @@ iommu_domain_create(struct iommu_smmu *sc, uint32_t sid,
 	    dom->dom_iovamap, 0, IOMMU_PAGE_SIZE, IOMMU_EX_NOWAIT);
 	if (error != 0)
 		goto fail_asid;
+	if (cfg->dc_magazines) {
+		struct iommu_iova_magazine_config mc;
+
+		iommu_iova_magazine_config_init(&mc);
+		mc.mc_page = IOMMU_PAGE_SIZE;
+		mc.mc_alloc = sc->sc_alloc;
+		error = iommu_iova_magazine_create(
+		    dom->dom_iovamap, &mc, &dom->dom_mag);
+		if (error != 0)
+			goto fail_asid;
+	}
 	if ((error = iommu__smmu_strtab_ensure(sc, sid)) != 0 ||
 	    (error = iommu_physmem_alloc_pages(
 		 sc->sc_pm, 1, &dom->dom_cd_pa)) != 0)
@@ -449,6 +463,9 @@ iommu_domain_reserve(struct iommu_domain *dom, uint64_t start, uint64_t size)
 {
 	if (dom == NULL || size == 0 || ((start | size) & IOMMU_PAGE_MASK) != 0)
 		return EINVAL;
+	/* Ranges parked in the IOVA cache are allocated in the arena. */
+	if (dom->dom_mag != NULL)
+		(void)iommu_iova_magazine_flush(dom->dom_mag);
 	return iommu_extent_alloc_region(
 	    dom->dom_iovamap, start, size, IOMMU_EX_NOWAIT);
 }
@@ -487,7 +504,9 @@ iommu_domain_iova_alloc(struct iommu_domain *dom, uint64_t size,
 	if (dom == NULL || iova == NULL || size == 0 ||
 	    (size & IOMMU_PAGE_MASK) != 0)
 		return EINVAL;
-	if (descr != NULL)
+	if (dom->dom_mag != NULL)
+		error = iommu_iova_magazine_alloc(dom->dom_mag, size, iova);
+	else if (descr != NULL)
 		error = iommu_extent_alloc_with_descr(dom->dom_iovamap, size,
 		    IOMMU_PAGE_SIZE, 0, IOMMU_EX_NOBOUNDARY, IOMMU_EX_NOWAIT,
 		    descr, iova);
@@ -511,8 +530,9 @@ iommu_domain_iova_free(struct iommu_domain *dom, uint64_t iova, uint64_t size)
 
 	if (dom == NULL || size == 0 || ((iova | size) & IOMMU_PAGE_MASK) != 0)
 		return EINVAL;
-	error =
-	    iommu_extent_free(dom->dom_iovamap, iova, size, IOMMU_EX_NOWAIT);
+	error = dom->dom_mag != NULL
+	    ? iommu_iova_magazine_free(dom->dom_mag, iova, size)
+	    : iommu_extent_free(dom->dom_iovamap, iova, size, IOMMU_EX_NOWAIT);
 	if (error == 0) {
 		dom_count(&dom->dom_stats.iova_frees, 1);
 		atomic_fetch_sub_explicit(

@@ -115,10 +115,11 @@ struct iommu_domain {
 	uint16_t		 dom_asid;
 	unsigned		 dom_ias;
 	enum iommu_iova_strategy dom_iova;
-	bool		     dom_magazines; /* dc_magazines, for the cache */
-	struct iommu_pt	    *dom_pt;
-	struct iommu_extent *dom_iovamap; /* its lock: sd_iova_mtx */
-	uint64_t	     dom_cd_pa;
+	bool dom_magazines;		     /* dc_magazines, for the cache */
+	struct iommu_iova_magazine *dom_mag; /* the cache, or NULL */
+	struct iommu_pt		   *dom_pt;
+	struct iommu_extent	   *dom_iovamap; /* its lock: sd_iova_mtx */
+	uint64_t		    dom_cd_pa;
 
 	/* Invalidations owed at the next sync, under sc_cmd_mtx. */
 	bool	 dom_pend_asid;

@@ -305,12 +305,34 @@ test_threads_shared_domain(void **state)
 	world_fini(&w);
 }
 
+/*
+ * A range freed into the cache is still allocated in the arena; reserving
+ * it must return it to the arena first instead of failing.
+ */
+static void
+test_reserve_takes_back_cached_iova(void **state)
+{
+	struct world w;
+	uint64_t     iova, again;
+
+	(void)state;
+	world_init(&w, false);
+	assert_int_equal(iommu_domain_iova_alloc(w.dom, PG, NULL, &iova), 0);
+	assert_int_equal(iommu_domain_iova_free(w.dom, iova, PG), 0);
+	assert_int_equal(iommu_domain_reserve(w.dom, iova, PG), 0);
+	assert_int_equal(iommu_domain_iova_alloc(w.dom, PG, NULL, &again), 0);
+	assert_int_not_equal(again, iova);
+	assert_int_equal(iommu_domain_iova_free(w.dom, again, PG), 0);
+	world_fini(&w);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_random_single),
 	    cmocka_unit_test(test_threads_shared_domain),
+	    cmocka_unit_test(test_reserve_takes_back_cached_iova),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

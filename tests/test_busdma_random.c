@@ -55,6 +55,9 @@ struct rfx {
 };
 
 static enum iommu_iova_strategy s_per_map = IOMMU_IOVA_PER_MAP;
+/* The same strategies with the per-thread IOVA magazine cache on. */
+static enum iommu_iova_strategy s_per_map_mags = IOMMU_IOVA_PER_MAP;
+static enum iommu_iova_strategy s_per_seg_mags = IOMMU_IOVA_PER_SEGMENT;
 static enum iommu_iova_strategy s_per_seg = IOMMU_IOVA_PER_SEGMENT;
 static enum iommu_iova_strategy s_at_create = IOMMU_IOVA_AT_CREATE;
 
@@ -209,6 +212,8 @@ test_random(void **state)
 	drv_fixture_init(&r->fx, NULL);
 	iommu_domain_config_init(&dc);
 	dc.dc_iova = *(enum iommu_iova_strategy *)*state;
+	dc.dc_magazines =
+	    *state == &s_per_map_mags || *state == &s_per_seg_mags;
 	test_rng_seed(&r->rng, 0x5eed0000u + (uint64_t)dc.dc_iova);
 	assert_int_equal(
 	    iommu_domain_create(r->fx.fx_smmu, SID, &dc, &r->dom), 0);
@@ -258,6 +263,8 @@ main(void)
 	    cmocka_unit_test_prestate(test_random, &s_per_map),
 	    cmocka_unit_test_prestate(test_random, &s_per_seg),
 	    cmocka_unit_test_prestate(test_random, &s_at_create),
+	    cmocka_unit_test_prestate(test_random, &s_per_map_mags),
+	    cmocka_unit_test_prestate(test_random, &s_per_seg_mags),
 	};
 
 	return cmocka_run_group_tests_name("busdma_random", tests, NULL, NULL);

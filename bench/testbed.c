@@ -25,29 +25,6 @@ tb_mem_write(void *cookie, uint64_t pa, const void *buf, size_t len)
 	return iommu_physmem_write(cookie, pa, buf, len);
 }
 
-/*
- * Does the driver honour dc_magazines?  With the cache, a freed range
- * stays allocated in the arena, so reserving it fails; without, it works.
- */
-static bool
-probe_domain_magazines(struct testbed *tb)
-{
-	struct iommu_domain_config dc;
-	struct iommu_domain	  *dom;
-	uint64_t		   iova;
-	bool			   cached = false;
-
-	iommu_domain_config_init(&dc);
-	dc.dc_magazines = true;
-	if (iommu_domain_create(tb->tb_smmu, 1000, &dc, &dom) != 0)
-		return false;
-	if (iommu_domain_iova_alloc(dom, IOMMU_PAGE_SIZE, NULL, &iova) == 0 &&
-	    iommu_domain_iova_free(dom, iova, IOMMU_PAGE_SIZE) == 0)
-		cached = iommu_domain_reserve(dom, iova, IOMMU_PAGE_SIZE) != 0;
-	iommu_domain_destroy(dom);
-	return cached;
-}
-
 int
 testbed_init(struct testbed *tb, const struct bench_opts *o, uint64_t ram_mb,
     unsigned tlb_sets, unsigned tlb_ways)
@@ -86,7 +63,6 @@ testbed_init(struct testbed *tb, const struct bench_opts *o, uint64_t ram_mb,
 	    iommu_dma_tag_create_platform(tb->tb_pm, NULL, &tb->tb_platform);
 	if (error != 0)
 		goto fail;
-	tb->tb_dom_magazines = probe_domain_magazines(tb);
 	return 0;
 fail:
 	testbed_fini(tb);
@@ -111,9 +87,8 @@ int
 stream_init(
     struct testbed *tb, struct stream *se, enum bench_strategy s, uint32_t sid)
 {
-	struct iommu_iova_magazine_config mc;
-	struct iommu_domain_config	  dc;
-	int				  error;
+	struct iommu_domain_config dc;
+	int			   error;
 
 	memset(se, 0, sizeof(*se));
 	se->se_strategy = s;
@@ -144,22 +119,6 @@ stream_init(
 	error = iommu_domain_create(tb->tb_smmu, sid, &dc, &se->se_dom);
 	if (error != 0)
 		return error;
-	if (s == BS_MAGAZINE && !tb->tb_dom_magazines) {
-		/* Bench-side per-map over a magazine cache: the domain's
-		 * own arena is left unused for this stream. */
-		error = iommu_extent_create("bench replay", IOMMU_PAGE_SIZE,
-		    ((uint64_t)1 << 48) - 1, NULL, NULL, 0, IOMMU_EX_NOCOALESCE,
-		    &se->se_replay_ex);
-		if (error == 0) {
-			iommu_iova_magazine_config_init(&mc);
-			mc.mc_page = IOMMU_PAGE_SIZE;
-			error = iommu_iova_magazine_create(
-			    se->se_replay_ex, &mc, &se->se_replay_mag);
-		}
-		if (error != 0)
-			goto fail;
-		return 0;
-	}
 	error = iommu_dma_tag_create_iommu(
 	    se->se_dom, tb->tb_platform, &se->se_tag);
 	if (error != 0)
@@ -176,8 +135,6 @@ stream_fini(struct testbed *tb, struct stream *se)
 	(void)tb;
 	if (se->se_tag != NULL && se->se_strategy != BS_NOIOMMU)
 		iommu_dma_tag_destroy(se->se_tag);
-	iommu_iova_magazine_destroy(se->se_replay_mag);
-	iommu_extent_destroy(se->se_replay_ex);
 	if (se->se_dom != NULL)
 		iommu_domain_destroy(se->se_dom);
 	memset(se, 0, sizeof(*se));

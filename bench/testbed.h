@@ -26,7 +26,6 @@ struct testbed {
 	struct smmuv3	     *tb_model;
 	struct iommu_smmu    *tb_smmu;
 	struct iommu_dma_tag *tb_platform; /* the 1:1 parent tag */
-	bool tb_dom_magazines;		   /* domain honours dc_magazines */
 };
 
 /*
@@ -39,17 +38,13 @@ void testbed_fini(struct testbed *);
 
 /*
  * One strategy's view of a stream: its domain (NULL for no-IOMMU) and the
- * tag to load through.  For the magazine strategy when the driver does
- * not yet honour dc_magazines, se_replay_mag is set and the bench does the
- * per-map work itself through the domain API (see scn_tcpbench.c).
+ * tag to load through.
  */
 struct stream {
-	enum bench_strategy	    se_strategy;
-	uint32_t		    se_sid;
-	struct iommu_domain	   *se_dom;
-	struct iommu_dma_tag	   *se_tag;
-	struct iommu_extent	   *se_replay_ex;  /* bench-side arena */
-	struct iommu_iova_magazine *se_replay_mag; /* in front of it */
+	enum bench_strategy   se_strategy;
+	uint32_t	      se_sid;
+	struct iommu_domain  *se_dom;
+	struct iommu_dma_tag *se_tag;
 };
 
 int stream_init(

@@ -5,7 +5,9 @@
  * (the list of loaded regions) by device DMA through the model after
  * every step: every loaded page reads its frame's tag, every page of a
  * region just unloaded faults, and the stale checker never fires.  Runs
- * once per TLBI policy, with a small command queue so it wraps and fills.
+ * once per TLBI policy, with a small command queue so it wraps and fills,
+ * and once more per policy with the per-thread IOVA magazine cache on
+ * (dc_magazines), whose recycled ranges must fault like fresh ones.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -17,6 +19,7 @@
 
 #include <iommu/domain.h>
 #include <iommu/extent.h>
+#include <iommu/iova_magazine.h>
 
 #include "drv_fixture.h"
 #include "smmu_internal.h"
@@ -54,16 +57,18 @@ check_page(struct drv_fixture *fx, uint64_t iova, int frame)
 }
 
 static void
-run_random(enum iommu_tlbi_policy pol, uint64_t seed)
+run_random(enum iommu_tlbi_policy pol, uint64_t seed, bool magazines)
 {
-	struct drv_fixture_opts	  o;
-	struct drv_fixture	  fx;
-	struct iommu_domain	 *dom;
-	struct iommu_domain_stats ds;
-	struct test_rng		  rng;
-	struct slot		  sl[NSLOTS];
-	unsigned		  step, nsteps = (unsigned)test_scale(1500);
-	unsigned		  i, k, p;
+	struct drv_fixture_opts		 o;
+	struct drv_fixture		 fx;
+	struct iommu_domain_config	 dc;
+	struct iommu_iova_magazine_stats ms;
+	struct iommu_domain		*dom;
+	struct iommu_domain_stats	 ds;
+	struct test_rng			 rng;
+	struct slot			 sl[NSLOTS];
+	unsigned step, nsteps = (unsigned)test_scale(1500);
+	unsigned i, k, p;
 
 	drv_fixture_opts_init(&o);
 	o.fo_smmu.sc_tlbi = pol;
@@ -77,7 +82,10 @@ run_random(enum iommu_tlbi_policy pol, uint64_t seed)
 		    iommu_physmem_write64(fx.fx_pm, frames[i], 0x7a900000u + i),
 		    0);
 	}
-	assert_int_equal(iommu_domain_create(fx.fx_smmu, SID, NULL, &dom), 0);
+	iommu_domain_config_init(&dc);
+	dc.dc_magazines = magazines;
+	assert_int_equal(iommu_domain_create(fx.fx_smmu, SID, &dc, &dom), 0);
+	assert_true((dom->dom_mag != NULL) == magazines);
 	memset(sl, 0, sizeof(sl));
 	for (step = 0; step < nsteps; step++) {
 		k = (unsigned)test_rng_below(&rng, NSLOTS);
@@ -136,6 +144,10 @@ run_random(enum iommu_tlbi_policy pol, uint64_t seed)
 	iommu_domain_get_stats(dom, &ds);
 	assert_int_equal(ds.ds_enters - ds.ds_removes, ds.ds_pages_mapped);
 	assert_int_equal(ds.ds_iova_failures, 0);
+	if (magazines) { /* recycled ranges were handed out again */
+		iommu_iova_magazine_get_stats(dom->dom_mag, &ms);
+		assert_true(ms.ms_hits > 0);
+	}
 	/* Destroy with what is still loaded; descriptors in sl die first. */
 	assert_int_equal(iommu_domain_destroy(dom), 0);
 	for (i = 0; i < NFRAMES; i++)
@@ -149,21 +161,42 @@ static void
 test_random_per_page(void **state)
 {
 	(void)state;
-	run_random(IOMMU_TLBI_PER_PAGE, 1);
+	run_random(IOMMU_TLBI_PER_PAGE, 1, false);
 }
 
 static void
 test_random_asid(void **state)
 {
 	(void)state;
-	run_random(IOMMU_TLBI_ASID, 2);
+	run_random(IOMMU_TLBI_ASID, 2, false);
 }
 
 static void
 test_random_range(void **state)
 {
 	(void)state;
-	run_random(IOMMU_TLBI_RANGE, 3);
+	run_random(IOMMU_TLBI_RANGE, 3, false);
+}
+
+static void
+test_random_per_page_magazines(void **state)
+{
+	(void)state;
+	run_random(IOMMU_TLBI_PER_PAGE, 11, true);
+}
+
+static void
+test_random_asid_magazines(void **state)
+{
+	(void)state;
+	run_random(IOMMU_TLBI_ASID, 12, true);
+}
+
+static void
+test_random_range_magazines(void **state)
+{
+	(void)state;
+	run_random(IOMMU_TLBI_RANGE, 13, true);
 }
 
 int
@@ -171,8 +204,11 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_random_per_page),
+	    cmocka_unit_test(test_random_per_page_magazines),
 	    cmocka_unit_test(test_random_asid),
+	    cmocka_unit_test(test_random_asid_magazines),
 	    cmocka_unit_test(test_random_range),
+	    cmocka_unit_test(test_random_range_magazines),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

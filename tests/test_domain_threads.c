@@ -3,7 +3,9 @@
  * 3-page "packets" (IOVA from the arena, enter, device DMA through the
  * model, remove, sync, IOVA back) on one shared domain and on a domain
  * each, with and without per-thread PTED caches, while another thread
- * creates and destroys domains on other streams.  After every unload the
+ * creates and destroys domains on other streams; the shared-domain and
+ * domain-per-thread runs are repeated with the per-thread IOVA magazine
+ * cache on (dc_magazines).  After every unload the
  * device must fault on the freed IOVA (a probe, so no event is recorded),
  * and at the end the model's stale checker must not have fired and every
  * page, PTED and IOVA must be back.  Run under TSan by the CI script.
@@ -19,6 +21,7 @@
 
 #include <iommu/domain.h>
 #include <iommu/extent.h>
+#include <iommu/iova_magazine.h>
 #include <iommu/pool.h>
 
 #include "drv_fixture.h"
@@ -136,27 +139,31 @@ churn_run(void *arg)
 }
 
 static void
-run_workers(bool shared, bool percpu)
+run_workers(bool shared, bool percpu, bool magazines)
 {
-	struct drv_fixture_opts	  o;
-	struct drv_fixture	  fx;
-	struct worker		  w[NTHREADS];
-	pthread_t		  t[NTHREADS];
-	struct iommu_domain	 *doms[NTHREADS];
-	struct iommu_domain_stats ds;
-	struct iommu_pool_stats	  ps;
-	struct churn		  ch;
-	pthread_t		  cht;
-	unsigned		  i, p, ndom = shared ? 1 : NTHREADS;
+	struct iommu_domain_config	 dc;
+	struct iommu_iova_magazine_stats ms;
+	struct drv_fixture_opts		 o;
+	struct drv_fixture		 fx;
+	struct worker			 w[NTHREADS];
+	pthread_t			 t[NTHREADS];
+	struct iommu_domain		*doms[NTHREADS];
+	struct iommu_domain_stats	 ds;
+	struct iommu_pool_stats		 ps;
+	struct churn			 ch;
+	pthread_t			 cht;
+	unsigned			 i, p, ndom = shared ? 1 : NTHREADS;
 
 	drv_fixture_opts_init(&o);
 	o.fo_alloc = iommu_default_allocator(); /* cmocka's is not MT-safe */
 	o.fo_smmu.sc_pted_percpu = percpu;
 	o.fo_smmu.sc_cmdq_log2 = 4; /* small: the queue fills under load */
 	drv_fixture_init(&fx, &o);
+	iommu_domain_config_init(&dc);
+	dc.dc_magazines = magazines;
 	for (i = 0; i < ndom; i++)
 		assert_int_equal(
-		    iommu_domain_create(fx.fx_smmu, 0x40 + i, NULL, &doms[i]),
+		    iommu_domain_create(fx.fx_smmu, 0x40 + i, &dc, &doms[i]),
 		    0);
 	for (i = 0; i < NTHREADS; i++) {
 		memset(&w[i], 0, sizeof(w[i]));
@@ -196,6 +203,10 @@ run_workers(bool shared, bool percpu)
 		assert_int_equal(ds.ds_iova_bytes, 0);
 		assert_int_equal(ds.ds_enters, ds.ds_removes);
 		assert_int_equal(ds.ds_iova_allocs, ds.ds_iova_frees);
+		if (magazines) { /* the workers recycled through the cache */
+			iommu_iova_magazine_get_stats(doms[i]->dom_mag, &ms);
+			assert_true(ms.ms_hits > 0);
+		}
 		assert_int_equal(iommu_domain_destroy(doms[i]), 0);
 	}
 	iommu_pool_cache_flush(fx.fx_smmu->sc_pted_pool);
@@ -213,21 +224,35 @@ static void
 test_threads_one_domain(void **state)
 {
 	(void)state;
-	run_workers(true, false);
+	run_workers(true, false, false);
 }
 
 static void
 test_threads_own_domains(void **state)
 {
 	(void)state;
-	run_workers(false, false);
+	run_workers(false, false, false);
 }
 
 static void
 test_threads_percpu_pteds(void **state)
 {
 	(void)state;
-	run_workers(true, true);
+	run_workers(true, true, false);
+}
+
+static void
+test_threads_one_domain_magazines(void **state)
+{
+	(void)state;
+	run_workers(true, false, true);
+}
+
+static void
+test_threads_own_domains_magazines(void **state)
+{
+	(void)state;
+	run_workers(false, true, true);
 }
 
 /* Devices fault from two threads while a third drains the event queue. */
@@ -332,6 +357,8 @@ main(void)
 	    cmocka_unit_test(test_threads_one_domain),
 	    cmocka_unit_test(test_threads_own_domains),
 	    cmocka_unit_test(test_threads_percpu_pteds),
+	    cmocka_unit_test(test_threads_one_domain_magazines),
+	    cmocka_unit_test(test_threads_own_domains_magazines),
 	    cmocka_unit_test(test_threads_event_drain),
 	};
 

@@ -473,19 +473,19 @@ iommu_domain_reserve(struct iommu_domain *dom, uint64_t start, uint64_t size)
 uint32_t
 iommu_domain_sid(const struct iommu_domain *dom)
 {
-	return dom->dom_sid;
+	return dom != NULL ? dom->dom_sid : 0;
 }
 
 uint16_t
 iommu_domain_asid(const struct iommu_domain *dom)
 {
-	return dom->dom_asid;
+	return dom != NULL ? dom->dom_asid : 0;
 }
 
 enum iommu_iova_strategy
 iommu_domain_iova_strategy(const struct iommu_domain *dom)
 {
-	return dom->dom_iova;
+	return dom != NULL ? dom->dom_iova : IOMMU_IOVA_PER_MAP;
 }
 
 /*

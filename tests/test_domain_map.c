@@ -560,8 +560,10 @@ test_create_enomem(void **state)
 static void
 test_enter_bad_args(void **state)
 {
-	struct drv_fixture   fx;
-	struct iommu_domain *dom;
+	struct drv_fixture	  fx;
+	struct iommu_domain	 *dom, *x;
+	struct iommu_domain_stats ds;
+	uint64_t		  iova;
 
 	(void)state;
 	drv_fixture_init(&fx, NULL);
@@ -576,6 +578,44 @@ test_enter_bad_args(void **state)
 	assert_int_equal(iommu_domain_remove(NULL, 0), EINVAL);
 	assert_int_equal(iommu_domain_sync(NULL), EINVAL);
 	assert_int_equal(iommu_domain_prepare(dom, 0, 0), EINVAL);
+	assert_int_equal(iommu_domain_prepare(NULL, 0, PG), EINVAL);
+	assert_int_equal(iommu_domain_prepare(dom, 1ULL << 39, PG), ERANGE);
+	assert_int_equal(iommu_domain_prepare(dom, UINT64_MAX, 2), EINVAL);
+	assert_int_equal(iommu_domain_remove(dom, 0x1001), EINVAL);
+	assert_int_equal(iommu_domain_remove(dom, 1ULL << 39), ERANGE);
+	assert_int_equal(iommu_domain_remove(dom, 0x1000), ENOENT);
+	/* IOVA calls: NULL, zero and unaligned sizes, foreign ranges. */
+	assert_int_equal(
+	    iommu_domain_iova_alloc(NULL, PG, NULL, &iova), EINVAL);
+	assert_int_equal(iommu_domain_iova_alloc(dom, PG, NULL, NULL), EINVAL);
+	assert_int_equal(iommu_domain_iova_alloc(dom, 0, NULL, &iova), EINVAL);
+	assert_int_equal(
+	    iommu_domain_iova_alloc(dom, PG + 1, NULL, &iova), EINVAL);
+	/* Larger than the whole 39-bit arena: EINVAL (extent's answer). */
+	assert_int_equal(
+	    iommu_domain_iova_alloc(dom, 1ULL << 40, NULL, &iova), EINVAL);
+	assert_int_equal(iommu_domain_iova_free(NULL, PG, PG), EINVAL);
+	assert_int_equal(iommu_domain_iova_free(dom, PG, 0), EINVAL);
+	assert_int_equal(iommu_domain_iova_free(dom, PG + 1, PG), EINVAL);
+	assert_int_equal(iommu_domain_reserve(NULL, PG, PG), EINVAL);
+	assert_int_equal(iommu_domain_reserve(dom, PG, 0), EINVAL);
+	assert_int_equal(iommu_domain_reserve(dom, PG + 1, PG), EINVAL);
+	assert_int_equal(iommu_domain_reserve(dom, 0, PG), EAGAIN); /* page 0 */
+	assert_int_not_equal(iommu_domain_reserve(dom, 1ULL << 39, PG), 0);
+	iommu_domain_get_stats(dom, &ds);
+	assert_int_equal(ds.ds_iova_bytes, 0);
+	assert_int_equal(ds.ds_pages_mapped, 0);
+	/* Accessors and stats take NULL without crashing. */
+	assert_int_equal(iommu_domain_sid(NULL), 0);
+	assert_int_equal(iommu_domain_asid(NULL), 0);
+	assert_int_equal(iommu_domain_iova_strategy(NULL), IOMMU_IOVA_PER_MAP);
+	iommu_domain_get_stats(NULL, &ds);
+	iommu_domain_get_stats(dom, NULL);
+	iommu_domain_config_init(NULL);
+	assert_int_equal(iommu_domain_create(NULL, SID + 1, NULL, &x), EINVAL);
+	assert_int_equal(
+	    iommu_domain_create(fx.fx_smmu, SID + 1, NULL, NULL), EINVAL);
+	assert_int_equal(iommu_domain_destroy(NULL), EINVAL);
 	assert_int_equal(iommu_domain_destroy(dom), 0);
 	drv_fixture_fini(&fx);
 }

@@ -157,6 +157,7 @@ IOMMU_EXPORT int iommu_domain_destroy(struct iommu_domain *);
 /* Keep [start, start + size) out of the IOVA arena (e.g. an MSI window). */
 IOMMU_EXPORT int iommu_domain_reserve(
     struct iommu_domain *, uint64_t start, uint64_t size);
+/* The domain's stream, ASID and IOVA strategy (NULL: 0, 0, per-map). */
 IOMMU_EXPORT uint32_t iommu_domain_sid(const struct iommu_domain *);
 IOMMU_EXPORT uint16_t iommu_domain_asid(const struct iommu_domain *);
 IOMMU_EXPORT enum iommu_iova_strategy iommu_domain_iova_strategy(

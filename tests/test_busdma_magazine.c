@@ -9,7 +9,13 @@
  *   - the same from several threads on one shared domain, each thread
  *     checking its own translations (a range handed to two threads shows
  *     as a wrong PA);
- *   - teardown: destroying the domain gives back every frame.
+ *   - teardown: destroying the domain gives back every frame;
+ *   - host-allocation failure: with the cache on, a load reaches the host
+ *     allocator (the thread's cache on first use, an extent descriptor on
+ *     a miss); failing every host allocation from the k-th on, for each k,
+ *     the load returns ENOMEM and leaves no IOVA, PTED or mapping behind,
+ *     and nothing leaks; the same when the PTED pool runs dry at each
+ *     page (the IOVA the load took goes back through the cache).
  * With the driver ignoring dc_magazines the suite checks the plain arena;
  * once the domain routes its IOVA through the cache it checks the cache.
  */
@@ -27,8 +33,10 @@
 #include <iommu/busdma.h>
 #include <iommu/domain.h>
 #include <iommu/physmem.h>
+#include <iommu/pool.h>
 
 #include "drv_fixture.h"
+#include "smmu_internal.h"
 #include "test_alloc.h"
 
 #define SID   0x31u
@@ -326,6 +334,107 @@ test_reserve_takes_back_cached_iova(void **state)
 	world_fini(&w);
 }
 
+/* The parts of a domain a failed load must leave as they were. */
+struct fi_state {
+	uint64_t iova_bytes, pages_mapped, pted_out;
+};
+
+static void
+fi_state(struct world *w, struct fi_state *st)
+{
+	struct iommu_domain_stats ds;
+	struct iommu_pool_stats	  ps;
+
+	iommu_domain_get_stats(w->dom, &ds);
+	iommu_pool_get_stats(w->fx.fx_smmu->sc_pted_pool, &ps);
+	st->iova_bytes = ds.ds_iova_bytes;
+	st->pages_mapped = ds.ds_pages_mapped;
+	st->pted_out = ps.pst_items_out;
+}
+
+static void
+test_host_alloc_injection(void **state)
+{
+	struct test_counting_alloc ca;
+	struct drv_fixture_opts	   o;
+	struct iommu_domain_config dc;
+	struct iommu_dmamap	  *map;
+	struct iommu_mbuf	   m[3];
+	struct fi_state		   s0, s1;
+	struct world		   w;
+	unsigned char		  *kva;
+	uint64_t		   pa;
+	unsigned		   k, nfail = 0;
+	int			   error;
+
+	(void)state;
+	test_counting_alloc_init(&ca);
+	drv_fixture_opts_init(&o);
+	o.fo_alloc = &ca.tc_ops;
+	drv_fixture_init(&w.fx, &o);
+	iommu_domain_config_init(&dc);
+	dc.dc_magazines = true;
+	assert_int_equal(
+	    iommu_domain_create(w.fx.fx_smmu, SID, &dc, &w.dom), 0);
+	assert_int_equal(
+	    iommu_dma_tag_create_platform(w.fx.fx_pm, &ca.tc_ops, &w.platform),
+	    0);
+	assert_int_equal(
+	    iommu_dma_tag_create_iommu(w.dom, w.platform, &w.tag), 0);
+	assert_int_equal(iommu_physmem_alloc_pages(w.fx.fx_pm, 4, &pa), 0);
+	kva = iommu_physmem_kva(w.fx.fx_pm, pa);
+	m[0] = (struct iommu_mbuf){&m[1], kva + 100, 200};
+	m[1] = (struct iommu_mbuf){&m[2], kva + 3 * PG + 10, 30};
+	m[2] = (struct iommu_mbuf){NULL, kva + 2 * PG - 50, 100};
+	assert_int_equal(
+	    iommu_dmamap_create(w.tag, 4 * PG, 3, PG, 0, 0, &map), 0);
+	for (k = 1;; k++) {
+		fi_state(&w, &s0);
+		test_counting_alloc_fail_after(&ca, k, 1);
+		error = iommu_dmamap_load_mbuf(w.tag, map, m, 0);
+		test_counting_alloc_fail_after(&ca, 0, 0);
+		if (error == 0)
+			break;
+		assert_int_equal(error, ENOMEM);
+		assert_int_equal(map->dm_nsegs, 0);
+		fi_state(&w, &s1);
+		assert_memory_equal(&s0, &s1, sizeof(s0));
+		nfail++;
+		assert_true(k < 256);
+	}
+	/* The first host allocation of a load with an empty cache fails. */
+	assert_true(nfail >= 1);
+	assert_int_equal(check_translates(&w, map), 0);
+	iommu_dmamap_unload(w.tag, map);
+	/* PTED pool empty at each page: the IOVA goes back to the cache. */
+	for (k = 1, nfail = 0;; k++) {
+		fi_state(&w, &s0);
+		assert_int_equal(
+		    iommu_pool_sethardlimit(
+			w.fx.fx_smmu->sc_pted_pool, s0.pted_out + k - 1),
+		    0);
+		error = iommu_dmamap_load_mbuf(w.tag, map, m, 0);
+		assert_int_equal(iommu_pool_sethardlimit(
+				     w.fx.fx_smmu->sc_pted_pool, SIZE_MAX),
+		    0);
+		if (error == 0)
+			break;
+		assert_int_equal(error, ENOMEM);
+		assert_int_equal(map->dm_nsegs, 0);
+		fi_state(&w, &s1);
+		assert_memory_equal(&s0, &s1, sizeof(s0));
+		nfail++;
+		assert_true(k < 16);
+	}
+	assert_int_equal(nfail, 4); /* one PTED per page entered */
+	assert_int_equal(check_translates(&w, map), 0);
+	iommu_dmamap_unload(w.tag, map);
+	iommu_dmamap_destroy(w.tag, map);
+	assert_int_equal(iommu_physmem_free_pages(w.fx.fx_pm, pa, 4), 0);
+	world_fini(&w);
+	assert_int_equal(ca.tc_live_blocks, 0);
+}
+
 int
 main(void)
 {
@@ -333,6 +442,7 @@ main(void)
 	    cmocka_unit_test(test_random_single),
 	    cmocka_unit_test(test_threads_shared_domain),
 	    cmocka_unit_test(test_reserve_takes_back_cached_iova),
+	    cmocka_unit_test(test_host_alloc_injection),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1037,6 +1037,65 @@ test_mutants(void **state)
 	run_mutant(state, IOMMU_SMMU_MUTATE_NO_SYNC);
 }
 
+static uint64_t
+model_reg(struct bfx *f, uint64_t off)
+{
+	uint64_t v;
+
+	assert_int_equal(smmuv3_mmio_read(f->fx.fx_model, off, 4, &v), 0);
+	return v;
+}
+
+static uint64_t
+model_ops(struct bfx *f, uint8_t op)
+{
+	static struct smmuv3_stats st;
+
+	smmuv3_get_stats(f->fx.fx_model, &st);
+	return st.st_commands_by_op[op];
+}
+
+/*
+ * The seed's TLB contract at the bus_dma level: a load sends the SMMU no
+ * command at all; an unload sends one TLBI_NH_VA (leaf) per page it
+ * removed and exactly one CMD_SYNC, and has it consumed before returning.
+ */
+static void
+test_unload_commands(void **state)
+{
+	struct bfx	    *f = bfx_begin(state, NULL);
+	struct iommu_dmamap *map;
+	struct fi_buf	     b;
+	uint64_t	     va0, sync0, all0, pages = 0;
+	int		     i;
+
+	fi_buf_init(f, &b);
+	assert_int_equal(
+	    iommu_dmamap_create(f->tag, 4 * PG, 3, PG, 0, 0, &map), 0);
+	va0 = model_ops(f, SMMU_OP_TLBI_NH_VA);
+	sync0 = model_ops(f, SMMU_OP_CMD_SYNC);
+	all0 = va0 + sync0 + model_ops(f, SMMU_OP_TLBI_NH_ASID);
+	assert_int_equal(iommu_dmamap_load_mbuf(f->tag, map, b.m, 0), 0);
+	assert_int_equal(model_ops(f, SMMU_OP_TLBI_NH_VA) +
+		model_ops(f, SMMU_OP_CMD_SYNC) +
+		model_ops(f, SMMU_OP_TLBI_NH_ASID),
+	    all0);
+	assert_int_equal(map->dm_nsegs, 3);
+	for (i = 0; i < map->dm_nsegs; i++)
+		pages += (((map->dm_segs[i]._ds_paddr & (PG - 1)) +
+			      map->dm_segs[i].ds_len + PG - 1) /
+		    PG);
+	assert_int_equal(pages, 4); /* m[2] straddles a page line */
+	iommu_dmamap_unload(f->tag, map);
+	assert_int_equal(model_ops(f, SMMU_OP_TLBI_NH_VA) - va0, pages);
+	assert_int_equal(model_ops(f, SMMU_OP_CMD_SYNC) - sync0, 1);
+	assert_int_equal(model_reg(f, SMMU_CMDQ_CONS) & 0xfffff,
+	    model_reg(f, SMMU_CMDQ_PROD) & 0xfffff);
+	iommu_dmamap_destroy(f->tag, map);
+	free_buf(f, b.pa, 4);
+	bfx_end(f);
+}
+
 static void
 test_tag_strategy(void **state)
 {
@@ -1132,6 +1191,7 @@ main(void)
 	    PER_STRATEGY(test_unload_order),
 	    PER_STRATEGY(test_no_host_alloc),
 	    PER_STRATEGY(test_mutants),
+	    PER_STRATEGY(test_unload_commands),
 	};
 
 	return cmocka_run_group_tests_name("busdma_iommu", tests, NULL, NULL);

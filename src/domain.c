@@ -134,6 +134,11 @@ dom_issue_pending(struct iommu_domain *dom)
 	unsigned	   n = 0;
 	int		   error;
 
+	/* SCALE is 5 bits: a range TLBI stops short of 2^32 pages. */
+	if (dom->dom_pend_lo <= dom->dom_pend_hi &&
+	    (dom->dom_pend_hi - dom->dom_pend_lo) >> IOMMU_PAGE_SHIFT >=
+		UINT32_MAX)
+		dom->dom_pend_asid = true;
 	if (dom->dom_pend_asid) {
 		iommu__cmd_tlbi_asid(dom->dom_asid, cmd);
 		if ((error = iommu__cmdq_put(sc, cmd[0], cmd[1])) != 0)

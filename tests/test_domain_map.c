@@ -393,6 +393,50 @@ test_tlbi_range_split(void **state)
 	drv_fixture_fini(&fx);
 }
 
+/*
+ * A range owed across 2^32 pages or more: a range TLBI's SCALE is 5 bits
+ * (at most 32 << 31 pages per command), so the driver must not encode
+ * bigger chunks.  Two pages 16 TiB apart are both invalidated.
+ */
+static void
+test_tlbi_range_huge_span(void **state)
+{
+	struct drv_fixture_opts o;
+	struct drv_fixture	fx;
+	struct iommu_domain    *dom;
+	struct smmuv3_fault	ft;
+	uint64_t pa, iova[3] = {PG, PG + (1ULL << 44), 1ULL << 47};
+	unsigned i, k;
+	uint8_t	 b;
+
+	(void)state;
+	drv_fixture_opts_init(&o);
+	o.fo_smmu.sc_tlbi = IOMMU_TLBI_RANGE;
+	drv_fixture_init(&fx, &o);
+	dom = mkdom(&fx, SID, 48);
+	pa = drv_fixture_page(&fx);
+	for (k = 1; k < 3; k++) { /* spans of 2^32 + 1 and 2^35 pages */
+		for (i = 0; i < 3; i += k) {
+			assert_int_equal(
+			    iommu_domain_enter(dom, iova[i], pa, RW, 0), 0);
+			assert_int_equal(
+			    drv_dev_read(&fx, SID, iova[i], &b, 1, &ft), 0);
+		}
+		for (i = 0; i < 3; i += k)
+			assert_int_equal(iommu_domain_remove(dom, iova[i]), 0);
+		assert_int_equal(iommu_domain_sync(dom), 0);
+		for (i = 0; i < 3; i += k)
+			assert_int_equal(
+			    drv_dev_read(&fx, SID, iova[i], &b, 1, &ft),
+			    EFAULT);
+		assert_int_equal(fx.fx_stale, 0);
+	}
+	assert_int_equal(iommu_domain_destroy(dom), 0);
+	assert_int_equal(iommu_physmem_free_pages(fx.fx_pm, pa, 1), 0);
+	(void)drv_fixture_drain(&fx);
+	drv_fixture_fini(&fx);
+}
+
 static void
 test_iova_arena(void **state)
 {
@@ -630,6 +674,7 @@ main(void)
 	    cmocka_unit_test(test_mutants_keep_stale),
 	    cmocka_unit_test(test_tlbi_policies),
 	    cmocka_unit_test(test_tlbi_range_split),
+	    cmocka_unit_test(test_tlbi_range_huge_span),
 	    cmocka_unit_test(test_iova_arena),
 	    cmocka_unit_test(test_destroy_returns_everything),
 	    cmocka_unit_test(test_create_enomem),

@@ -961,6 +961,77 @@ test_attach_bad_args(void **state)
 	assert_int_equal(iommu_smmu_detach(NULL), EINVAL);
 	assert_int_equal(iommu_smmu_drain_events(NULL, NULL), EINVAL);
 	assert_int_equal(iommu_smmu_handle_gerror(NULL, NULL), EINVAL);
+	iommu_smmu_config_init(NULL);
+	iommu_smmu_get_stats(NULL, NULL);
+	iommu_smmu_model_mmio_ops(NULL, NULL);
+}
+
+/* Each bad field of an otherwise valid config: EINVAL, nothing taken. */
+static void
+test_attach_bad_config(void **state)
+{
+	struct iommu_smmu_config   cfg, good;
+	struct iommu_physmem_stats ps0, ps1;
+	struct iommu_smmu_stats	   st;
+	struct drv_fixture	   fx;
+	struct iommu_smmu	  *sc = NULL;
+	unsigned		   i;
+
+	(void)state;
+	drv_fixture_init(&fx, NULL);
+	iommu_smmu_get_stats(fx.fx_smmu, NULL);
+	iommu_smmu_get_stats(fx.fx_smmu, &st);
+	assert_int_equal(st.ss_domains, 0);
+	iommu_physmem_get_stats(fx.fx_pm, &ps0);
+	iommu_smmu_config_init(&good);
+	good.sc_physmem = fx.fx_pm;
+	good.sc_alloc = fx.fx_alloc;
+	for (i = 0;; i++) {
+		cfg = good;
+		iommu_smmu_model_mmio_ops(fx.fx_model, &cfg.sc_mmio);
+		switch (i) {
+		case 0:
+			cfg.sc_size--;
+			break;
+		case 1:
+			cfg.sc_physmem = NULL;
+			break;
+		case 2:
+			cfg.sc_mmio.mmio_write = NULL;
+			break;
+		case 3:
+			cfg.sc_tlbi = (enum iommu_tlbi_policy)7;
+			break;
+		case 4:
+			cfg.sc_mutations = 0x4;
+			break;
+		case 5:
+			cfg.sc_cmdq_log2 = 20;
+			break;
+		case 6:
+			cfg.sc_evtq_log2 = 20;
+			break;
+		case 7:
+			cfg.sc_sid_bits = 21;
+			break;
+		case 8: /* more than the model's IDR1.SIDSIZE (probe) */
+			assert_true(fx.fx_opts.fo_model.cfg_sidsize < 20);
+			cfg.sc_sid_bits = fx.fx_opts.fo_model.cfg_sidsize + 1;
+			break;
+		case 9: /* ops over no model: every register access fails */
+			iommu_smmu_model_mmio_ops(NULL, &cfg.sc_mmio);
+			break;
+		default:
+			goto done;
+		}
+		assert_int_equal(iommu_smmu_attach(&cfg, &sc), EINVAL);
+		assert_null(sc);
+	}
+done:
+	assert_int_equal(iommu_smmu_attach(&good, NULL), EINVAL);
+	iommu_physmem_get_stats(fx.fx_pm, &ps1);
+	assert_int_equal(ps0.ps_frames_in_use, ps1.ps_frames_in_use);
+	drv_fixture_fini(&fx);
 }
 
 /* Host allocation and RAM failures at every step leave nothing behind. */
@@ -1031,6 +1102,7 @@ main(void)
 	    cmocka_unit_test(test_attach_enodev),
 	    cmocka_unit_test(test_attach_cr0ack_sequence),
 	    cmocka_unit_test(test_attach_bad_args),
+	    cmocka_unit_test(test_attach_bad_config),
 	    cmocka_unit_test(test_attach_enomem),
 	    cmocka_unit_test(test_large_tables),
 	    cmocka_unit_test(test_output_size),

@@ -1,0 +1,190 @@
+/*
+ * iommu-bench - the "scale" scenario: 1..T threads, each driving its own
+ * TX ring (ring.h) at N = -N,
+ *   own-domain     each thread its own stream ID and domain;
+ *   shared-domain  all threads load through one domain (its IOVA lock,
+ *                  page-table lock and magazine cache are shared);
+ * both on one SMMU (one command queue, one model), and, to show what that
+ * shared SMMU costs,
+ *   own-smmu       each thread its own domain on its own SMMU instance
+ *                  (own model, RAM and driver: nothing shared).  A repetition
+ * starts the threads together (barrier), each runs the same number of packets,
+ * and the wall time of the slowest gives the aggregate rate.  Rows: ns per
+ * packet per thread (wall / packets per thread), mbyte_s = aggregate
+ * kpackets/s, ratio = aggregate rate / the 1-thread rate.
+ */
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cycles.h"
+#include "ring.h"
+
+#define MAX_THREADS 64
+
+struct scale_thread {
+	struct ring	  rg;
+	pthread_t	  tid;
+	struct scale_run *run;
+};
+
+struct scale_run {
+	pthread_barrier_t start, done;
+	uint64_t	  iters;
+	bool		  quit;
+};
+
+static void *
+scale_main(void *arg)
+{
+	struct scale_thread *t = arg;
+	struct scale_run    *r = t->run;
+
+	for (;;) {
+		pthread_barrier_wait(&r->start);
+		if (r->quit)
+			break;
+		ring_run(&t->rg, r->iters);
+		pthread_barrier_wait(&r->done);
+	}
+	/* Per-thread magazine caches go back before the stream dies. */
+	return NULL;
+}
+
+static int
+one_case(const struct bench_opts *o, struct bench_report *rep,
+    struct testbed *tbs, unsigned ntb, const char *variant,
+    enum bench_strategy st, bool shared, unsigned nthr, uint64_t iters,
+    double *base_rate)
+{
+	struct scale_thread *th;
+	struct stream	     se[MAX_THREADS];
+	struct scale_run     run;
+	struct bench_row     row;
+	double		     wall[64], kpps;
+	unsigned	     i, r, nse = shared ? 1 : nthr, ok = 0, started = 0;
+	unsigned	     runs = o->runs > 64 ? 64 : o->runs;
+	uint64_t	     t0;
+	int		     error = 0;
+	static uint32_t	     sid = 4000;
+
+	th = calloc(nthr, sizeof(*th));
+	if (th == NULL)
+		return ENOMEM;
+	memset(se, 0, sizeof(se));
+	for (i = 0; i < nse && error == 0; i++, ok++)
+		error = stream_init(&tbs[i % ntb], &se[i], st, sid++);
+	for (i = 0; i < nthr && error == 0; i++)
+		error = ring_init(&th[i].rg, &tbs[i % ntb], &se[shared ? 0 : i],
+		    o->ring, false, false);
+	if (error != 0)
+		goto out;
+	memset(&run, 0, sizeof(run));
+	run.iters = iters;
+	pthread_barrier_init(&run.start, NULL, nthr + 1);
+	pthread_barrier_init(&run.done, NULL, nthr + 1);
+	for (i = 0; i < nthr; i++) {
+		th[i].run = &run;
+		if (pthread_create(&th[i].tid, NULL, scale_main, &th[i]) != 0)
+			break;
+		started++;
+	}
+	if (started != nthr) {
+		/* Cannot run the barrier short-handed: give up cleanly. */
+		fprintf(stderr, "iommu-bench: cannot start threads\n");
+		exit(1);
+	}
+	for (r = 0; r < runs + 1; r++) {
+		t0 = bench_now_ns();
+		pthread_barrier_wait(&run.start);
+		pthread_barrier_wait(&run.done);
+		/* The first repetition warms up. */
+		if (r > 0)
+			wall[r - 1] = (double)(bench_now_ns() - t0);
+		bench_progress(NULL);
+	}
+	run.quit = true;
+	pthread_barrier_wait(&run.start);
+	for (i = 0; i < nthr; i++)
+		pthread_join(th[i].tid, NULL);
+	pthread_barrier_destroy(&run.start);
+	pthread_barrier_destroy(&run.done);
+	for (i = 0; i < nthr; i++)
+		if (th[i].rg.rg_error != 0)
+			error = th[i].rg.rg_error;
+	if (error != 0)
+		goto out;
+	bench_row_init(
+	    &row, "scale", variant, bench_strategy_name(st), nthr, "packet");
+	row.ns = bench_quantile(wall, runs, 0.5) / (double)iters;
+	row.ns_lo = bench_quantile(wall, runs, 0.25) / (double)iters;
+	row.ns_hi = bench_quantile(wall, runs, 0.75) / (double)iters;
+	row.cycles = row.ns * bench_cycles_per_ns();
+	kpps = (double)nthr * 1e6 / row.ns;
+	row.mbyte_s = kpps;
+	if (nthr == 1)
+		*base_rate = kpps;
+	row.ratio = kpps / *base_rate;
+	bench_report_add(rep, &row);
+out:
+	for (i = 0; i < nthr; i++)
+		ring_fini(&th[i].rg);
+	for (i = 0; i < ok; i++)
+		stream_fini(&tbs[i % ntb], &se[i]);
+	free(th);
+	return error;
+}
+
+int
+bench_scn_scale(const struct bench_opts *o, struct bench_report *rep)
+{
+	static const enum bench_strategy strategies[] = {
+	    BS_NOIOMMU, BS_PERMAP, BS_ATCREATE, BS_MAGAZINE};
+	static const char *vname[3] = {
+	    "own-domain", "shared-domain", "own-smmu"};
+	struct testbed tbs[MAX_THREADS];
+	unsigned       maxthr = o->max_threads, n, v, s, ntb = 0;
+	uint64_t       iters;
+	double	       base = NAN;
+	int	       error = 0;
+
+	if (maxthr > MAX_THREADS)
+		maxthr = MAX_THREADS;
+	if (maxthr < 2)
+		maxthr = 2; /* the target compares 1 and 2 threads */
+	/* tbs[0] serves own-domain and shared-domain; own-smmu uses one
+	 * SMMU per thread. */
+	for (ntb = 0; ntb < maxthr && error == 0; ntb++)
+		error = testbed_init(&tbs[ntb], o,
+		    64 +
+			(uint64_t)(ntb == 0 ? maxthr : 1) * o->ring * 8 * 3 /
+			    1024,
+		    0, 0);
+	if (error != 0) {
+		ntb--;
+		goto out;
+	}
+	iters = o->quick ? 200 : (uint64_t)(o->run_ms * 1e6 / 2000.0);
+	for (v = 0; v < 3 && error == 0; v++)
+		for (s = 0; s < 4 && error == 0; s++) {
+			if (v > 0 && strategies[s] == BS_NOIOMMU)
+				continue;
+			if ((o->strategies & (1u << strategies[s])) == 0)
+				continue;
+			for (n = 1; n <= maxthr && error == 0; n++) {
+				bench_progress("scale %s %s %u threads",
+				    vname[v],
+				    bench_strategy_name(strategies[s]), n);
+				error = one_case(o, rep, tbs, v == 2 ? n : 1,
+				    vname[v], strategies[s], v == 1, n, iters,
+				    &base);
+			}
+		}
+out:
+	while (ntb > 0)
+		testbed_fini(&tbs[--ntb]);
+	return error;
+}

@@ -1,0 +1,59 @@
+/*
+ * iommu-bench - the simulated machine the scenarios run on: simulated RAM,
+ * an SMMUv3 model over it, the driver attached through MMIO, and helpers
+ * to make a domain, a bus_dma tag and packet buffers per strategy.
+ */
+#ifndef BENCH_TESTBED_H
+#define BENCH_TESTBED_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <iommu/busdma.h>
+#include <iommu/domain.h>
+#include <iommu/extent.h>
+#include <iommu/iova_magazine.h>
+#include <iommu/pagetable.h>
+#include <iommu/physmem.h>
+#include <iommu/smmuv3_model.h>
+
+#include "bench.h"
+
+#define TB_RAM_BASE 0x80000000ULL
+
+struct testbed {
+	struct iommu_physmem *tb_pm;
+	struct smmuv3	     *tb_model;
+	struct iommu_smmu    *tb_smmu;
+	struct iommu_dma_tag *tb_platform; /* the 1:1 parent tag */
+	bool tb_dom_magazines;		   /* domain honours dc_magazines */
+};
+
+/*
+ * ram_mb of simulated RAM; a TLB of tlb_sets x tlb_ways (0: default); the
+ * driver's TLBI policy from opts->tlbi.
+ */
+int  testbed_init(struct testbed *, const struct bench_opts *, uint64_t ram_mb,
+     unsigned tlb_sets, unsigned tlb_ways);
+void testbed_fini(struct testbed *);
+
+/*
+ * One strategy's view of a stream: its domain (NULL for no-IOMMU) and the
+ * tag to load through.  For the magazine strategy when the driver does
+ * not yet honour dc_magazines, se_replay_mag is set and the bench does the
+ * per-map work itself through the domain API (see scn_tcpbench.c).
+ */
+struct stream {
+	enum bench_strategy	    se_strategy;
+	uint32_t		    se_sid;
+	struct iommu_domain	   *se_dom;
+	struct iommu_dma_tag	   *se_tag;
+	struct iommu_extent	   *se_replay_ex;  /* bench-side arena */
+	struct iommu_iova_magazine *se_replay_mag; /* in front of it */
+};
+
+int stream_init(
+    struct testbed *, struct stream *, enum bench_strategy, uint32_t sid);
+void stream_fini(struct testbed *, struct stream *);
+
+#endif /* BENCH_TESTBED_H */

@@ -1,0 +1,500 @@
+/*
+ * libiommu - the IOMMU bus_dma tag of one domain (the seed's
+ * smmu_device_hook tag, smmu_load_map / smmu_unload_map) with four IOVA
+ * strategies.
+ *
+ * The tag wraps a parent (platform) tag: the parent builds the physical
+ * segments, this tag maps them into the domain and rewrites each ds_addr
+ * to IOVA + page offset (_ds_paddr keeps the physical address).  It
+ * overrides create, destroy, the four loads and unload, inherits sync and
+ * the dmamem family, and marks itself coherent.
+ *
+ * Each dmamap carries a map state (the seed's smmu_map_state) in the
+ * cookie bytes that the parent allocates with the map, so neither load nor
+ * unload ever allocates host memory:
+ *
+ *   struct iommu_map_state
+ *     ms_er      IOVA region descriptor handed to the extent (per-map,
+ *                at-create): the extent never allocates one itself
+ *     ms_dva     first IOVA of that region
+ *     ms_len     its length (0: no IOVA held)
+ *     ms_loaded  bytes of segment pages entered so far, in segment order
+ *     ms_nalloc  per-segment: segments holding IOVA
+ *     ms_strategy the tag's strategy when the map was created (fixed for
+ *                the map's life: the state's size depends on it)
+ *     ms_segs[]  per-segment: one descriptor + IOVA + length per segment
+ *
+ * Where each strategy spends its time:
+ *   per-map (default, the seed): load sums the page-rounded segment
+ *     lengths (including their page offsets), makes one extent allocation,
+ *     enters the pages; unload removes them, syncs, frees the IOVA.
+ *   per-segment (the seed's first attempt): one extent allocation and
+ *     free per segment per load; O(outstanding regions) each.
+ *   at-create (OpenBSD's later smmu_dmamap_create): create reserves the
+ *     worst case IOVA plus a guard page and pre-creates the table levels;
+ *     load only enters PTEs, unload removes them and syncs.  The extent is
+ *     never touched on the load/unload path.
+ *   identity (before the seed): IOVA = PA, a page some other map already
+ *     entered counts as success and unload removes every page of every
+ *     segment, so two maps sharing a page break each other.  Kept only so
+ *     that tests can demonstrate that hazard.
+ *
+ * Invariants: ms_loaded only counts pages this load entered (identity:
+ * pages it entered or found present); a failed load removes exactly those,
+ * syncs, and releases the IOVA it took, leaving the domain as before.
+ * Unload orders remove -> CMD_SYNC -> IOVA free; the seed frees the IOVA
+ * before its sync, a window in which another CPU could allocate and map
+ * the same IOVA while the SMMU still holds the old translation.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <iommu/busdma.h>
+#include <iommu/domain.h>
+#include <iommu/extent.h>
+#include <iommu/pagetable.h>
+#include <iommu/physmem.h>
+
+#include "busdma_internal.h"
+#include "iommu_internal.h"
+#if IOMMU_DEBUG >= 3
+#include "smmu_internal.h" /* the domain's page table, for the validator */
+#endif
+
+#define PAGE	      ((uint64_t)IOMMU_PAGE_SIZE)
+#define TRUNC_PAGE(x) ((x) & ~IOMMU_PAGE_MASK)
+#define ROUND_PAGE(x) (((x) + IOMMU_PAGE_MASK) & ~IOMMU_PAGE_MASK)
+
+struct iommu_map_seg {
+	struct iommu_extent_region mg_er;
+	uint64_t		   mg_dva;
+	uint64_t		   mg_len;
+};
+
+struct iommu_map_state {
+	struct iommu_extent_region ms_er;
+	uint64_t		   ms_dva;
+	uint64_t		   ms_len;
+	uint64_t		   ms_loaded;
+	int			   ms_nalloc;
+	enum iommu_iova_strategy   ms_strategy; /* the tag's, at create */
+	struct iommu_map_seg	   ms_segs[];	/* per-segment only */
+};
+
+struct iommu_tag {
+	struct iommu_dma_tag	 it_tag; /* first: the public handle */
+	struct iommu_domain	*it_dom;
+	enum iommu_iova_strategy it_strategy;
+};
+
+static int  iommu_create(struct iommu_dma_tag *, uint64_t, int, uint64_t,
+     uint64_t, int, size_t, struct iommu_dmamap **);
+static void iommu_destroy(struct iommu_dma_tag *, struct iommu_dmamap *);
+static int  iommu_load(
+     struct iommu_dma_tag *, struct iommu_dmamap *, void *, size_t, int);
+static int iommu_load_mbuf(
+    struct iommu_dma_tag *, struct iommu_dmamap *, struct iommu_mbuf *, int);
+static int iommu_load_uio(
+    struct iommu_dma_tag *, struct iommu_dmamap *, struct iommu_uio *, int);
+static int  iommu_load_raw(struct iommu_dma_tag *, struct iommu_dmamap *,
+     const struct iommu_dma_segment *, int, uint64_t, int);
+static void iommu_unload(struct iommu_dma_tag *, struct iommu_dmamap *);
+static void iommu_tag_free(struct iommu_dma_tag *);
+
+static int  load_map(struct iommu_tag *, struct iommu_dmamap *, int);
+static void unload_map(struct iommu_tag *, struct iommu_dmamap *);
+#if IOMMU_DEBUG >= 3
+static void check_loaded(struct iommu_tag *, const struct iommu_dmamap *);
+#endif
+
+static const struct iommu__dma_tag_ops iommu_ops = {
+    .create = iommu_create,
+    .destroy = iommu_destroy,
+    .load = iommu_load,
+    .load_mbuf = iommu_load_mbuf,
+    .load_uio = iommu_load_uio,
+    .load_raw = iommu_load_raw,
+    .unload = iommu_unload,
+    .tag_free = iommu_tag_free,
+    /* sync and dmamem_*: the parent's (the seed removed its own). */
+};
+
+int
+iommu_dma_tag_create_iommu(struct iommu_domain *dom,
+    struct iommu_dma_tag *parent, struct iommu_dma_tag **out)
+{
+	struct iommu_tag *it;
+
+	/* The parent builds physical segments: it cannot be an IOMMU tag. */
+	if (dom == NULL || parent == NULL || out == NULL ||
+	    parent->dt_ops == &iommu_ops)
+		return EINVAL;
+	if ((it = iommu__zalloc(parent->dt_alloc, sizeof(*it))) == NULL)
+		return ENOMEM;
+	it->it_tag.dt_ops = &iommu_ops;
+	it->it_tag.dt_cookie = dom;
+	it->it_tag.dt_parent = parent;
+	it->it_tag.dt_flags = parent->dt_flags | IOMMU_DMA_COHERENT;
+	it->it_tag.dt_alloc = parent->dt_alloc;
+	it->it_dom = dom;
+	it->it_strategy = iommu_domain_iova_strategy(dom);
+	*out = &it->it_tag;
+	return 0;
+}
+
+int
+iommu_dma_tag_set_iova_strategy(
+    struct iommu_dma_tag *t, enum iommu_iova_strategy strategy)
+{
+	struct iommu_tag	*it = (struct iommu_tag *)t;
+	enum iommu_iova_strategy dom_strategy;
+
+	if (t == NULL || t->dt_ops != &iommu_ops)
+		return EINVAL;
+	if (strategy != IOMMU_IOVA_PER_MAP &&
+	    strategy != IOMMU_IOVA_PER_SEGMENT &&
+	    strategy != IOMMU_IOVA_AT_CREATE && strategy != IOMMU_IOVA_IDENTITY)
+		return EINVAL;
+	/* IOVA = PA would collide with the arena's allocations (and back). */
+	dom_strategy = iommu_domain_iova_strategy(it->it_dom);
+	if ((strategy == IOMMU_IOVA_IDENTITY) !=
+	    (dom_strategy == IOMMU_IOVA_IDENTITY))
+		return EINVAL;
+	it->it_strategy = strategy;
+	return 0;
+}
+
+static void
+iommu_tag_free(struct iommu_dma_tag *t)
+{
+	iommu__free(t->dt_alloc, t, sizeof(struct iommu_tag));
+}
+
+/*
+ * At-create reservation.  A segment of length L at page offset o spans
+ * ceil((o + L) / PAGE) <= ceil(L / PAGE) + 1 pages, and the segments'
+ * ceil(L / PAGE) sum to at most size / PAGE + nsegments, so the worst case
+ * is size / PAGE + 2 * nsegments pages (OpenBSD reserves round_page(size)
+ * + one page per segment, which three 2-byte segments each straddling a
+ * page line already overflow).  One more page stays unmapped as a guard.
+ */
+static uint64_t
+at_create_len(uint64_t size, int nsegments)
+{
+	return ((size >> IOMMU_PAGE_SHIFT) + 2 * (uint64_t)nsegments + 1) *
+	    PAGE;
+}
+
+static int
+iommu_create(struct iommu_dma_tag *t, uint64_t size, int nsegments,
+    uint64_t maxsegsz, uint64_t boundary, int flags, size_t cookie_size,
+    struct iommu_dmamap **out)
+{
+	struct iommu_tag       *it = (struct iommu_tag *)t;
+	struct iommu_dma_tag   *parent = t->dt_parent;
+	struct iommu_map_state *ms;
+	struct iommu_dmamap    *map;
+	uint64_t		len;
+	size_t			mssize = sizeof(*ms);
+	int			error;
+
+	IOMMU_ASSERT(cookie_size == 0);
+	(void)cookie_size;
+	if (size > (UINT64_MAX >> 1))
+		return EINVAL;
+	if (it->it_strategy == IOMMU_IOVA_PER_SEGMENT)
+		mssize += (size_t)nsegments * sizeof(ms->ms_segs[0]);
+	error = parent->dt_ops->create(
+	    parent, size, nsegments, maxsegsz, boundary, flags, mssize, &map);
+	if (error != 0)
+		return error;
+	ms = map->_dm_cookie;
+	ms->ms_strategy = it->it_strategy;
+	if (it->it_strategy == IOMMU_IOVA_AT_CREATE) {
+		len = at_create_len(size, nsegments);
+		error = iommu_domain_iova_alloc(
+		    it->it_dom, len, &ms->ms_er, &ms->ms_dva);
+		if (error == 0) {
+			ms->ms_len = len;
+			error = iommu_domain_prepare(
+			    it->it_dom, ms->ms_dva, len - PAGE);
+			if (error != 0) {
+				(void)iommu_domain_iova_free(
+				    it->it_dom, ms->ms_dva, len);
+				ms->ms_len = 0;
+			}
+		}
+		if (error != 0) {
+			parent->dt_ops->destroy(parent, map);
+			return error;
+		}
+	}
+	*out = map;
+	return 0;
+}
+
+static void
+iommu_destroy(struct iommu_dma_tag *t, struct iommu_dmamap *map)
+{
+	struct iommu_tag       *it = (struct iommu_tag *)t;
+	struct iommu_map_state *ms = map->_dm_cookie;
+
+	/* bus_dma(9): destroying a loaded map unloads it (the seed). */
+	if (iommu__dmamap_loaded(map))
+		iommu_unload(t, map);
+	if (ms->ms_strategy == IOMMU_IOVA_AT_CREATE && ms->ms_len != 0)
+		(void)iommu_domain_iova_free(
+		    it->it_dom, ms->ms_dva, ms->ms_len);
+	t->dt_parent->dt_ops->destroy(t->dt_parent, map);
+}
+
+/* Common tail of the four loads: map what the parent built, or undo it. */
+static int
+finish_load(
+    struct iommu_dma_tag *t, struct iommu_dmamap *map, int error, int flags)
+{
+	if (error != 0)
+		return error;
+	if ((error = load_map((struct iommu_tag *)t, map, flags)) != 0)
+		t->dt_parent->dt_ops->unload(t->dt_parent, map);
+	return error;
+}
+
+static int
+iommu_load(struct iommu_dma_tag *t, struct iommu_dmamap *map, void *buf,
+    size_t len, int flags)
+{
+	struct iommu_dma_tag *p = t->dt_parent;
+
+	return finish_load(
+	    t, map, p->dt_ops->load(p, map, buf, len, flags), flags);
+}
+
+static int
+iommu_load_mbuf(struct iommu_dma_tag *t, struct iommu_dmamap *map,
+    struct iommu_mbuf *m, int flags)
+{
+	struct iommu_dma_tag *p = t->dt_parent;
+
+	return finish_load(
+	    t, map, p->dt_ops->load_mbuf(p, map, m, flags), flags);
+}
+
+static int
+iommu_load_uio(struct iommu_dma_tag *t, struct iommu_dmamap *map,
+    struct iommu_uio *uio, int flags)
+{
+	struct iommu_dma_tag *p = t->dt_parent;
+
+	return finish_load(
+	    t, map, p->dt_ops->load_uio(p, map, uio, flags), flags);
+}
+
+static int
+iommu_load_raw(struct iommu_dma_tag *t, struct iommu_dmamap *map,
+    const struct iommu_dma_segment *segs, int nsegs, uint64_t size, int flags)
+{
+	struct iommu_dma_tag *p = t->dt_parent;
+
+	return finish_load(t, map,
+	    p->dt_ops->load_raw(p, map, segs, nsegs, size, flags), flags);
+}
+
+static void
+iommu_unload(struct iommu_dma_tag *t, struct iommu_dmamap *map)
+{
+	unload_map((struct iommu_tag *)t, map);
+	t->dt_parent->dt_ops->unload(t->dt_parent, map);
+}
+
+/* Pages [ds_addr & ~mask, ...) a segment covers. */
+static inline uint64_t
+seg_pages_len(const struct iommu_dma_segment *seg)
+{
+	return ROUND_PAGE(seg->ds_len + (seg->_ds_paddr & IOMMU_PAGE_MASK));
+}
+
+/* What the device may do: IOMMU_DMA_WRITE is memory -> device only. */
+static unsigned
+load_prot(int flags)
+{
+	switch (flags & (IOMMU_DMA_READ | IOMMU_DMA_WRITE)) {
+	case IOMMU_DMA_WRITE:
+		return IOMMU_PROT_READ;
+	case IOMMU_DMA_READ:
+		return IOMMU_PROT_WRITE;
+	default:
+		return IOMMU_PROT_READ | IOMMU_PROT_WRITE;
+	}
+}
+
+/*
+ * Enters the pages of segment seg at IOVA dva (page aligned) and rewrites
+ * its ds_addr; ms_loaded grows by each page entered.
+ */
+static int
+enter_seg(struct iommu_tag *it, struct iommu_map_state *ms,
+    struct iommu_dma_segment *seg, uint64_t dva, unsigned prot)
+{
+	uint64_t pa = TRUNC_PAGE(seg->_ds_paddr), len = seg_pages_len(seg);
+	int	 error;
+
+	seg->ds_addr = dva + (seg->_ds_paddr & IOMMU_PAGE_MASK);
+	for (; len > 0; len -= PAGE, dva += PAGE, pa += PAGE) {
+		error = iommu_domain_enter(
+		    it->it_dom, dva, pa, prot, IOMMU_CACHE_WB);
+		/* identity: a page another map entered is "ours" too. */
+		if (error == EEXIST && ms->ms_strategy == IOMMU_IOVA_IDENTITY)
+			error = 0;
+		if (error != 0)
+			return error;
+		ms->ms_loaded += PAGE;
+	}
+	return 0;
+}
+
+static int
+load_map(struct iommu_tag *it, struct iommu_dmamap *map, int flags)
+{
+	struct iommu_map_state *ms = map->_dm_cookie;
+	struct iommu_map_seg   *mg;
+	unsigned		prot = load_prot(flags);
+	uint64_t		maplen = 0, dva;
+	int			seg, error = 0;
+
+	ms->ms_loaded = 0;
+	switch (ms->ms_strategy) {
+	case IOMMU_IOVA_PER_MAP:
+	case IOMMU_IOVA_AT_CREATE:
+		for (seg = 0; seg < map->dm_nsegs; seg++)
+			maplen += seg_pages_len(&map->dm_segs[seg]);
+		if (ms->ms_strategy == IOMMU_IOVA_PER_MAP) {
+			error = iommu_domain_iova_alloc(
+			    it->it_dom, maplen, &ms->ms_er, &ms->ms_dva);
+			if (error != 0)
+				return error;
+			ms->ms_len = maplen;
+		} else if (maplen > ms->ms_len - PAGE) {
+			return EFBIG; /* cannot happen: see at_create_len */
+		}
+		dva = ms->ms_dva;
+		for (seg = 0; seg < map->dm_nsegs && error == 0; seg++) {
+			error =
+			    enter_seg(it, ms, &map->dm_segs[seg], dva, prot);
+			dva += seg_pages_len(&map->dm_segs[seg]);
+		}
+		break;
+	case IOMMU_IOVA_PER_SEGMENT:
+		ms->ms_nalloc = 0;
+		for (seg = 0; seg < map->dm_nsegs && error == 0; seg++) {
+			mg = &ms->ms_segs[seg];
+			mg->mg_len = seg_pages_len(&map->dm_segs[seg]);
+			error = iommu_domain_iova_alloc(
+			    it->it_dom, mg->mg_len, &mg->mg_er, &mg->mg_dva);
+			if (error != 0)
+				break;
+			ms->ms_nalloc++;
+			error = enter_seg(
+			    it, ms, &map->dm_segs[seg], mg->mg_dva, prot);
+		}
+		break;
+	case IOMMU_IOVA_IDENTITY:
+		for (seg = 0; seg < map->dm_nsegs && error == 0; seg++)
+			error = enter_seg(it, ms, &map->dm_segs[seg],
+			    TRUNC_PAGE(map->dm_segs[seg]._ds_paddr), prot);
+		break;
+	}
+	if (error != 0)
+		unload_map(it, map);
+#if IOMMU_DEBUG >= 3
+	else
+		check_loaded(it, map);
+#endif
+	return error;
+}
+
+#if IOMMU_DEBUG >= 3
+/*
+ * Validator: every page of every loaded segment translates, in the tables
+ * the SMMU walks, to the segment's physical page.  Not for identity maps,
+ * whose pages another map may legitimately (that is the hazard) remove.
+ */
+static void
+check_loaded(struct iommu_tag *it, const struct iommu_dmamap *map)
+{
+	const struct iommu_dma_segment *seg;
+	const struct iommu_map_state   *ms = map->_dm_cookie;
+	uint64_t			off, iova, pa, want;
+	int				i;
+
+	if (ms->ms_strategy == IOMMU_IOVA_IDENTITY)
+		return;
+	for (i = 0; i < map->dm_nsegs; i++) {
+		seg = &map->dm_segs[i];
+		for (off = 0; off < seg_pages_len(seg); off += PAGE) {
+			iova = TRUNC_PAGE(seg->ds_addr) + off;
+			want = TRUNC_PAGE(seg->_ds_paddr) + off;
+			if (iommu_pt_extract(
+				it->it_dom->dom_pt, iova, &pa, NULL) != 0 ||
+			    pa != want)
+				IOMMU_PANIC("segment %d: IOVA 0x%llx does not "
+					    "translate to 0x%llx",
+				    i, (unsigned long long)iova,
+				    (unsigned long long)want);
+		}
+	}
+}
+#endif
+
+/*
+ * Removes the ms_loaded bytes of pages entered (segment order, each
+ * segment's pages from TRUNC_PAGE(ds_addr)), waits for the SMMU to drop
+ * them (CMD_SYNC), and only then returns the IOVA to the arena.
+ */
+static void
+unload_map(struct iommu_tag *it, struct iommu_dmamap *map)
+{
+	struct iommu_map_state *ms = map->_dm_cookie;
+	uint64_t		loaded = ms->ms_loaded, n, dva;
+	int			seg, i;
+
+	for (seg = 0; seg < map->dm_nsegs && loaded > 0; seg++) {
+		n = seg_pages_len(&map->dm_segs[seg]);
+		if (n > loaded)
+			n = loaded;
+		loaded -= n;
+		dva = TRUNC_PAGE(map->dm_segs[seg].ds_addr);
+		for (; n > 0; n -= PAGE, dva += PAGE)
+			(void)iommu_domain_remove(it->it_dom, dva);
+	}
+	/*
+	 * The IOVA goes back to the arena only once the SMMU has consumed the
+	 * invalidations: the seed frees it before smmu_tlb_sync_context(), so
+	 * another CPU could map the same IOVA while the old translation is
+	 * still cached.  Nothing entered (a load that failed early): nothing
+	 * to invalidate.
+	 */
+	if (ms->ms_loaded != 0)
+		(void)iommu_domain_sync(it->it_dom);
+	ms->ms_loaded = 0;
+
+	switch (ms->ms_strategy) {
+	case IOMMU_IOVA_PER_MAP:
+		if (ms->ms_len != 0)
+			(void)iommu_domain_iova_free(
+			    it->it_dom, ms->ms_dva, ms->ms_len);
+		ms->ms_dva = 0;
+		ms->ms_len = 0;
+		break;
+	case IOMMU_IOVA_PER_SEGMENT:
+		for (i = 0; i < ms->ms_nalloc; i++)
+			(void)iommu_domain_iova_free(it->it_dom,
+			    ms->ms_segs[i].mg_dva, ms->ms_segs[i].mg_len);
+		ms->ms_nalloc = 0;
+		break;
+	case IOMMU_IOVA_AT_CREATE: /* the reservation lives until destroy */
+	case IOMMU_IOVA_IDENTITY:
+		break;
+	}
+}

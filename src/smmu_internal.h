@@ -1,0 +1,175 @@
+/*
+ * libiommu - the SMMU driver's private structures, shared by its files:
+ * smmu.c (probe, stream table, enable/disable), smmu_cmdq.c (command
+ * submission and CMD_SYNC), smmu_events.c (event queue, GERROR) and
+ * domain.c (domains).  Never installed.
+ *
+ * Locking (outermost first): sc_dom_mtx (domain table, ASIDs, stream
+ * table writes) -> sc_cmd_mtx (command queue, every domain's pending
+ * invalidation state) -> the model's own lock (inside MMIO calls).
+ * sc_evt_mtx (event queue consumer) is independent of the others.
+ * A domain's IOVA lock is its extent's own lock and its page-table lock
+ * is the page table's; neither is held while taking sc_cmd_mtx.
+ */
+#ifndef IOMMU_SMMU_INTERNAL_H
+#define IOMMU_SMMU_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <iommu/domain.h>
+#include <iommu/extent.h>
+#include <iommu/pagetable.h>
+#include <iommu/physmem.h>
+#include <iommu/pool.h>
+
+#include "iommu_internal.h"
+#include "smmuv3_defs.h"
+
+/* Stream table: two-level tables use SPLIT 8 (256 STEs per L2 table). */
+#define SMMU_DRV_SPLIT		 8
+#define SMMU_DRV_GROUP		 (1u << SMMU_DRV_SPLIT)
+#define SMMU_DRV_SID_BITS_2LVL	 16 /* default cap, two-level */
+#define SMMU_DRV_SID_BITS_LINEAR 8  /* default cap, linear */
+#define SMMU_DRV_SID_BITS_MAX	 20 /* largest sc_sid_bits accepted */
+#define SMMU_DRV_CMDQ_LOG2	 8  /* 256 commands: one page */
+#define SMMU_DRV_EVTQ_LOG2	 7  /* 128 records: one page */
+/* Bounded polls: this many register reads before ETIMEDOUT. */
+#define SMMU_DRV_POLL_LIMIT	 100000u
+
+struct iommu_smmu {
+	struct iommu_mmio_ops	      sc_mmio;
+	struct iommu_physmem	     *sc_pm;
+	const struct iommu_allocator *sc_alloc;
+	iommu_smmu_event_fn	     *sc_event_fn;
+	void			     *sc_event_cookie;
+
+	/* What the ID registers said. */
+	uint32_t sc_idr0, sc_idr1, sc_idr3, sc_idr5;
+	unsigned sc_oas_enc; /* IDR5.OAS, also CD.IPS */
+	unsigned sc_oas_bits;
+	unsigned sc_asid_bits; /* 8 or 16 */
+	bool	 sc_msi;       /* CMD_SYNC completes by MSI write */
+	bool	 sc_ril;       /* range invalidation */
+
+	enum iommu_tlbi_policy sc_tlbi;
+	unsigned	       sc_mutations;
+
+	/* Shared by every domain (the seed's sc_pted_pool / sc_vp_pool). */
+	struct iommu_pool *sc_pted_pool;
+	struct iommu_pool *sc_vp_pool;
+
+	/*
+	 * Command queue.  sc_cmdq_prod is the driver's producer index (with
+	 * the wrap bit): entries up to it are written; sc_cmdq_hwprod is the
+	 * last value written to CMDQ_PROD; sc_cmdq_cons the last CONS read.
+	 */
+	pthread_mutex_t sc_cmd_mtx;
+	uint64_t	sc_cmdq_pa;
+	uint8_t	       *sc_cmdq_kva;
+	size_t		sc_cmdq_pages;
+	unsigned	sc_cmdq_log2;
+	uint32_t	sc_cmdq_prod;
+	uint32_t	sc_cmdq_hwprod;
+	uint32_t	sc_cmdq_cons;
+	bool		sc_cmd_error; /* a CERROR seen since the last sync */
+	/* CMD_SYNC completion word (MSI target) and its sequence. */
+	uint64_t  sc_sync_pa;
+	uint32_t *sc_sync_kva;
+	uint32_t  sc_sync_seq;
+
+	/* Event queue (consumer side). */
+	pthread_mutex_t sc_evt_mtx;
+	uint64_t	sc_evtq_pa;
+	uint8_t	       *sc_evtq_kva;
+	size_t		sc_evtq_pages;
+	unsigned	sc_evtq_log2;
+	uint32_t	sc_evtq_cons; /* index, wrap and OVACKFLG */
+
+	/* Stream table. */
+	bool	  sc_2lvl;
+	unsigned  sc_sid_bits;
+	uint64_t  sc_strtab_pa; /* linear table or L1 table */
+	uint8_t	 *sc_strtab_kva;
+	size_t	  sc_strtab_pages;
+	uint64_t *sc_l2_pa; /* per L1 index, 0 = none (two-level) */
+	size_t	  sc_ngroups;
+
+	/* Domains and ASIDs, under sc_dom_mtx. */
+	pthread_mutex_t	       sc_dom_mtx;
+	struct iommu_domain ***sc_domains;  /* per group of 256 SIDs */
+	uint64_t	      *sc_asid_map; /* bit set = in use */
+	size_t		       sc_ndomains;
+
+	struct {
+		_Atomic uint64_t commands, syncs, full_waits, cmd_errors;
+		_Atomic uint64_t events, events_lost;
+	} sc_stats;
+};
+
+struct iommu_domain {
+	struct iommu_smmu	*dom_sc;
+	uint32_t		 dom_sid;
+	uint16_t		 dom_asid;
+	unsigned		 dom_ias;
+	enum iommu_iova_strategy dom_iova;
+	bool		     dom_magazines; /* dc_magazines, for the cache */
+	struct iommu_pt	    *dom_pt;
+	struct iommu_extent *dom_iovamap; /* its lock: sd_iova_mtx */
+	uint64_t	     dom_cd_pa;
+
+	/* Invalidations owed at the next sync, under sc_cmd_mtx. */
+	bool	 dom_pend_asid;
+	uint64_t dom_pend_lo, dom_pend_hi; /* range, lo > hi: none */
+
+	struct {
+		_Atomic uint64_t iova_allocs, iova_frees, iova_failures;
+		_Atomic uint64_t iova_bytes, enters, removes;
+		_Atomic uint64_t tlbi, syncs;
+	} dom_stats;
+};
+
+/* smmu.c: register access and bounded polling. */
+int  iommu__smmu_read32(struct iommu_smmu *, uint64_t off, uint32_t *);
+int  iommu__smmu_write32(struct iommu_smmu *, uint64_t off, uint32_t);
+int  iommu__smmu_write64(struct iommu_smmu *, uint64_t off, uint64_t);
+void iommu__smmu_pause(unsigned iteration);
+/* Aligned runs of frames: npages a power of two, aligned to its size. */
+int iommu__smmu_alloc_aligned(
+    struct iommu_smmu *, size_t npages, uint64_t *pa, void **kva);
+/* Two-level: make sure the L2 table for sid exists (sc_dom_mtx held). */
+int iommu__smmu_strtab_ensure(struct iommu_smmu *, uint32_t sid);
+/* Direct-map pointer to sid's STE (its L2 table must exist). */
+uint8_t *iommu__smmu_ste(struct iommu_smmu *, uint32_t sid);
+
+/* smmu_cmdq.c: everything with sc_cmd_mtx held unless said otherwise. */
+int  iommu__cmdq_init(struct iommu_smmu *);
+void iommu__cmdq_fini(struct iommu_smmu *);
+/* Queues one command, waiting for room (never drops it). */
+int iommu__cmdq_put(struct iommu_smmu *, uint64_t dw0, uint64_t dw1);
+/* Publishes queued commands, adds a CMD_SYNC, waits for it. */
+int iommu__cmdq_sync(struct iommu_smmu *);
+/* Recovers from a command error (CMDQ_CONS.ERR): skips the command. */
+void iommu__cmdq_recover(struct iommu_smmu *);
+/* Command builders. */
+void iommu__cmd_cfgi_ste(uint32_t sid, uint64_t cmd[2]);
+void iommu__cmd_cfgi_cd(uint32_t sid, uint64_t cmd[2]);
+void iommu__cmd_tlbi_asid(uint16_t asid, uint64_t cmd[2]);
+void iommu__cmd_tlbi_va(uint16_t asid, uint64_t iova, uint64_t cmd[2]);
+/* Queues the range TLBIs covering [lo, hi] (4K pages); *n += how many. */
+int iommu__cmdq_tlbi_range(
+    struct iommu_smmu *, uint16_t asid, uint64_t lo, uint64_t hi, unsigned *n);
+
+/* smmu_events.c */
+int iommu__evtq_init(struct iommu_smmu *);
+
+/*
+ * Test hook (internal, never exported): queue one raw command and, with
+ * sync, a CMD_SYNC after it; returns what iommu__cmdq_sync returned.
+ */
+int iommu__smmu_submit_raw(
+    struct iommu_smmu *, uint64_t dw0, uint64_t dw1, bool sync);
+
+#endif /* IOMMU_SMMU_INTERNAL_H */

@@ -165,6 +165,8 @@ struct smmuv3 {
 	unsigned	     sc_tlb_sets;
 	unsigned	     sc_tlb_ways;
 	size_t		     sc_tlb_nwide; /* valid WIDE or GLOBAL entries */
+	/* Granule shifts (bit gshift - 12) filled since the last flush. */
+	unsigned sc_tlb_gshifts;
 
 	struct smmuv3_stats sc_stats;
 };

@@ -11,7 +11,8 @@
  * every entry, which keeps it exact whatever the entry sizes, except for
  * the common by-ASID invalidation of a few pages while no block or global
  * entry is cached (sc_tlb_nwide == 0): then only the sets those pages hash
- * to can hold a match.
+ * to can hold a match, and only for the granules some fill has used since
+ * the last flush (sc_tlb_gshifts; a driver uses one, usually 4 KiB).
  * Victims are chosen round-robin per set (deterministic).  Entries change
  * only on a fill, on a TLBI command or on reset: a driver that forgets an
  * invalidation keeps getting the old translation.
@@ -67,6 +68,7 @@ smmuv3__tlb_flush(struct smmuv3 *sc)
 	memset(sc->sc_tlb, 0, n * sizeof(*sc->sc_tlb));
 	memset(sc->sc_tlb_victim, 0, sc->sc_tlb_sets);
 	sc->sc_tlb_nwide = 0;
+	sc->sc_tlb_gshifts = 0;
 }
 
 void
@@ -77,6 +79,7 @@ smmuv3__tlb_insert(struct smmuv3 *sc, const struct smmuv3__cfg *cf,
 	struct smmuv3__tlbe *te = &sc->sc_tlb[(size_t)set * sc->sc_tlb_ways];
 	unsigned	     w, victim = sc->sc_tlb_ways;
 
+	sc->sc_tlb_gshifts |= 1u << (gshift - 12);
 	for (w = 0; w < sc->sc_tlb_ways; w++)
 		if ((te[w].te_flags & SMMUV3__TE_VALID) == 0) {
 			victim = w;
@@ -155,7 +158,8 @@ smmuv3_tlb_inv_sets(struct smmuv3 *sc, const struct smmuv3__tlbi *ti)
 	if (((ti->ti_va_last - ti->ti_va_first) >> 12) >= sc->sc_tlb_sets)
 		return false;
 	for (g = 0; g < 3; g++) {
-		if ((sc->sc_cfg.cfg_granules & gbits[g]) == 0)
+		if ((sc->sc_cfg.cfg_granules & gbits[g]) == 0 ||
+		    (sc->sc_tlb_gshifts & (1u << (gshifts[g] - 12))) == 0)
 			continue;
 		first = ti->ti_va_first >> gshifts[g];
 		last = ti->ti_va_last >> gshifts[g];

@@ -190,7 +190,7 @@ smmuv3_tlb_inv_one(
 {
 	uint64_t last;
 
-	if (!smmuv3__tlbe_live(sc, te))
+	if ((te->te_flags & SMMUV3__TE_VALID) == 0)
 		return;
 	if (ti->ti_match_regime && te->te_regime != ti->ti_regime)
 		return;
@@ -206,6 +206,9 @@ smmuv3_tlb_inv_one(
 		if (ti->ti_level != 0 && te->te_level != ti->ti_level)
 			return;
 	}
+	/* Last: the generation lookup is the dearest test. */
+	if (!smmuv3__tlbe_live(sc, te))
+		return;
 	smmuv3_tlb_drop(sc, te);
 	sc->sc_stats.st_tlb_invalidated++;
 }

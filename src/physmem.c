@@ -619,11 +619,13 @@ iommu_physmem_read(void *physmem, uint64_t pa, void *buf, size_t len)
 		return EFAULT;
 	if (!pa_range_ok(pm, pa, len))
 		return EFAULT;
-	/* Fixed sizes inline: commands (16) and descriptors (8) are hot. */
+	/* Fixed sizes inline: commands, descriptors and MSIs are hot. */
 	if (len == 16)
 		memcpy(buf, pm->pm_dmap + (pa - pm->pm_base), 16);
 	else if (len == 8)
 		memcpy(buf, pm->pm_dmap + (pa - pm->pm_base), 8);
+	else if (len == 4)
+		memcpy(buf, pm->pm_dmap + (pa - pm->pm_base), 4);
 	else if (len > 0)
 		memcpy(buf, pm->pm_dmap + (pa - pm->pm_base), len);
 	return 0;
@@ -642,6 +644,8 @@ iommu_physmem_write(void *physmem, uint64_t pa, const void *buf, size_t len)
 		memcpy(pm->pm_dmap + (pa - pm->pm_base), buf, 16);
 	else if (len == 8)
 		memcpy(pm->pm_dmap + (pa - pm->pm_base), buf, 8);
+	else if (len == 4)
+		memcpy(pm->pm_dmap + (pa - pm->pm_base), buf, 4);
 	else if (len > 0)
 		memcpy(pm->pm_dmap + (pa - pm->pm_base), buf, len);
 	return 0;

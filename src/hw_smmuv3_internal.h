@@ -48,6 +48,8 @@ struct smmuv3__tt {
 	bool	 tt_tbi;
 };
 
+struct smmuv3__asid_gen;
+
 /* A decoded STE (and, for stage 1, CD) for one (sid, ssid). */
 struct smmuv3__cfg {
 	uint32_t cf_sid;
@@ -62,13 +64,15 @@ struct smmuv3__cfg {
 	uint8_t	 cf_s1dss;
 	uint32_t cf_cd_index; /* CD used: ssid, or 0 under S1DSS=2 */
 	/* CD part (5.4) */
-	uint16_t	  cf_asid;
-	uint8_t		  cf_ips_bits; /* min(CD.IPS, OAS) */
-	bool		  cf_affd;
-	bool		  cf_record; /* CD.R */
-	bool		  cf_two_halves;
-	uint64_t	  cf_mair;
-	struct smmuv3__tt cf_tt[2];
+	uint16_t cf_asid;
+	/* Generation slot of (cf_strw, cf_asid), for TLB lookups. */
+	const struct smmuv3__asid_gen *cf_agen;
+	uint8_t			       cf_ips_bits; /* min(CD.IPS, OAS) */
+	bool			       cf_affd;
+	bool			       cf_record; /* CD.R */
+	bool			       cf_two_halves;
+	uint64_t		       cf_mair;
+	struct smmuv3__tt	       cf_tt[2];
 };
 
 /* TLB entry: a leaf translation of size 1 << te_size_log2. */
@@ -395,9 +399,7 @@ smmuv3__tlb_lookup(struct smmuv3 *sc, const struct smmuv3__cfg *cf,
 			continue;
 		if ((te->te_flags & SMMUV3__TE_GLOBAL) == 0 &&
 		    (te->te_asid != cf->cf_asid ||
-			te->te_gen !=
-			    smmuv3__tlb_asid(sc, te->te_regime, te->te_asid)
-				->ag_gen))
+			te->te_gen != cf->cf_agen->ag_gen))
 			continue;
 		return te;
 	}

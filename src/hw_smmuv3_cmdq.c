@@ -6,10 +6,13 @@
  * (and when CMDQEN or a GERRORN acknowledgement of CMDQ_ERR restarts the
  * queue), in order, at most one queue's worth per call, each 16-byte
  * command read through ho_mem_read at CMDQ_BASE + index * 16 (the base
- * aligned to the queue size).  An unknown opcode, an illegal field or a
- * command for an unadvertised feature stops the queue with CMDQ_CONS.ERR =
- * CERROR_ILL and GERROR.CMDQ_ERR toggled, CONS left on the bad command; a
- * failed fetch stops it with CERROR_ABT.  Processing resumes after
+ * aligned to the queue size; up to CMDQ_BATCH pending commands that lie
+ * contiguously before the end of the queue are fetched in one read, and
+ * only when that read fails is the first one fetched alone, so a failing
+ * fetch still stops the queue on the exact command).  An unknown opcode, an
+ * illegal field or a command for an unadvertised feature stops the queue with
+ * CMDQ_CONS.ERR = CERROR_ILL and GERROR.CMDQ_ERR toggled, CONS left on the bad
+ * command; a failed fetch stops it with CERROR_ABT.  Processing resumes after
  * software acknowledges through GERRORN.  CMD_SYNC completes at once: the
  * previous commands have already taken effect.
  *
@@ -30,6 +33,12 @@
 
 #include "hw_smmuv3_internal.h"
 
+/*
+ * Commands fetched per host memory read.  Software may not change the
+ * commands between CONS and PROD, so reading ahead is invisible to it.
+ */
+#define CMDQ_BATCH 8
+
 static unsigned smmuv3_cmd_exec(struct smmuv3 *, uint64_t dw0, uint64_t dw1);
 static unsigned smmuv3_cmd_tlbi(
     struct smmuv3 *, uint8_t op, uint64_t dw0, uint64_t dw1);
@@ -42,10 +51,12 @@ static unsigned smmuv3_cmd_va_range(
 void
 smmuv3__cmdq_process(struct smmuv3 *sc)
 {
-	uint64_t base = sc->sc_cmdq_base, qaddr, addr;
-	unsigned l2 = (unsigned)SMMU_FGET(base, SMMU_Q_BASE_LOG2SIZE);
-	uint32_t size = 1u << l2, n, idx, wrap, prod, cons, err;
-	uint8_t	 cmd[SMMU_CMD_SIZE];
+	uint64_t       base = sc->sc_cmdq_base, qaddr, addr;
+	unsigned       l2 = (unsigned)SMMU_FGET(base, SMMU_Q_BASE_LOG2SIZE);
+	uint32_t       size = 1u << l2, n, idx, wrap, prod, cons, err, ahead;
+	uint8_t	       buf[CMDQ_BATCH * SMMU_CMD_SIZE];
+	const uint8_t *cmd;
+	unsigned       nbuf = 0, next = 0;
 
 	if (!SMMU_FGET(sc->sc_cr0, SMMU_CR0_CMDQEN))
 		return;
@@ -62,13 +73,30 @@ smmuv3__cmdq_process(struct smmuv3 *sc)
 		idx = SMMU_Q_IDX(cons, l2);
 		addr =
 		    smmuv3__pa_trunc(sc, qaddr + (uint64_t)idx * SMMU_CMD_SIZE);
-		if (sc->sc_ops.ho_mem_read(
-			sc->sc_cookie, addr, cmd, sizeof(cmd)) != 0) {
+		if (next == nbuf) {
+			/* Pending commands up to the end of the queue. */
+			ahead = (prod - cons) & ((2u << l2) - 1);
+			if (ahead > size - idx)
+				ahead = size - idx;
+			if (ahead > CMDQ_BATCH)
+				ahead = CMDQ_BATCH;
+			next = 0;
+			nbuf = 0;
+			if (ahead > 1 &&
+			    sc->sc_ops.ho_mem_read(sc->sc_cookie, addr, buf,
+				ahead * SMMU_CMD_SIZE) == 0)
+				nbuf = ahead;
+			else if (sc->sc_ops.ho_mem_read(sc->sc_cookie, addr,
+				     buf, SMMU_CMD_SIZE) == 0)
+				nbuf = 1;
+		}
+		if (next == nbuf) {
 			smmuv3__log(sc, SMMUV3_LOG_GUEST_ERROR,
 			    "command fetch at 0x%llx failed",
 			    (unsigned long long)addr);
 			err = SMMU_CERROR_ABT;
 		} else {
+			cmd = buf + (size_t)next++ * SMMU_CMD_SIZE;
 			if (SMMUV3__TRACING(sc))
 				smmuv3__trace(sc, SMMUV3_TRACE_COMMAND, 0, 0, 0,
 				    addr, cmd[0], 0, 0);

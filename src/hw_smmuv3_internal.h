@@ -48,6 +48,8 @@ struct smmuv3__tt {
 	bool	 tt_tbi;
 };
 
+struct smmuv3__asid_gen;
+
 /* A decoded STE (and, for stage 1, CD) for one (sid, ssid). */
 struct smmuv3__cfg {
 	uint32_t cf_sid;
@@ -62,13 +64,15 @@ struct smmuv3__cfg {
 	uint8_t	 cf_s1dss;
 	uint32_t cf_cd_index; /* CD used: ssid, or 0 under S1DSS=2 */
 	/* CD part (5.4) */
-	uint16_t	  cf_asid;
-	uint8_t		  cf_ips_bits; /* min(CD.IPS, OAS) */
-	bool		  cf_affd;
-	bool		  cf_record; /* CD.R */
-	bool		  cf_two_halves;
-	uint64_t	  cf_mair;
-	struct smmuv3__tt cf_tt[2];
+	uint16_t cf_asid;
+	/* Generation slot of (cf_strw, cf_asid), for TLB lookups. */
+	const struct smmuv3__asid_gen *cf_agen;
+	uint8_t			       cf_ips_bits; /* min(CD.IPS, OAS) */
+	bool			       cf_affd;
+	bool			       cf_record; /* CD.R */
+	bool			       cf_two_halves;
+	uint64_t		       cf_mair;
+	struct smmuv3__tt	       cf_tt[2];
 };
 
 /* TLB entry: a leaf translation of size 1 << te_size_log2. */
@@ -86,6 +90,20 @@ struct smmuv3__tlbe {
 	uint8_t	 te_regime; /* STE.STRW */
 	uint8_t	 te_size_log2;
 	uint8_t	 te_level;
+	uint16_t te_gen; /* non-global: its ASID's generation at the fill */
+};
+
+/*
+ * Per (regime, ASID) state that makes TLBI by ASID O(1): the command bumps
+ * ag_gen, and a non-global entry whose te_gen differs is dead (treated as
+ * invalid everywhere, reused by the next fill).  ag_live and ag_wide count
+ * that ASID's live non-global entries and those of them that are WIDE, so
+ * the bump keeps st_tlb_invalidated and sc_tlb_nwide exact.
+ */
+struct smmuv3__asid_gen {
+	uint16_t ag_gen;
+	uint32_t ag_live;
+	uint32_t ag_wide;
 };
 
 /* A translation request and its result, as the walker sees it. */
@@ -165,6 +183,12 @@ struct smmuv3 {
 	unsigned	     sc_tlb_sets;
 	unsigned	     sc_tlb_ways;
 	size_t		     sc_tlb_nwide; /* valid WIDE or GLOBAL entries */
+	/* Granule shifts (bit gshift - 12) filled since the last flush. */
+	unsigned sc_tlb_gshifts;
+	/* [nregimes * nasids]: NS-EL1 ASIDs, then EL2 ones (IDR0.HYP). */
+	struct smmuv3__asid_gen *sc_tlb_asids;
+	size_t			 sc_tlb_nasids; /* 256 or 65536 */
+	size_t			 sc_tlb_nregimes;
 
 	struct smmuv3_stats sc_stats;
 };
@@ -336,6 +360,27 @@ smmuv3__tlb_set(
 	    (sc->sc_tlb_sets - 1);
 }
 
+static inline struct smmuv3__asid_gen *
+smmuv3__tlb_asid(const struct smmuv3 *sc, unsigned regime, unsigned asid)
+{
+	return &sc->sc_tlb_asids[(regime == SMMU_STE_STRW_NSEL1
+					 ? 0
+					 : sc->sc_tlb_nasids) +
+	    (asid & (sc->sc_tlb_nasids - 1))];
+}
+
+/* Valid and, if non-global, of its ASID's current generation. */
+static inline bool
+smmuv3__tlbe_live(const struct smmuv3 *sc, const struct smmuv3__tlbe *te)
+{
+	if ((te->te_flags & SMMUV3__TE_VALID) == 0)
+		return false;
+	if ((te->te_flags & SMMUV3__TE_GLOBAL) != 0)
+		return true;
+	return te->te_gen ==
+	    smmuv3__tlb_asid(sc, te->te_regime, te->te_asid)->ag_gen;
+}
+
 static inline const struct smmuv3__tlbe *
 smmuv3__tlb_lookup(struct smmuv3 *sc, const struct smmuv3__cfg *cf,
     unsigned gshift, uint64_t iova)
@@ -353,7 +398,8 @@ smmuv3__tlb_lookup(struct smmuv3 *sc, const struct smmuv3__cfg *cf,
 		if (((iova ^ te->te_va) >> te->te_size_log2) != 0)
 			continue;
 		if ((te->te_flags & SMMUV3__TE_GLOBAL) == 0 &&
-		    te->te_asid != cf->cf_asid)
+		    (te->te_asid != cf->cf_asid ||
+			te->te_gen != cf->cf_agen->ag_gen))
 			continue;
 		return te;
 	}

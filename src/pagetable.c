@@ -27,6 +27,14 @@
  *    a page clears only its level-3 slot.
  *  - pt_levels[l] counts the levels at depth l, under pt_lock.
  *
+ * Walk hint: pt_l3_hint is the level-3 table the last full walk reached.
+ * A level-3 table records the base of the 2 MiB it maps (lv_base, set
+ * before it is linked, never changed), so a walk for an IOVA in that range
+ * returns the hint after one load and compare instead of chasing three
+ * child pointers; since levels stay linked until destroy, the hint can
+ * never be stale.  It is written only when it changes and sits on its own
+ * cache line, away from the read-mostly fields.
+ *
  * Publication: a new chain of levels is built completely (frames zeroed,
  * inner descriptors and child pointers written) while private, then its
  * top is linked by writing the parent's descriptor and storing the child
@@ -50,12 +58,14 @@
 #define PT_LEVEL_BITS 9
 #define PT_ENTRIES    (1u << PT_LEVEL_BITS)
 #define PT_LAST_LEVEL 3
+#define PT_L3_SPAN    ((uint64_t)PT_ENTRIES << IOMMU_PAGE_SHIFT)
 
 /* Host side of one level: a VP pool item. */
 struct iommu__pt_level {
 	_Atomic(void *) lv_child[PT_ENTRIES]; /* levels, or PTEDs at level 3 */
 	uint64_t	lv_pa;		      /* descriptor frame */
 	uint64_t       *lv_desc;	      /* its direct-map pointer */
+	uint64_t	lv_base;	      /* level 3: first IOVA mapped */
 };
 
 /* What the software knows about one mapped page: a PTED pool item. */
@@ -81,6 +91,10 @@ struct iommu_pt {
 	pthread_mutex_t		       pt_lock; /* level creation */
 	uint64_t		       pt_levels[4];
 	uint64_t		       pt_level_allocs;
+	/* Written by walkers: kept off the lines of the fields above. */
+	char				  pt_pad0[64];
+	_Atomic(struct iommu__pt_level *) pt_l3_hint;
+	char				  pt_pad1[64 - sizeof(void *)];
 };
 
 static unsigned pt_index(unsigned level, uint64_t iova);
@@ -259,9 +273,15 @@ pt_level_free(struct iommu_pt *pt, struct iommu__pt_level *lv)
 static struct iommu__pt_level *
 pt_walk(struct iommu_pt *pt, uint64_t iova, unsigned *level)
 {
-	struct iommu__pt_level *lv = pt->pt_root, *child;
+	struct iommu__pt_level *lv = pt->pt_root, *child, *hint;
 	unsigned		l;
 
+	/* Acquire: pairs with the release below, so lv_base is visible. */
+	hint = atomic_load_explicit(&pt->pt_l3_hint, memory_order_acquire);
+	if (hint != NULL && hint->lv_base == (iova & ~(PT_L3_SPAN - 1))) {
+		*level = PT_LAST_LEVEL;
+		return hint;
+	}
 	for (l = pt->pt_start; l < PT_LAST_LEVEL; l++) {
 		child = atomic_load_explicit(
 		    &lv->lv_child[pt_index(l, iova)], memory_order_acquire);
@@ -269,6 +289,9 @@ pt_walk(struct iommu_pt *pt, uint64_t iova, unsigned *level)
 			break;
 		lv = child;
 	}
+	if (l == PT_LAST_LEVEL)
+		atomic_store_explicit(
+		    &pt->pt_l3_hint, lv, memory_order_release);
 	*level = l;
 	return lv;
 }
@@ -299,6 +322,8 @@ pt_ensure_levels(
 			return error;
 		}
 	}
+	if (missing > 0)
+		nlv[missing - 1]->lv_base = iova & ~(PT_L3_SPAN - 1);
 	/* nlv[j] goes at depth level + 1 + j; link bottom-up. */
 	for (j = missing; j-- > 1;) {
 		i = pt_index(level + j, iova);

@@ -619,7 +619,14 @@ iommu_physmem_read(void *physmem, uint64_t pa, void *buf, size_t len)
 		return EFAULT;
 	if (!pa_range_ok(pm, pa, len))
 		return EFAULT;
-	if (len > 0)
+	/* Fixed sizes inline: commands, descriptors and MSIs are hot. */
+	if (len == 16)
+		memcpy(buf, pm->pm_dmap + (pa - pm->pm_base), 16);
+	else if (len == 8)
+		memcpy(buf, pm->pm_dmap + (pa - pm->pm_base), 8);
+	else if (len == 4)
+		memcpy(buf, pm->pm_dmap + (pa - pm->pm_base), 4);
+	else if (len > 0)
 		memcpy(buf, pm->pm_dmap + (pa - pm->pm_base), len);
 	return 0;
 }
@@ -633,7 +640,13 @@ iommu_physmem_write(void *physmem, uint64_t pa, const void *buf, size_t len)
 		return EFAULT;
 	if (!pa_range_ok(pm, pa, len))
 		return EFAULT;
-	if (len > 0)
+	if (len == 16)
+		memcpy(pm->pm_dmap + (pa - pm->pm_base), buf, 16);
+	else if (len == 8)
+		memcpy(pm->pm_dmap + (pa - pm->pm_base), buf, 8);
+	else if (len == 4)
+		memcpy(pm->pm_dmap + (pa - pm->pm_base), buf, 4);
+	else if (len > 0)
 		memcpy(pm->pm_dmap + (pa - pm->pm_base), buf, len);
 	return 0;
 }

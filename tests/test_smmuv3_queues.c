@@ -192,6 +192,50 @@ command_fetch_abort_is_cerror_abt(void **state)
 	smmu_td_fini(&td);
 }
 
+/*
+ * Commands are fetched several at a time; a fault on the third of five
+ * pending commands must still run the first two, stop CONS on the third
+ * and leave the rest for after the acknowledgement.
+ */
+static void
+command_fetch_abort_mid_batch_stops_on_that_command(void **state)
+{
+	struct smmu_td	    td;
+	struct smmu_cmd	    c[5];
+	struct smmuv3_stats st;
+	uint32_t	    cons0, cons;
+	unsigned	    i, l2;
+	uint64_t	    pa;
+
+	(void)state;
+	init_td(&td, false);
+	smmu_td_enable(&td, NULL);
+	l2 = td.td_opts.to_cmdq_log2;
+	for (i = 0; i < 5; i++)
+		c[i] = smmu_cmd_tlbi_asid(SMMU_OP_TLBI_NH_ASID, (uint16_t)i);
+	cons0 = smmu_td_cmdq_cons(&td);
+	pa = td.td_cmdq +
+	    (uint64_t)SMMU_Q_IDX(
+		smmu_q_inc(smmu_q_inc(td.td_cmdq_prod, l2), l2), l2) *
+		SMMU_CMD_SIZE;
+	test_flatmem_poison_reads(&td.td_mem, pa, SMMU_CMD_SIZE);
+	smmuv3_get_stats(td.td_smmu, &st);
+	assert_int_equal(st.st_commands_by_op[SMMU_OP_TLBI_NH_ASID], 0);
+	assert_int_equal(smmu_td_submit(&td, c, 5), SMMU_CERROR_ABT);
+	cons = smmu_td_cmdq_cons(&td);
+	assert_int_equal(cons & ((2u << l2) - 1),
+	    smmu_q_inc(smmu_q_inc(cons0, l2), l2) & ((2u << l2) - 1));
+	smmuv3_get_stats(td.td_smmu, &st);
+	assert_int_equal(st.st_commands_by_op[SMMU_OP_TLBI_NH_ASID], 2);
+	test_flatmem_clear_faults(&td.td_mem);
+	smmu_td_gerror_ack(&td, SMMU_FMASK(SMMU_GERROR_CMDQ_ERR));
+	smmu_td_wr32(&td, SMMU_CMDQ_PROD, td.td_cmdq_prod);
+	assert_int_equal(smmu_td_cmdq_cons(&td), td.td_cmdq_prod);
+	smmuv3_get_stats(td.td_smmu, &st);
+	assert_int_equal(st.st_commands_by_op[SMMU_OP_TLBI_NH_ASID], 5);
+	smmu_td_fini(&td);
+}
+
 static void
 cmd_sync_msi_writes_data_to_address(void **state)
 {
@@ -520,6 +564,8 @@ main(void)
 		illegal_command_stops_queue_with_cerror_ill_until_acknowledged),
 	    cmocka_unit_test(cmd_sync_with_cs_3_is_cerror_ill),
 	    cmocka_unit_test(command_fetch_abort_is_cerror_abt),
+	    cmocka_unit_test(
+		command_fetch_abort_mid_batch_stops_on_that_command),
 	    cmocka_unit_test(cmd_sync_msi_writes_data_to_address),
 	    cmocka_unit_test(cmd_sync_without_msi_pulses_the_sync_line),
 	    cmocka_unit_test(

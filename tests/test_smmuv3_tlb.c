@@ -231,6 +231,92 @@ tlbi_nh_all_and_nsnh_all_drop_everything(void **state)
 	assert_int_equal(smmuv3_tlb_foreach(fx->fx_td.td_smmu, NULL, NULL), 1);
 }
 
+struct asid_census {
+	unsigned ac_asid1, ac_asid2;
+};
+
+static void
+count_asids(void *arg, const struct smmuv3_tlb_info *ti)
+{
+	struct asid_census *ac = arg;
+
+	if (ti->ti_asid == 1)
+		ac->ac_asid1++;
+	else if (ti->ti_asid == 2)
+		ac->ac_asid2++;
+}
+
+/*
+ * TLBI_NH_ASID kills an ASID's entries by generation: tlb_foreach and the
+ * statistics must see exactly the surviving entries, and the ASID's pages
+ * must fill again afterwards.
+ */
+static void
+tlbi_nh_asid_leaves_no_visible_entry_and_counts_exactly(void **state)
+{
+	struct fixture	   *fx = *state;
+	struct asid_census  ac = {0, 0};
+	struct smmuv3_stats st0, st1;
+	unsigned	    i;
+
+	for (i = 0; i < 8; i++) {
+		cache_then_remap(fx, &fx->fx_a, IOVA + i * SMMU_TD_4K);
+		if (i < 3)
+			cache_then_remap(fx, &fx->fx_b, IOVA + i * SMMU_TD_4K);
+	}
+	smmuv3_tlb_foreach(fx->fx_td.td_smmu, count_asids, &ac);
+	assert_int_equal(ac.ac_asid1, 8);
+	assert_int_equal(ac.ac_asid2, 3);
+	smmuv3_get_stats(fx->fx_td.td_smmu, &st0);
+	smmu_td_cmd_sync(
+	    &fx->fx_td, smmu_cmd_tlbi_asid(SMMU_OP_TLBI_NH_ASID, 1));
+	smmuv3_get_stats(fx->fx_td.td_smmu, &st1);
+	assert_int_equal(st1.st_tlb_invalidated - st0.st_tlb_invalidated, 8);
+	memset(&ac, 0, sizeof(ac));
+	assert_int_equal(
+	    smmuv3_tlb_foreach(fx->fx_td.td_smmu, count_asids, &ac), 3);
+	assert_int_equal(ac.ac_asid1, 0);
+	/* A second command finds nothing left to drop. */
+	smmu_td_cmd_sync(
+	    &fx->fx_td, smmu_cmd_tlbi_asid(SMMU_OP_TLBI_NH_ASID, 1));
+	smmuv3_get_stats(fx->fx_td.td_smmu, &st0);
+	assert_int_equal(st0.st_tlb_invalidated, st1.st_tlb_invalidated);
+	for (i = 0; i < 8; i++)
+		assert_int_equal(
+		    pa_of(fx, 1, IOVA + i * SMMU_TD_4K), fx->fx_pa2);
+	assert_int_equal(pa_of(fx, 2, IOVA), fx->fx_pa1);
+	memset(&ac, 0, sizeof(ac));
+	smmuv3_tlb_foreach(fx->fx_td.td_smmu, count_asids, &ac);
+	assert_int_equal(ac.ac_asid1, 8);
+	assert_int_equal(ac.ac_asid2, 3);
+}
+
+/*
+ * The per-ASID generation is 16 bits: after 65536 TLBI_NH_ASID commands
+ * it comes back to the value a long-dead entry carries, which must stay
+ * dead (the stale mapping to pa1 must not translate again).
+ */
+static void
+tlbi_nh_asid_generation_wrap_does_not_revive_entries(void **state)
+{
+	struct fixture	   *fx = *state;
+	struct smmu_cmd	    batch[64];
+	struct smmuv3_stats st;
+	unsigned	    i;
+
+	cache_then_remap(fx, &fx->fx_a, IOVA);
+	cache_then_remap(fx, &fx->fx_b, IOVA);
+	for (i = 0; i < 64; i++)
+		batch[i] = smmu_cmd_tlbi_asid(SMMU_OP_TLBI_NH_ASID, 1);
+	for (i = 0; i < 65536 / 64; i++)
+		assert_int_equal(smmu_td_submit(&fx->fx_td, batch, 64), 0);
+	assert_int_equal(pa_of(fx, 1, IOVA), fx->fx_pa2);
+	/* ASID 2 was never named: its stale entry is still there. */
+	assert_int_equal(pa_of(fx, 2, IOVA), fx->fx_pa1);
+	smmuv3_get_stats(fx->fx_td.td_smmu, &st);
+	assert_int_equal(st.st_commands_by_op[SMMU_OP_TLBI_NH_ASID], 65536);
+}
+
 /* StreamWorld NS-EL2 with CR2.E2H = 0: entries carry no ASID. */
 static void
 el2_entries_ignore_nh_commands_and_obey_el2_commands(void **state)
@@ -820,6 +906,8 @@ main(void)
 	    T(tlbi_nh_va_leaf_drops_the_leaf_entry),
 	    T(tlbi_nh_vaa_drops_the_page_for_every_asid),
 	    T(tlbi_nh_asid_drops_only_that_asid),
+	    T(tlbi_nh_asid_leaves_no_visible_entry_and_counts_exactly),
+	    T(tlbi_nh_asid_generation_wrap_does_not_revive_entries),
 	    T(global_entries_ignore_asid_in_tlbi_va_and_survive_tlbi_asid),
 	    T(tlbi_nh_all_and_nsnh_all_drop_everything),
 	    T2(el2_entries_ignore_nh_commands_and_obey_el2_commands),

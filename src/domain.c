@@ -601,9 +601,14 @@ iommu_domain_iova_alloc(struct iommu_domain *dom, uint64_t size,
 	if (dom == NULL || iova == NULL || size == 0 ||
 	    (size & IOMMU_PAGE_MASK) != 0)
 		return EINVAL;
-	if (dom->dom_mag != NULL)
+	if (dom->dom_mag != NULL) {
+		/* Counted by the cache itself (thread-local, no atomics). */
 		error = iommu_iova_magazine_alloc(dom->dom_mag, size, iova);
-	else if (descr != NULL)
+		if (error != 0)
+			dom_count(&dom->dom_stats.iova_failures, 1);
+		return error;
+	}
+	if (descr != NULL)
 		error = iommu_extent_alloc_with_descr(dom->dom_iovamap, size,
 		    IOMMU_PAGE_SIZE, 0, IOMMU_EX_NOBOUNDARY, IOMMU_EX_NOWAIT,
 		    descr, iova);
@@ -627,9 +632,10 @@ iommu_domain_iova_free(struct iommu_domain *dom, uint64_t iova, uint64_t size)
 
 	if (dom == NULL || size == 0 || ((iova | size) & IOMMU_PAGE_MASK) != 0)
 		return EINVAL;
-	error = dom->dom_mag != NULL
-	    ? iommu_iova_magazine_free(dom->dom_mag, iova, size)
-	    : iommu_extent_free(dom->dom_iovamap, iova, size, IOMMU_EX_NOWAIT);
+	if (dom->dom_mag != NULL)
+		return iommu_iova_magazine_free(dom->dom_mag, iova, size);
+	error =
+	    iommu_extent_free(dom->dom_iovamap, iova, size, IOMMU_EX_NOWAIT);
 	if (error == 0) {
 		dom_count(&dom->dom_stats.iova_frees, 1);
 		atomic_fetch_sub_explicit(
@@ -668,7 +674,8 @@ iommu_domain_prepare(struct iommu_domain *dom, uint64_t iova, uint64_t len)
 void
 iommu_domain_get_stats(struct iommu_domain *dom, struct iommu_domain_stats *st)
 {
-	struct iommu_pt_stats pts;
+	struct iommu_pt_stats		 pts;
+	struct iommu_iova_magazine_stats ms;
 
 	if (dom == NULL || st == NULL)
 		return;
@@ -677,6 +684,12 @@ iommu_domain_get_stats(struct iommu_domain *dom, struct iommu_domain_stats *st)
 	st->ds_iova_frees = atomic_load(&dom->dom_stats.iova_frees);
 	st->ds_iova_failures = atomic_load(&dom->dom_stats.iova_failures);
 	st->ds_iova_bytes = atomic_load(&dom->dom_stats.iova_bytes);
+	if (dom->dom_mag != NULL) {
+		iommu_iova_magazine_get_stats(dom->dom_mag, &ms);
+		st->ds_iova_allocs = ms.ms_allocs;
+		st->ds_iova_frees = ms.ms_frees;
+		st->ds_iova_bytes = ms.ms_requested_total - ms.ms_freed_total;
+	}
 	/*
 	 * No enter counter on the hot path: every page in the table was
 	 * entered and not yet removed (exact when no enter or remove runs

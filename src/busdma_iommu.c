@@ -58,9 +58,7 @@
 
 #include "busdma_internal.h"
 #include "iommu_internal.h"
-#if IOMMU_DEBUG >= 3
-#include "smmu_internal.h" /* the domain's page table, for the validator */
-#endif
+#include "smmu_internal.h" /* the unload batch; the validator's page table */
 
 #define PAGE	      ((uint64_t)IOMMU_PAGE_SIZE)
 #define TRUNC_PAGE(x) ((x) & ~IOMMU_PAGE_MASK)
@@ -457,8 +455,15 @@ unload_map(struct iommu_tag *it, struct iommu_dmamap *map)
 {
 	struct iommu_map_state *ms = map->_dm_cookie;
 	uint64_t		loaded = ms->ms_loaded, n, dva;
+	bool			batched = false;
 	int			seg, i;
 
+	/*
+	 * The removes only note their pages; the TLBIs and the CMD_SYNC go
+	 * out together under one hold of the command lock.
+	 */
+	if (loaded != 0)
+		batched = iommu__domain_batch_begin(it->it_dom);
 	for (seg = 0; seg < map->dm_nsegs && loaded > 0; seg++) {
 		n = seg_pages_len(&map->dm_segs[seg]);
 		if (n > loaded)
@@ -475,8 +480,7 @@ unload_map(struct iommu_tag *it, struct iommu_dmamap *map)
 	 * still cached.  Nothing entered (a load that failed early): nothing
 	 * to invalidate.
 	 */
-	if (ms->ms_loaded != 0)
-		(void)iommu_domain_sync(it->it_dom);
+	(void)iommu__domain_batch_end(it->it_dom, batched, ms->ms_loaded != 0);
 	ms->ms_loaded = 0;
 
 	switch (ms->ms_strategy) {

@@ -18,7 +18,12 @@
  * the command lock, so whichever sync runs next issues it before its
  * CMD_SYNC: a sync never returns before every page removed before it was
  * called is invalidated.  iommu_domain_sync() publishes the queue with
- * one CMD_SYNC and waits for it.  The IOMMU_SMMU_MUTATE_* test mutants
+ * one CMD_SYNC and waits for it.  An unload batch (the bus_dma unload)
+ * saves the per-page lock round trips: its owner thread, named in
+ * dom_batch_owner (taken by compare-and-swap, so one batch per domain at
+ * a time; others take the ordinary path), notes removed pages in
+ * dom_batch_va without a lock and queues them, by the same policy, in the
+ * one command-lock hold that also syncs.  The IOMMU_SMMU_MUTATE_* test mutants
  * skip the per-page invalidation (NO_TLBI: nothing is owed) or, in
  * iommu_domain_sync() only, the CMD_SYNC and the queue publish that goes
  * with it (NO_SYNC: the TLBIs stay unpublished until some later sync);
@@ -29,6 +34,7 @@
  * are freed.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include <iommu/iova_magazine.h>
@@ -78,21 +84,20 @@ dom_owe_range(struct iommu_domain *dom, uint64_t iova, uint64_t size)
 		dom->dom_pend_hi = last;
 }
 
+/* With sc_cmd_mtx held: queue or owe the invalidation of one page. */
 static void
-dom_tlb_add_page(void *cookie, uint64_t iova, uint64_t granule)
+dom_owe_page(struct iommu_domain *dom, uint64_t iova, uint64_t granule)
 {
-	struct iommu_domain *dom = cookie;
-	struct iommu_smmu   *sc = dom->dom_sc;
-	uint64_t	     cmd[2];
+	struct iommu_smmu *sc = dom->dom_sc;
+	uint64_t	   cmd[2];
 
 	if (sc->sc_mutations & IOMMU_SMMU_MUTATE_NO_TLBI)
 		return;
-	pthread_mutex_lock(&sc->sc_cmd_mtx);
 	switch (sc->sc_tlbi) {
 	case IOMMU_TLBI_PER_PAGE:
 		iommu__cmd_tlbi_va(dom->dom_asid, iova, cmd);
 		if (iommu__cmdq_put(sc, cmd[0], cmd[1]) == 0)
-			dom_count(&dom->dom_stats.tlbi, 1);
+			iommu__count_locked(&dom->dom_stats.tlbi, 1);
 		else
 			dom->dom_pend_asid = true; /* the sync retries */
 		break;
@@ -103,6 +108,57 @@ dom_tlb_add_page(void *cookie, uint64_t iova, uint64_t granule)
 		dom_owe_range(dom, iova, granule);
 		break;
 	}
+}
+
+/*
+ * Its address tells threads apart (never written): the owner tag of an
+ * unload batch, portable where pthread_t is not comparable as a number.
+ */
+static _Thread_local char dom_thread_tag;
+
+static uintptr_t
+dom_self(void)
+{
+	return (uintptr_t)&dom_thread_tag;
+}
+
+/* With sc_cmd_mtx held: count and queue the batch's noted pages. */
+static void
+dom_batch_flush(struct iommu_domain *dom)
+{
+	unsigned i;
+
+	iommu__count_locked(&dom->dom_stats.removes, dom->dom_batch_n);
+	for (i = 0; i < dom->dom_batch_n; i++)
+		dom_owe_page(dom, dom->dom_batch_va[i], IOMMU_PAGE_SIZE);
+	dom->dom_batch_n = 0;
+}
+
+/*
+ * Called once per page the table removed: removes are counted here, under
+ * the command lock this takes anyway (or at the batch's flush).
+ */
+static void
+dom_tlb_add_page(void *cookie, uint64_t iova, uint64_t granule)
+{
+	struct iommu_domain *dom = cookie;
+	struct iommu_smmu   *sc = dom->dom_sc;
+
+	/* Our own batch: note the page, no lock (only we touch the list). */
+	if (atomic_load_explicit(&dom->dom_batch_owner, memory_order_relaxed) ==
+		dom_self() &&
+	    granule == IOMMU_PAGE_SIZE) {
+		if (dom->dom_batch_n == SMMU_DRV_BATCH) {
+			pthread_mutex_lock(&sc->sc_cmd_mtx);
+			dom_batch_flush(dom);
+			pthread_mutex_unlock(&sc->sc_cmd_mtx);
+		}
+		dom->dom_batch_va[dom->dom_batch_n++] = iova;
+		return;
+	}
+	pthread_mutex_lock(&sc->sc_cmd_mtx);
+	iommu__count_locked(&dom->dom_stats.removes, 1);
+	dom_owe_page(dom, iova, granule);
 	pthread_mutex_unlock(&sc->sc_cmd_mtx);
 }
 
@@ -146,18 +202,33 @@ dom_issue_pending(struct iommu_domain *dom)
 		dom->dom_pend_asid = false;
 		dom->dom_pend_lo = UINT64_MAX; /* covered by the ASID */
 		dom->dom_pend_hi = 0;
-		dom_count(&dom->dom_stats.tlbi, 1);
+		iommu__count_locked(&dom->dom_stats.tlbi, 1);
 	}
 	if (dom->dom_pend_lo <= dom->dom_pend_hi) {
 		error = iommu__cmdq_tlbi_range(
 		    sc, dom->dom_asid, dom->dom_pend_lo, dom->dom_pend_hi, &n);
-		dom_count(&dom->dom_stats.tlbi, n);
+		iommu__count_locked(&dom->dom_stats.tlbi, n);
 		if (error != 0)
 			return error;
 		dom->dom_pend_lo = UINT64_MAX;
 		dom->dom_pend_hi = 0;
 	}
 	return 0;
+}
+
+/* With sc_cmd_mtx held: what iommu_domain_sync does after the lock. */
+static int
+dom_sync_locked(struct iommu_domain *dom)
+{
+	struct iommu_smmu *sc = dom->dom_sc;
+	int		   error;
+
+	error = dom_issue_pending(dom);
+	if (error == 0 && (sc->sc_mutations & IOMMU_SMMU_MUTATE_NO_SYNC) == 0) {
+		error = iommu__cmdq_sync(sc);
+		iommu__count_locked(&dom->dom_stats.syncs, 1);
+	}
+	return error;
 }
 
 int
@@ -170,11 +241,37 @@ iommu_domain_sync(struct iommu_domain *dom)
 		return EINVAL;
 	sc = dom->dom_sc;
 	pthread_mutex_lock(&sc->sc_cmd_mtx);
-	error = dom_issue_pending(dom);
-	if (error == 0 && (sc->sc_mutations & IOMMU_SMMU_MUTATE_NO_SYNC) == 0) {
-		error = iommu__cmdq_sync(sc);
-		dom_count(&dom->dom_stats.syncs, 1);
+	error = dom_sync_locked(dom);
+	pthread_mutex_unlock(&sc->sc_cmd_mtx);
+	return error;
+}
+
+bool
+iommu__domain_batch_begin(struct iommu_domain *dom)
+{
+	uintptr_t none = 0;
+
+	/* Acquire: the previous owner's last use of the list comes first. */
+	return atomic_compare_exchange_strong_explicit(&dom->dom_batch_owner,
+	    &none, dom_self(), memory_order_acquire, memory_order_relaxed);
+}
+
+int
+iommu__domain_batch_end(struct iommu_domain *dom, bool batched, bool sync)
+{
+	struct iommu_smmu *sc = dom->dom_sc;
+	int		   error = 0;
+
+	if (!batched && !sync)
+		return 0;
+	pthread_mutex_lock(&sc->sc_cmd_mtx);
+	if (batched) {
+		dom_batch_flush(dom);
+		atomic_store_explicit(
+		    &dom->dom_batch_owner, 0, memory_order_release);
 	}
+	if (sync)
+		error = dom_sync_locked(dom);
 	pthread_mutex_unlock(&sc->sc_cmd_mtx);
 	return error;
 }
@@ -509,9 +606,14 @@ iommu_domain_iova_alloc(struct iommu_domain *dom, uint64_t size,
 	if (dom == NULL || iova == NULL || size == 0 ||
 	    (size & IOMMU_PAGE_MASK) != 0)
 		return EINVAL;
-	if (dom->dom_mag != NULL)
+	if (dom->dom_mag != NULL) {
+		/* Counted by the cache itself (thread-local, no atomics). */
 		error = iommu_iova_magazine_alloc(dom->dom_mag, size, iova);
-	else if (descr != NULL)
+		if (error != 0)
+			dom_count(&dom->dom_stats.iova_failures, 1);
+		return error;
+	}
+	if (descr != NULL)
 		error = iommu_extent_alloc_with_descr(dom->dom_iovamap, size,
 		    IOMMU_PAGE_SIZE, 0, IOMMU_EX_NOBOUNDARY, IOMMU_EX_NOWAIT,
 		    descr, iova);
@@ -535,9 +637,10 @@ iommu_domain_iova_free(struct iommu_domain *dom, uint64_t iova, uint64_t size)
 
 	if (dom == NULL || size == 0 || ((iova | size) & IOMMU_PAGE_MASK) != 0)
 		return EINVAL;
-	error = dom->dom_mag != NULL
-	    ? iommu_iova_magazine_free(dom->dom_mag, iova, size)
-	    : iommu_extent_free(dom->dom_iovamap, iova, size, IOMMU_EX_NOWAIT);
+	if (dom->dom_mag != NULL)
+		return iommu_iova_magazine_free(dom->dom_mag, iova, size);
+	error =
+	    iommu_extent_free(dom->dom_iovamap, iova, size, IOMMU_EX_NOWAIT);
 	if (error == 0) {
 		dom_count(&dom->dom_stats.iova_frees, 1);
 		atomic_fetch_sub_explicit(
@@ -550,29 +653,19 @@ int
 iommu_domain_enter(struct iommu_domain *dom, uint64_t iova, uint64_t pa,
     unsigned prot, unsigned cache)
 {
-	int error;
-
 	if (dom == NULL)
 		return EINVAL;
-	error = iommu_pt_enter(dom->dom_pt, iova, pa, prot, cache, 0);
-	if (error == 0) {
-		dom_count(&dom->dom_stats.enters, 1);
-	}
-	return error;
+	/* Counted in get_stats: removes + the pages in the table. */
+	return iommu_pt_enter(dom->dom_pt, iova, pa, prot, cache, 0);
 }
 
 int
 iommu_domain_remove(struct iommu_domain *dom, uint64_t iova)
 {
-	int error;
-
 	if (dom == NULL)
 		return EINVAL;
-	error = iommu_pt_remove(dom->dom_pt, iova);
-	if (error == 0) {
-		dom_count(&dom->dom_stats.removes, 1);
-	}
-	return error;
+	/* Counted by dom_tlb_add_page, under the lock it takes anyway. */
+	return iommu_pt_remove(dom->dom_pt, iova);
 }
 
 int
@@ -586,6 +679,9 @@ iommu_domain_prepare(struct iommu_domain *dom, uint64_t iova, uint64_t len)
 void
 iommu_domain_get_stats(struct iommu_domain *dom, struct iommu_domain_stats *st)
 {
+	struct iommu_pt_stats		 pts;
+	struct iommu_iova_magazine_stats ms;
+
 	if (dom == NULL || st == NULL)
 		return;
 	memset(st, 0, sizeof(*st));
@@ -593,10 +689,21 @@ iommu_domain_get_stats(struct iommu_domain *dom, struct iommu_domain_stats *st)
 	st->ds_iova_frees = atomic_load(&dom->dom_stats.iova_frees);
 	st->ds_iova_failures = atomic_load(&dom->dom_stats.iova_failures);
 	st->ds_iova_bytes = atomic_load(&dom->dom_stats.iova_bytes);
+	if (dom->dom_mag != NULL) {
+		iommu_iova_magazine_get_stats(dom->dom_mag, &ms);
+		st->ds_iova_allocs = ms.ms_allocs;
+		st->ds_iova_frees = ms.ms_frees;
+		st->ds_iova_bytes = ms.ms_requested_total - ms.ms_freed_total;
+	}
+	/*
+	 * No enter counter on the hot path: every page in the table was
+	 * entered and not yet removed (exact when no enter or remove runs
+	 * concurrently).  Removes read first.
+	 */
 	st->ds_removes = atomic_load(&dom->dom_stats.removes);
-	st->ds_enters = atomic_load(&dom->dom_stats.enters);
-	/* One counter less on the hot path; removes read first. */
-	st->ds_pages_mapped = st->ds_enters - st->ds_removes;
+	iommu_pt_get_stats(dom->dom_pt, &pts);
+	st->ds_pages_mapped = pts.pts_pteds;
+	st->ds_enters = st->ds_removes + pts.pts_pteds;
 	st->ds_tlbi = atomic_load(&dom->dom_stats.tlbi);
 	st->ds_syncs = atomic_load(&dom->dom_stats.syncs);
 }

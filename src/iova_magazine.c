@@ -463,6 +463,33 @@ iommu_iova_magazine_flush(struct iommu_iova_magazine *m)
 }
 
 /* The slow path: the extent, retried once after a flush when full. */
+/*
+ * Counts an allocation (or free) that bypassed the magazines, in the
+ * thread's counters or, without a thread cache (its registration failed),
+ * in m_retired under m_lock: every success is counted, so the totals are
+ * exact (the domain's IOVA statistics are derived from them).
+ */
+static void
+cnt_bypass(struct iommu_iova_magazine *m, struct mag_thread *t, bool free,
+    uint64_t units, uint64_t size)
+{
+	struct mag_counters *c = t != NULL ? &t->t_cnt : &m->m_retired;
+
+	if (t == NULL)
+		pthread_mutex_lock(&m->m_lock);
+	if (free) {
+		cnt_add(&c->bypass_frees, 1);
+		cnt_add(&c->bypass_freed, units);
+		cnt_add(&c->freed_req, size);
+	} else {
+		cnt_add(&c->bypass, 1);
+		cnt_add(&c->bypass_units, units);
+		cnt_add(&c->requested, size);
+	}
+	if (t == NULL)
+		pthread_mutex_unlock(&m->m_lock);
+}
+
 static int
 extent_alloc(struct iommu_iova_magazine *m, uint64_t units,
     struct mag_thread *t, uint64_t *iova)
@@ -502,11 +529,8 @@ iommu_iova_magazine_alloc(
 	t = thread_cache(m);
 	if (t == NULL || k == m->m_nclasses) {
 		error = extent_alloc(m, units, t, iova);
-		if (error == 0 && t != NULL) {
-			cnt_add(&t->t_cnt.bypass, 1);
-			cnt_add(&t->t_cnt.bypass_units, units);
-			cnt_add(&t->t_cnt.requested, size);
-		}
+		if (error == 0)
+			cnt_bypass(m, t, false, units, size);
 		return error;
 	}
 	c = &t->t_cls[k];
@@ -565,11 +589,8 @@ iommu_iova_magazine_free(
 	if (t == NULL || k == m->m_nclasses) {
 		error =
 		    iommu_extent_free(m->m_ex, iova, units, IOMMU_EX_NOWAIT);
-		if (error == 0 && t != NULL) {
-			cnt_add(&t->t_cnt.bypass_frees, 1);
-			cnt_add(&t->t_cnt.bypass_freed, units);
-			cnt_add(&t->t_cnt.freed_req, size);
-		}
+		if (error == 0)
+			cnt_bypass(m, t, true, units, size);
 		return error;
 	}
 	c = &t->t_cls[k];
@@ -661,6 +682,7 @@ iommu_iova_magazine_get_stats(
 	st->ms_depot_hits = GET(depot_hits);
 	st->ms_depot_full = GET(depot_full);
 	st->ms_requested_total = GET(requested);
+	st->ms_freed_total = GET(freed_req);
 	st->ms_waste_total = alloc_units - GET(requested);
 	st->ms_waste_units =
 	    st->ms_waste_total - (freed_units - GET(freed_req));

@@ -107,8 +107,7 @@ iommu__cmdq_recover(struct iommu_smmu *sc)
 		cmdq_write_entry(
 		    sc, cons, SMMU_FSET(0, SMMU_CMD0_OP, SMMU_OP_CMD_SYNC), 0);
 		sc->sc_cmd_error = true;
-		atomic_fetch_add_explicit(
-		    &sc->sc_stats.cmd_errors, 1, memory_order_relaxed);
+		iommu__count_locked(&sc->sc_stats.cmd_errors, 1);
 	}
 	(void)iommu__smmu_write32(sc, SMMU_GERRORN, gerrorn ^ bit);
 }
@@ -121,8 +120,7 @@ cmdq_wait_room(struct iommu_smmu *sc)
 	unsigned i;
 	int	 error;
 
-	atomic_fetch_add_explicit(
-	    &sc->sc_stats.full_waits, 1, memory_order_relaxed);
+	iommu__count_locked(&sc->sc_stats.full_waits, 1);
 	/* Forced: an earlier write may not have reached a stalled SMMU. */
 	if ((error = cmdq_publish(sc, true)) != 0)
 		return error;
@@ -148,8 +146,7 @@ iommu__cmdq_put(struct iommu_smmu *sc, uint64_t dw0, uint64_t dw1)
 	}
 	cmdq_write_entry(sc, sc->sc_cmdq_prod, dw0, dw1);
 	sc->sc_cmdq_prod = cmdq_inc(sc, sc->sc_cmdq_prod);
-	atomic_fetch_add_explicit(
-	    &sc->sc_stats.commands, 1, memory_order_relaxed);
+	iommu__count_locked(&sc->sc_stats.commands, 1);
 	return 0;
 }
 
@@ -198,7 +195,7 @@ iommu__cmdq_sync(struct iommu_smmu *sc)
 	}
 	if (i == SMMU_DRV_POLL_LIMIT)
 		return ETIMEDOUT;
-	atomic_fetch_add_explicit(&sc->sc_stats.syncs, 1, memory_order_relaxed);
+	iommu__count_locked(&sc->sc_stats.syncs, 1);
 	if (sc->sc_cmd_error) {
 		sc->sc_cmd_error = false;
 		return EIO;

@@ -36,6 +36,8 @@
 #define SMMU_DRV_SID_BITS_MAX	 20 /* largest sc_sid_bits accepted */
 #define SMMU_DRV_CMDQ_LOG2	 8  /* 256 commands: one page */
 #define SMMU_DRV_EVTQ_LOG2	 7  /* 128 records: one page */
+/* Removed pages an unload batch holds before it queues their TLBIs. */
+#define SMMU_DRV_BATCH		 16
 /* Bounded polls: this many register reads before ETIMEDOUT. */
 #define SMMU_DRV_POLL_LIMIT	 100000u
 
@@ -125,12 +127,35 @@ struct iommu_domain {
 	bool	 dom_pend_asid;
 	uint64_t dom_pend_lo, dom_pend_hi; /* range, lo > hi: none */
 
+	/*
+	 * Unload batch (iommu__domain_batch_begin/_end): the owning thread's
+	 * tag, 0 when none; the pages it removed and has not yet queued,
+	 * touched only by that owner.
+	 */
+	_Atomic uintptr_t dom_batch_owner;
+	unsigned	  dom_batch_n;
+	uint64_t	  dom_batch_va[SMMU_DRV_BATCH];
+
 	struct {
 		_Atomic uint64_t iova_allocs, iova_frees, iova_failures;
-		_Atomic uint64_t iova_bytes, enters, removes;
-		_Atomic uint64_t tlbi, syncs;
+		_Atomic uint64_t iova_bytes;
+		/* Under sc_cmd_mtx (iommu__count_locked): */
+		_Atomic uint64_t removes, tlbi, syncs;
 	} dom_stats;
 };
+
+/*
+ * Counters only ever updated under one lock (sc_cmd_mtx): a relaxed load
+ * and store instead of a locked read-modify-write on the hot path; readers
+ * without the lock still see a whole value.
+ */
+static inline void
+iommu__count_locked(_Atomic uint64_t *c, uint64_t n)
+{
+	atomic_store_explicit(c,
+	    atomic_load_explicit(c, memory_order_relaxed) + n,
+	    memory_order_relaxed);
+}
 
 /* smmu.c: register access and bounded polling. */
 int  iommu__smmu_read32(struct iommu_smmu *, uint64_t off, uint32_t *);
@@ -162,6 +187,18 @@ void iommu__cmd_tlbi_va(uint16_t asid, uint64_t iova, uint64_t cmd[2]);
 /* Queues the range TLBIs covering [lo, hi] (4K pages); *n += how many. */
 int iommu__cmdq_tlbi_range(
     struct iommu_smmu *, uint16_t asid, uint64_t lo, uint64_t hi, unsigned *n);
+
+/*
+ * domain.c: an unload batch.  Between begin and end the calling thread's
+ * iommu_domain_remove() calls only note the page; end queues every noted
+ * invalidation and, with sync, issues the CMD_SYNC (as iommu_domain_sync,
+ * mutation flags included) under one hold of sc_cmd_mtx.  Returns whether
+ * the batch was taken: false when another thread holds the domain's
+ * batch, in which case removes take the ordinary path and end only syncs.
+ * No lock is held in between.
+ */
+bool iommu__domain_batch_begin(struct iommu_domain *);
+int  iommu__domain_batch_end(struct iommu_domain *, bool batched, bool sync);
 
 /* smmu_events.c */
 int iommu__evtq_init(struct iommu_smmu *);

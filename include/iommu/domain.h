@@ -186,8 +186,8 @@ struct iommu_domain_stats {
 	uint64_t ds_iova_frees;
 	uint64_t ds_iova_failures;
 	uint64_t ds_iova_bytes;	  /* currently allocated */
-	uint64_t ds_pages_mapped; /* currently */
-	uint64_t ds_enters;
+	uint64_t ds_pages_mapped; /* currently (walks the table) */
+	uint64_t ds_enters;	  /* ds_removes + ds_pages_mapped */
 	uint64_t ds_removes;
 	uint64_t ds_tlbi;  /* TLBI commands issued */
 	uint64_t ds_syncs; /* CMD_SYNCs issued */

@@ -108,6 +108,7 @@ struct iommu_iova_magazine_stats {
 	uint64_t ms_requested_total; /* units requested, all allocations */
 	uint64_t ms_magazines;	     /* magazines allocated now */
 	uint64_t ms_threads;	     /* per-thread caches alive now */
+	uint64_t ms_freed_total;     /* sizes given back, all frees */
 };
 /*
  * Sums every thread's counters.  Other threads' counters are read without

@@ -263,3 +263,14 @@ drv_fixture_page(struct drv_fixture *fx)
 	assert_int_equal(iommu_physmem_alloc_pages(fx->fx_pm, 1, &pa), 0);
 	return pa;
 }
+
+void
+drv_fixture_finish_domain(
+    struct drv_fixture *fx, struct iommu_domain *dom, uint64_t pa)
+{
+	assert_int_equal(fx->fx_stale, 0);
+	assert_int_equal(iommu_domain_destroy(dom), 0);
+	assert_int_equal(iommu_physmem_free_pages(fx->fx_pm, pa, 1), 0);
+	(void)drv_fixture_drain(fx);
+	drv_fixture_fini(fx);
+}

@@ -73,6 +73,13 @@ int drv_fixture_try_init(struct drv_fixture *, const struct drv_fixture_opts *);
  */
 void drv_fixture_fini(struct drv_fixture *);
 /*
+ * The common end of a one-domain test: no stale translation was reported,
+ * the domain destroys cleanly, its one-page buffer at pa is freed, pending
+ * events are drained and the fixture is torn down.
+ */
+void drv_fixture_finish_domain(
+    struct drv_fixture *, struct iommu_domain *, uint64_t pa);
+/*
  * Frames in use now, minus fx_frames_base and the two-level stream table's
  * L2 tables (created with the first domain of a SID group, kept until
  * detach): 0 when every domain gave its frames back.

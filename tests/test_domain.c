@@ -411,6 +411,7 @@ test_dead_smmu_timeout(void **state)
 		assert_int_equal(
 		    drv_dev_read(&fx, SID, 0x10000 + i * 0x1000, &b, 1, &ft),
 		    EFAULT);
+	assert_int_equal(fx.fx_stale, 0);
 	drv_fixture_finish_domain(&fx, dom, pa);
 }
 
@@ -729,6 +730,7 @@ test_cmdq_wrap(void **state)
 	/* Many syncs: the producer wraps many times. */
 	for (i = 0; i < 10; i++)
 		assert_int_equal(iommu_domain_sync(dom), 0);
+	assert_int_equal(fx.fx_stale, 0);
 	drv_fixture_finish_domain(&fx, dom, pa);
 }
 
@@ -933,6 +935,7 @@ test_sync_without_msi(void **state)
 		assert_int_equal(
 		    drv_dev_read(&fx, SID, 0x5000, &b, 1, &ft), EFAULT);
 	}
+	assert_int_equal(fx.fx_stale, 0);
 	drv_fixture_finish_domain(&fx, dom, pa);
 }
 

@@ -278,10 +278,7 @@ test_mutants_keep_stale(void **state)
 			    EFAULT);
 			assert_int_equal(fx.fx_stale, 0);
 		}
-		assert_int_equal(iommu_domain_destroy(dom), 0);
-		assert_int_equal(iommu_physmem_free_pages(fx.fx_pm, pa, 1), 0);
-		(void)drv_fixture_drain(&fx);
-		drv_fixture_fini(&fx);
+		drv_fixture_finish_domain(&fx, dom, pa);
 	}
 }
 
@@ -386,6 +383,7 @@ test_tlbi_range_split(void **state)
 	for (i = 0; i < 33; i++)
 		assert_int_equal(
 		    drv_dev_read(&fx, SID, iova0 + i * PG, &b, 1, &ft), EFAULT);
+	assert_int_equal(fx.fx_stale, 0);
 	drv_fixture_finish_domain(&fx, dom, pa);
 }
 
@@ -427,10 +425,7 @@ test_tlbi_range_huge_span(void **state)
 			    EFAULT);
 		assert_int_equal(fx.fx_stale, 0);
 	}
-	assert_int_equal(iommu_domain_destroy(dom), 0);
-	assert_int_equal(iommu_physmem_free_pages(fx.fx_pm, pa, 1), 0);
-	(void)drv_fixture_drain(&fx);
-	drv_fixture_fini(&fx);
+	drv_fixture_finish_domain(&fx, dom, pa);
 }
 
 static void

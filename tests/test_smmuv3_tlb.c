@@ -44,16 +44,23 @@ fixture_init(struct fixture *fx, bool hyp, bool check_stale)
 	fx->fx_pa2 = SMMU_TD_RAM_BASE + 0x900000;
 }
 
+/* Two NS-EL1 streams with their own ASIDs; stale checker on or off. */
 static int
-setup(void **state)
+setup_two_streams(void **state, bool check_stale)
 {
 	struct fixture *fx = test_calloc(1, sizeof(*fx));
 
-	fixture_init(fx, false, false);
+	fixture_init(fx, false, check_stale);
 	smmu_td_attach(&fx->fx_td, &fx->fx_a, 1, 1, 0, SMMU_STE_STRW_NSEL1);
 	smmu_td_attach(&fx->fx_td, &fx->fx_b, 2, 2, 0, SMMU_STE_STRW_NSEL1);
 	*state = fx;
 	return 0;
+}
+
+static int
+setup(void **state)
+{
+	return setup_two_streams(state, false);
 }
 
 static int
@@ -86,13 +93,7 @@ setup_e2h(void **state)
 static int
 setup_stale(void **state)
 {
-	struct fixture *fx = test_calloc(1, sizeof(*fx));
-
-	fixture_init(fx, false, true);
-	smmu_td_attach(&fx->fx_td, &fx->fx_a, 1, 1, 0, SMMU_STE_STRW_NSEL1);
-	smmu_td_attach(&fx->fx_td, &fx->fx_b, 2, 2, 0, SMMU_STE_STRW_NSEL1);
-	*state = fx;
-	return 0;
+	return setup_two_streams(state, true);
 }
 
 static int

@@ -73,9 +73,9 @@ int drv_fixture_try_init(struct drv_fixture *, const struct drv_fixture_opts *);
  */
 void drv_fixture_fini(struct drv_fixture *);
 /*
- * The common end of a one-domain test: no stale translation was reported,
- * the domain destroys cleanly, its one-page buffer at pa is freed, pending
- * events are drained and the fixture is torn down.
+ * The common end of a one-domain test: the domain destroys cleanly, its
+ * one-page buffer at pa is freed, pending events are drained and the
+ * fixture is torn down.
  */
 void drv_fixture_finish_domain(
     struct drv_fixture *, struct iommu_domain *, uint64_t pa);

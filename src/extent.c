@@ -667,6 +667,50 @@ iommu_extent_free(
 	return error;
 }
 
+/*
+ * The region stays allocated; only who holds its descriptor changes, so
+ * the caller's storage may be reused at once (a bus_dma map whose IOVA
+ * must outlive its unload: a deferred or failed invalidation).
+ */
+int
+iommu_extent_release_descr(
+    struct iommu_extent *ex, uint64_t start, uint64_t size, int flags)
+{
+	struct iommu_extent_region **linkp, *rp, *nrp;
+	uint64_t		     end;
+	int			     error;
+
+	if (ex == NULL || (flags & ~EX_FREE_OK) != 0 || size == 0 ||
+	    size - 1 > UINT64_MAX - start)
+		return EINVAL;
+	end = start + (size - 1);
+	ex_lock(ex);
+	for (;;) {
+		linkp = &ex->ex_regions;
+		while ((rp = *linkp) != NULL && rp->er_end < start)
+			linkp = &rp->er_next;
+		error = EINVAL;
+		if (rp == NULL || rp->er_start != start || rp->er_end != end)
+			break;
+		error = 0;
+		if (rp->er_flags & (IOMMU_ER_ALLOC | IOMMU_ER_FIXED))
+			break; /* already the extent's own */
+		error = region_get(ex, flags, &nrp);
+		if (error == EX_RETRY)
+			continue;
+		if (error != 0)
+			break;
+		nrp->er_start = rp->er_start;
+		nrp->er_end = rp->er_end;
+		nrp->er_next = rp->er_next;
+		*linkp = nrp;
+		break;
+	}
+	EXTENT_VALIDATE(ex);
+	ex_unlock(ex);
+	return error;
+}
+
 void
 iommu_extent_print(struct iommu_extent *ex, FILE *fp)
 {

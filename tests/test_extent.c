@@ -83,7 +83,7 @@ create_fails_cleanly_without_memory(void **state)
 	    iommu_extent_create("x", 0, 99, &tc.tc_ops, NULL, 0, 0, &ex),
 	    ENOMEM);
 	/* FILLED needs a second block, the descriptor. */
-	test_counting_alloc_fail_after(&tc, 2, 0);
+	test_counting_alloc_fail_after(&tc, 1, 0);
 	assert_int_equal(iommu_extent_create("x", 0, 99, &tc.tc_ops, NULL, 0,
 			     IOMMU_EX_FILLED, &ex),
 	    ENOMEM);
@@ -564,6 +564,47 @@ with_descr_never_allocates(void **state)
 	assert_int_equal(tc.tc_live_blocks, 0);
 }
 
+/* A region leaves its caller descriptor and stays allocated. */
+static void
+release_descr_keeps_region(void **state)
+{
+	struct test_counting_alloc tc;
+	struct iommu_extent_region rd;
+	struct iommu_extent	  *ex = NULL;
+	uint64_t		   r;
+
+	(void)state;
+	test_counting_alloc_init(&tc);
+	assert_int_equal(iommu_extent_create("rel", 0x1000, 0xffff, &tc.tc_ops,
+			     NULL, 0, IOMMU_EX_NOCOALESCE, &ex),
+	    0);
+	assert_int_equal(
+	    iommu_extent_alloc_with_descr(ex, 0x2000, 0x1000, 0, 0, 0, &rd, &r),
+	    0);
+	/* not exactly a region: nothing moves */
+	assert_int_equal(iommu_extent_release_descr(ex, r, 0x1000, 0), EINVAL);
+	assert_int_equal(
+	    iommu_extent_release_descr(ex, r + 0x1000, 0x1000, 0), EINVAL);
+	/* no descriptor to be had: the caller's stays linked */
+	test_counting_alloc_fail_after(&tc, 1, 0);
+	assert_int_equal(iommu_extent_release_descr(ex, r, 0x2000, 0), ENOMEM);
+	assert_int_equal(iommu_extent_release_descr(ex, r, 0x2000, 0), 0);
+	/* the caller's storage is free: scribble on it, reuse it */
+	memset(&rd, 0x5a, sizeof(rd));
+	EXPECT(ex, {0x1000, 0x2fff});
+	assert_int_equal(iommu_extent_check(ex), 0);
+	assert_int_equal(
+	    iommu_extent_alloc_with_descr(ex, 0x1000, 0x1000, 0, 0, 0, &rd, &r),
+	    0);
+	assert_int_equal(r, 0x3000);
+	/* already the extent's own: nothing to do */
+	assert_int_equal(iommu_extent_release_descr(ex, 0x1000, 0x2000, 0), 0);
+	assert_int_equal(iommu_extent_free(ex, 0x1000, 0x2000, 0), 0);
+	EXPECT(ex, {0x3000, 0x3fff});
+	iommu_extent_destroy(ex);
+	assert_int_equal(tc.tc_live_blocks, 0);
+}
+
 static void
 with_descr_full_extent_is_eagain(void **state)
 {
@@ -878,6 +919,7 @@ main(void)
 	    cmocka_unit_test(conflictok_reservations_nest),
 	    cmocka_unit_test(conflictok_in_no_coalesce_and_fixed_extents),
 	    cmocka_unit_test(waiting_that_cannot_end_returns),
+	    cmocka_unit_test(release_descr_keeps_region),
 	    cmocka_unit_test(foreach_stops_on_nonzero),
 	    cmocka_unit_test(print_format_is_stable),
 	    cmocka_unit_test(check_detects_corruption),

@@ -150,6 +150,17 @@ IOMMU_EXPORT int iommu_extent_free(
     struct iommu_extent *, uint64_t start, uint64_t size, int flags);
 
 /*
+ * The region [start, start + size - 1], allocated with a caller's
+ * descriptor, moves to a descriptor of the extent's own (allocator or
+ * fixed storage) and stays allocated: the caller's descriptor is free for
+ * reuse, a later iommu_extent_free() releases the region.  0 also when the
+ * descriptor already is the extent's; EINVAL when no region is exactly
+ * that range; ENOMEM (or a wait, IOMMU_EX_WAITOK) when no descriptor is left.
+ */
+IOMMU_EXPORT int iommu_extent_release_descr(
+    struct iommu_extent *, uint64_t start, uint64_t size, int flags);
+
+/*
  * Writes the extent to fp in this stable format (hex is 16 digits,
  * lower case; flags are "none" or a comma list of nocoalesce, fixed,
  * mallocok):

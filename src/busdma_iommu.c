@@ -77,7 +77,8 @@ struct iommu_map_state {
 	uint64_t		   ms_loaded;
 	int			   ms_nalloc;
 	enum iommu_iova_strategy   ms_strategy; /* the tag's, at create */
-	struct iommu_map_seg	   ms_segs[];	/* per-segment only */
+	uint64_t ms_ticket; /* at-create: invalidation to await first */
+	struct iommu_map_seg ms_segs[]; /* per-segment only */
 };
 
 struct iommu_tag {
@@ -241,9 +242,15 @@ iommu_destroy(struct iommu_dma_tag *t, struct iommu_dmamap *map)
 	/* bus_dma(9): destroying a loaded map unloads it (the seed). */
 	if (iommu__dmamap_loaded(map))
 		iommu_unload(t, map);
-	if (ms->ms_strategy == IOMMU_IOVA_AT_CREATE && ms->ms_len != 0)
-		(void)iommu_domain_iova_free(
-		    it->it_dom, ms->ms_dva, ms->ms_len);
+	/* A reservation the SMMU may still translate stays owed. */
+	if (ms->ms_strategy == IOMMU_IOVA_AT_CREATE && ms->ms_len != 0) {
+		if (iommu__domain_ticket_wait(it->it_dom, ms->ms_ticket) == 0)
+			(void)iommu_domain_iova_free(
+			    it->it_dom, ms->ms_dva, ms->ms_len);
+		else
+			iommu__domain_iova_owe(
+			    it->it_dom, ms->ms_dva, ms->ms_len);
+	}
 	t->dt_parent->dt_ops->destroy(t->dt_parent, map);
 }
 
@@ -375,6 +382,14 @@ load_map(struct iommu_tag *it, struct iommu_dmamap *map, int flags)
 			ms->ms_len = maplen;
 		} else if (maplen > ms->ms_len - PAGE) {
 			return EFBIG; /* cannot happen: see at_create_len */
+		} else if (ms->ms_ticket != 0) {
+			/* The last unload's invalidation was deferred or
+			 * failed: the old translations may still be cached. */
+			error = iommu__domain_ticket_wait(
+			    it->it_dom, ms->ms_ticket);
+			if (error != 0)
+				return error;
+			ms->ms_ticket = 0;
 		}
 		dva = ms->ms_dva;
 		for (seg = 0; seg < map->dm_nsegs && error == 0; seg++) {
@@ -445,6 +460,17 @@ check_loaded(struct iommu_tag *it, const struct iommu_dmamap *map)
 }
 #endif
 
+/* A span's IOVA after its unload's invalidation (error: not known done). */
+static void
+give_back(
+    struct iommu_domain *dom, int error, const struct iommu__iova_span *sp)
+{
+	if (error == 0)
+		(void)iommu_domain_iova_free(dom, sp->sp_iova, sp->sp_len);
+	else
+		iommu__domain_iova_owe(dom, sp->sp_iova, sp->sp_len);
+}
+
 /*
  * Removes the ms_loaded bytes of pages entered (segment order, each
  * segment's pages from TRUNC_PAGE(ds_addr)), waits for the SMMU to drop
@@ -454,9 +480,10 @@ static void
 unload_map(struct iommu_tag *it, struct iommu_dmamap *map)
 {
 	struct iommu_map_state *ms = map->_dm_cookie;
+	struct iommu__iova_span last = {0, 0};
 	uint64_t		loaded = ms->ms_loaded, n, dva;
-	bool			batched = false;
-	int			seg, i;
+	bool			batched = false, have_last = false;
+	int			seg, i, error;
 
 	/*
 	 * The removes only note their pages; the TLBIs and the CMD_SYNC go
@@ -477,28 +504,42 @@ unload_map(struct iommu_tag *it, struct iommu_dmamap *map)
 	 * The IOVA goes back to the arena only once the SMMU has consumed the
 	 * invalidations: the seed frees it before smmu_tlb_sync_context(), so
 	 * another CPU could map the same IOVA while the old translation is
-	 * still cached.  Nothing entered (a load that failed early): nothing
-	 * to invalidate.
+	 * still cached.  Deferred (or failed) invalidation: the domain holds
+	 * the IOVA until a flush completes.  Nothing entered (a load that
+	 * failed early): nothing to invalidate.
 	 */
-	(void)iommu__domain_batch_end(it->it_dom, batched, ms->ms_loaded != 0);
+	error = iommu__domain_unload_invalidate(
+	    it->it_dom, batched, ms->ms_loaded != 0);
 	ms->ms_loaded = 0;
-
 	switch (ms->ms_strategy) {
 	case IOMMU_IOVA_PER_MAP:
-		if (ms->ms_len != 0)
-			(void)iommu_domain_iova_free(
-			    it->it_dom, ms->ms_dva, ms->ms_len);
+		if (ms->ms_len != 0) {
+			last.sp_iova = ms->ms_dva;
+			last.sp_len = ms->ms_len;
+			have_last = true;
+		}
 		ms->ms_dva = 0;
 		ms->ms_len = 0;
 		break;
 	case IOMMU_IOVA_PER_SEGMENT:
-		for (i = 0; i < ms->ms_nalloc; i++)
-			(void)iommu_domain_iova_free(it->it_dom,
-			    ms->ms_segs[i].mg_dva, ms->ms_segs[i].mg_len);
+		for (i = 0; i < ms->ms_nalloc; i++) {
+			if (have_last)
+				give_back(it->it_dom, error, &last);
+			last.sp_iova = ms->ms_segs[i].mg_dva;
+			last.sp_len = ms->ms_segs[i].mg_len;
+			have_last = true;
+		}
 		ms->ms_nalloc = 0;
 		break;
 	case IOMMU_IOVA_AT_CREATE: /* the reservation lives until destroy */
 	case IOMMU_IOVA_IDENTITY:
 		break;
+	}
+	if (error == 0) {
+		if (have_last)
+			give_back(it->it_dom, 0, &last);
+	} else {
+		ms->ms_ticket = iommu__domain_unload_defer(
+		    it->it_dom, have_last ? &last : NULL);
 	}
 }

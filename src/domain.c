@@ -27,7 +27,9 @@
  * skip the per-page invalidation (NO_TLBI: nothing is owed) or, in
  * iommu_domain_sync() only, the CMD_SYNC and the queue publish that goes
  * with it (NO_SYNC: the TLBIs stay unpublished until some later sync);
- * create and destroy always synchronise.
+ * create and destroy always synchronise.  What a bus_dma unload does after
+ * its removes (strict or deferred invalidation, owed IOVA) is in
+ * domain_flush.c; a deferred unload's own batch notes no page at all.
  *
  * Destroy: STE to abort (DW0 first), CFGI_STE, TLBI_NH_ASID, CMD_SYNC;
  * then the page table (with any mappings left), CD frame, arena and ASID
@@ -148,6 +150,11 @@ dom_tlb_add_page(void *cookie, uint64_t iova, uint64_t granule)
 	if (atomic_load_explicit(&dom->dom_batch_owner, memory_order_relaxed) ==
 		dom_self() &&
 	    granule == IOMMU_PAGE_SIZE) {
+		/* Deferred: the flush's TLBI by ASID covers the page. */
+		if (dom->dom_fq_depth != 0) {
+			dom->dom_batch_removed++;
+			return;
+		}
 		if (dom->dom_batch_n == SMMU_DRV_BATCH) {
 			pthread_mutex_lock(&sc->sc_cmd_mtx);
 			dom_batch_flush(dom);
@@ -217,12 +224,14 @@ dom_issue_pending(struct iommu_domain *dom)
 }
 
 /* With sc_cmd_mtx held: what iommu_domain_sync does after the lock. */
-static int
-dom_sync_locked(struct iommu_domain *dom)
+int
+iommu__domain_sync_locked(struct iommu_domain *dom, bool asid)
 {
 	struct iommu_smmu *sc = dom->dom_sc;
 	int		   error;
 
+	if (asid && (sc->sc_mutations & IOMMU_SMMU_MUTATE_NO_TLBI) == 0)
+		dom->dom_pend_asid = true;
 	error = dom_issue_pending(dom);
 	if (error == 0 && (sc->sc_mutations & IOMMU_SMMU_MUTATE_NO_SYNC) == 0) {
 		error = iommu__cmdq_sync(sc);
@@ -239,9 +248,11 @@ iommu_domain_sync(struct iommu_domain *dom)
 
 	if (dom == NULL)
 		return EINVAL;
+	if (iommu__domain_flush_pending(dom))
+		return iommu__domain_flush(dom);
 	sc = dom->dom_sc;
 	pthread_mutex_lock(&sc->sc_cmd_mtx);
-	error = dom_sync_locked(dom);
+	error = iommu__domain_sync_locked(dom, false);
 	pthread_mutex_unlock(&sc->sc_cmd_mtx);
 	return error;
 }
@@ -271,9 +282,18 @@ iommu__domain_batch_end(struct iommu_domain *dom, bool batched, bool sync)
 		    &dom->dom_batch_owner, 0, memory_order_release);
 	}
 	if (sync)
-		error = dom_sync_locked(dom);
+		error = iommu__domain_sync_locked(dom, false);
 	pthread_mutex_unlock(&sc->sc_cmd_mtx);
 	return error;
+}
+
+void
+iommu__domain_batch_release(struct iommu_domain *dom)
+{
+	atomic_fetch_add_explicit(&dom->dom_stats.fq_removes,
+	    dom->dom_batch_removed, memory_order_relaxed);
+	dom->dom_batch_removed = 0;
+	atomic_store_explicit(&dom->dom_batch_owner, 0, memory_order_release);
 }
 
 void
@@ -413,6 +433,7 @@ dom_free(struct iommu_domain *dom)
 {
 	struct iommu_smmu *sc = dom->dom_sc;
 
+	iommu__domain_fq_fini(dom);
 	iommu_pt_destroy(dom->dom_pt);
 	iommu_iova_magazine_destroy(dom->dom_mag);
 	iommu_extent_destroy(dom->dom_iovamap);
@@ -437,7 +458,8 @@ iommu_domain_create(struct iommu_smmu *sc, uint32_t sid,
 	}
 	if (sc == NULL || out == NULL || cfg->dc_size != sizeof(*cfg) ||
 	    cfg->dc_ias < 32 || cfg->dc_ias > 48 ||
-	    (unsigned)cfg->dc_iova > IOMMU_IOVA_IDENTITY)
+	    (unsigned)cfg->dc_iova > IOMMU_IOVA_IDENTITY ||
+	    cfg->dc_flush_depth > IOMMU_DOMAIN_FLUSH_DEPTH_MAX)
 		return EINVAL;
 	*out = NULL;
 	if ((uint64_t)sid >> sc->sc_sid_bits != 0)
@@ -450,6 +472,10 @@ iommu_domain_create(struct iommu_smmu *sc, uint32_t sid,
 	dom->dom_iova = cfg->dc_iova;
 	dom->dom_magazines = cfg->dc_magazines;
 	dom->dom_pend_lo = UINT64_MAX;
+	if (iommu__domain_fq_init(dom, cfg->dc_flush_depth) != 0) {
+		iommu__free(sc->sc_alloc, dom, sizeof(*dom));
+		return ENOMEM;
+	}
 
 	pthread_mutex_lock(&sc->sc_dom_mtx);
 	slot = dom_slot(sc, sid, true);
@@ -565,7 +591,10 @@ iommu_domain_reserve(struct iommu_domain *dom, uint64_t start, uint64_t size)
 {
 	if (dom == NULL || size == 0 || ((start | size) & IOMMU_PAGE_MASK) != 0)
 		return EINVAL;
-	/* Ranges parked in the IOVA cache are allocated in the arena. */
+	/* Ranges parked in the flush queue or the IOVA cache are allocated
+	 * in the arena. */
+	if (iommu__domain_flush_pending(dom))
+		(void)iommu__domain_flush(dom);
 	if (dom->dom_mag != NULL)
 		(void)iommu_iova_magazine_flush(dom->dom_mag);
 	return iommu_extent_alloc_region(
@@ -700,10 +729,14 @@ iommu_domain_get_stats(struct iommu_domain *dom, struct iommu_domain_stats *st)
 	 * entered and not yet removed (exact when no enter or remove runs
 	 * concurrently).  Removes read first.
 	 */
-	st->ds_removes = atomic_load(&dom->dom_stats.removes);
+	st->ds_removes = atomic_load(&dom->dom_stats.removes) +
+	    atomic_load(&dom->dom_stats.fq_removes);
 	iommu_pt_get_stats(dom->dom_pt, &pts);
 	st->ds_pages_mapped = pts.pts_pteds;
 	st->ds_enters = st->ds_removes + pts.pts_pteds;
 	st->ds_tlbi = atomic_load(&dom->dom_stats.tlbi);
 	st->ds_syncs = atomic_load(&dom->dom_stats.syncs);
+	st->ds_flushes = atomic_load(&dom->dom_stats.flushes);
+	st->ds_iova_deferred = atomic_load(&dom->dom_stats.fq_bytes);
+	st->ds_iova_quarantined = atomic_load(&dom->dom_stats.quarantined);
 }

@@ -38,6 +38,8 @@
 #define SMMU_DRV_EVTQ_LOG2	 7  /* 128 records: one page */
 /* Removed pages an unload batch holds before it queues their TLBIs. */
 #define SMMU_DRV_BATCH		 16
+/* Deferred-queue entries a strict domain keeps for failed syncs. */
+#define SMMU_DRV_FQ_STRICT	 64
 /* Bounded polls: this many register reads before ETIMEDOUT. */
 #define SMMU_DRV_POLL_LIMIT	 100000u
 
@@ -111,6 +113,12 @@ struct iommu_smmu {
 	} sc_stats;
 };
 
+/* A range of IOVA a bus_dma unload gives back. */
+struct iommu__iova_span {
+	uint64_t sp_iova;
+	uint64_t sp_len;
+};
+
 struct iommu_domain {
 	struct iommu_smmu	*dom_sc;
 	uint32_t		 dom_sid;
@@ -134,13 +142,28 @@ struct iommu_domain {
 	 */
 	_Atomic uintptr_t dom_batch_owner;
 	unsigned	  dom_batch_n;
+	unsigned	  dom_batch_removed; /* deferred: pages only */
 	uint64_t	  dom_batch_va[SMMU_DRV_BATCH];
+
+	/*
+	 * Deferred unloads (domain_flush.c).  dom_fq_gen numbers unloads
+	 * that did not invalidate before returning; every one numbered up to
+	 * dom_fq_done is invalidated.  Under dom_fq_mtx: the queue of IOVA
+	 * spans waiting for a flush, and the unloads since the last flush.
+	 */
+	unsigned		 dom_fq_depth; /* 0: strict */
+	pthread_mutex_t		 dom_fq_mtx;
+	struct iommu__iova_span *dom_fq;
+	unsigned		 dom_fq_cap, dom_fq_n, dom_fq_unloads;
+	_Atomic uint64_t	 dom_fq_gen, dom_fq_done;
 
 	struct {
 		_Atomic uint64_t iova_allocs, iova_frees, iova_failures;
 		_Atomic uint64_t iova_bytes;
 		/* Under sc_cmd_mtx (iommu__count_locked): */
 		_Atomic uint64_t removes, tlbi, syncs;
+		/* fq_removes: atomic adds; the others under dom_fq_mtx. */
+		_Atomic uint64_t fq_removes, fq_bytes, quarantined, flushes;
 	} dom_stats;
 };
 
@@ -199,6 +222,39 @@ int iommu__cmdq_tlbi_range(
  */
 bool iommu__domain_batch_begin(struct iommu_domain *);
 int  iommu__domain_batch_end(struct iommu_domain *, bool batched, bool sync);
+
+/*
+ * domain_flush.c: the tail of every bus_dma unload, after its removes.
+ * An IOVA span returns to the arena only once its invalidation is known
+ * complete; until then it is owed (queued for a flush, or quarantined
+ * until destroy when the queue has no room).
+ *
+ *   error = iommu__domain_unload_invalidate(dom, batched, entered);
+ *   0:     the pages are invalidated (strict): free the spans;
+ *   else:  (EINPROGRESS: deferred; or the sync's error) owe every span
+ *          but the last with iommu__domain_iova_owe, then
+ *          ticket = iommu__domain_unload_defer(dom, last span or NULL).
+ *
+ * An at-create map keeps its IOVA: it hands its ticket to
+ * iommu__domain_ticket_wait before entering pages there again.
+ */
+int iommu__domain_unload_invalidate(
+    struct iommu_domain *, bool batched, bool entered);
+void iommu__domain_iova_owe(struct iommu_domain *, uint64_t iova, uint64_t len);
+uint64_t iommu__domain_unload_defer(
+    struct iommu_domain *, const struct iommu__iova_span *last);
+/* 0 once the unload with this ticket is invalidated (flushing if need be). */
+int iommu__domain_ticket_wait(struct iommu_domain *, uint64_t ticket);
+/* Flushes the deferred queue: TLBI by ASID, CMD_SYNC, free its IOVA. */
+int  iommu__domain_flush(struct iommu_domain *);
+bool iommu__domain_flush_pending(struct iommu_domain *);
+int  iommu__domain_fq_init(struct iommu_domain *, unsigned depth);
+void iommu__domain_fq_fini(struct iommu_domain *);
+/* domain.c, for domain_flush.c: with sc_cmd_mtx held; asid: owe a TLBI
+ * by ASID first. */
+int iommu__domain_sync_locked(struct iommu_domain *, bool asid);
+/* Ends a deferred unload batch: its removes are counted, no command. */
+void iommu__domain_batch_release(struct iommu_domain *);
 
 /* smmu_events.c */
 int iommu__evtq_init(struct iommu_smmu *);

@@ -133,11 +133,25 @@ enum iommu_iova_strategy {
 	IOMMU_IOVA_IDENTITY,	/* IOVA = PA, the pre-seed 1:1 mapping */
 };
 
+/*
+ * Deferred invalidation (dc_flush_depth != 0; Linux calls it a flush
+ * queue, iommu.strict=0): a bus_dma unload removes its pages and returns
+ * without waiting for the SMMU; its IOVA waits in the domain's queue.
+ * Every dc_flush_depth unloads (sooner when the queue fills, when an
+ * at-create map is loaded again, and at every iommu_domain_sync) one
+ * TLBI by ASID and one CMD_SYNC cover them all, and only then is their
+ * IOVA reused.  The price: until that flush the device may still reach
+ * an unloaded buffer through a cached translation.  0 (the default) is
+ * strict: every unload invalidates and waits.
+ */
+#define IOMMU_DOMAIN_FLUSH_DEPTH_MAX 256
+
 struct iommu_domain_config {
 	size_t			 dc_size; /* sizeof(struct ...) */
 	unsigned		 dc_ias;  /* 32..48; <= 39: three levels */
 	enum iommu_iova_strategy dc_iova;
-	bool			 dc_magazines; /* per-thread IOVA cache */
+	bool			 dc_magazines;	 /* per-thread IOVA cache */
+	unsigned		 dc_flush_depth; /* 0: strict, see above */
 };
 IOMMU_EXPORT void iommu_domain_config_init(struct iommu_domain_config *);
 
@@ -178,7 +192,11 @@ IOMMU_EXPORT int iommu_domain_remove(struct iommu_domain *, uint64_t iova);
 /* Pre-create the table levels for [iova, iova + len) (at-create). */
 IOMMU_EXPORT int iommu_domain_prepare(
     struct iommu_domain *, uint64_t iova, uint64_t len);
-/* Issue the queued invalidations and one CMD_SYNC; wait for it. */
+/*
+ * Issue the queued invalidations and one CMD_SYNC; wait for it.  With
+ * deferred invalidation also completes every deferred unload and frees
+ * its IOVA (a TLBI by ASID first).
+ */
 IOMMU_EXPORT int iommu_domain_sync(struct iommu_domain *);
 
 struct iommu_domain_stats {
@@ -191,6 +209,11 @@ struct iommu_domain_stats {
 	uint64_t ds_removes;
 	uint64_t ds_tlbi;  /* TLBI commands issued */
 	uint64_t ds_syncs; /* CMD_SYNCs issued */
+	/* Unloads whose IOVA could not be freed at once (see above): */
+	uint64_t ds_flushes;	      /* deferred-queue flushes that worked */
+	uint64_t ds_iova_deferred;    /* bytes waiting for a flush now */
+	uint64_t ds_iova_quarantined; /* bytes kept until destroy: their
+					 invalidation failed, no room */
 };
 IOMMU_EXPORT void iommu_domain_get_stats(
     struct iommu_domain *, struct iommu_domain_stats *);

@@ -1,0 +1,414 @@
+/*
+ * Deferred invalidation (iommu_domain_config.dc_flush_depth) and the
+ * quarantine of IOVA whose invalidation failed, through bus_dma and the
+ * model:
+ *   - a deferred unload leaves its IOVA allocated and out of reach of the
+ *     next load until a flush; the stale window is real (the device still
+ *     reaches the old page, the model's checker says so) and a sync ends it;
+ *   - one TLBI by ASID and one CMD_SYNC per dc_flush_depth unloads;
+ *   - an at-create map loaded again at the same IOVA waits for the flush,
+ *     so the device sees the new page, never the cached old one;
+ *   - a magazine domain: IOVA handed out is never one still owed;
+ *   - strict unloads against a dead SMMU: the IOVA stays owed (not freed),
+ *     an at-create map refuses to load again until the SMMU is back, the
+ *     queue's overflow is quarantined until destroy, nothing leaks.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <iommu/busdma.h>
+#include <iommu/domain.h>
+#include <iommu/physmem.h>
+#include <iommu/smmuv3_model.h>
+
+#include "drv_fixture.h"
+#include "smmu_internal.h"
+#include "smmuv3_defs.h"
+
+#define PG  ((uint64_t)IOMMU_PAGE_SIZE)
+#define SID 5u
+
+struct dfx {
+	struct drv_fixture    fx;
+	struct iommu_domain  *dom;
+	struct iommu_dma_tag *ptag, *tag;
+	bool		      dead; /* CMDQ_PROD writes are lost */
+	uint64_t	      pa;   /* 16 pages of buffers */
+	uint8_t		     *kva;
+};
+
+static int
+dead_write(void *cookie, uint64_t off, unsigned size, uint64_t val)
+{
+	struct drv_fixture *fx = cookie;
+	struct dfx	   *d = fx->fx_user;
+
+	if (off == SMMU_CMDQ_PROD && d->dead)
+		return 0;
+	return smmuv3_mmio_write(fx->fx_model, off, size, val);
+}
+
+static void
+dfx_init(
+    struct dfx *d, enum iommu_iova_strategy strat, unsigned depth, bool mags)
+{
+	struct drv_fixture_opts	   o;
+	struct iommu_domain_config dc;
+	unsigned		   i;
+
+	memset(d, 0, sizeof(*d));
+	drv_fixture_opts_init(&o);
+	o.fo_mmio_write = dead_write;
+	o.fo_user = d;
+	drv_fixture_init(&d->fx, &o);
+	iommu_domain_config_init(&dc);
+	dc.dc_iova = strat;
+	dc.dc_flush_depth = depth;
+	dc.dc_magazines = mags;
+	assert_int_equal(
+	    iommu_domain_create(d->fx.fx_smmu, SID, &dc, &d->dom), 0);
+	assert_int_equal(iommu_dma_tag_create_platform(
+			     d->fx.fx_pm, d->fx.fx_alloc, &d->ptag),
+	    0);
+	assert_int_equal(
+	    iommu_dma_tag_create_iommu(d->dom, d->ptag, &d->tag), 0);
+	assert_int_equal(iommu_physmem_alloc_pages(d->fx.fx_pm, 16, &d->pa), 0);
+	d->kva = iommu_physmem_kva(d->fx.fx_pm, d->pa);
+	for (i = 0; i < 16; i++)
+		memset(d->kva + i * PG, 0x10 + (int)i, PG);
+}
+
+/* Everything comes back: IOVA, pages, frames; no stale use left over. */
+static void
+dfx_fini(struct dfx *d)
+{
+	struct iommu_domain_stats ds;
+
+	iommu_domain_get_stats(d->dom, &ds);
+	assert_int_equal(ds.ds_pages_mapped, 0);
+	iommu_dma_tag_destroy(d->tag);
+	iommu_dma_tag_destroy(d->ptag);
+	d->fx.fx_stale = 0; /* the tests count what they expect */
+	assert_int_equal(iommu_domain_destroy(d->dom), 0);
+	assert_int_equal(iommu_physmem_free_pages(d->fx.fx_pm, d->pa, 16), 0);
+	(void)drv_fixture_drain(&d->fx);
+	drv_fixture_fini(&d->fx);
+}
+
+static struct iommu_dmamap *
+new_map(struct dfx *d)
+{
+	struct iommu_dmamap *map;
+
+	assert_int_equal(
+	    iommu_dmamap_create(d->tag, PG, 1, PG, 0, IOMMU_DMA_NOWAIT, &map),
+	    0);
+	return map;
+}
+
+/* Loads the page-th page of the buffer (1 KiB at offset 0x100). */
+static uint64_t
+load_page(struct dfx *d, struct iommu_dmamap *map, unsigned page)
+{
+	assert_int_equal(
+	    iommu_dmamap_load(d->tag, map, d->kva + page * PG + 0x100, 0x400,
+		IOMMU_DMA_NOWAIT),
+	    0);
+	return map->dm_segs[0].ds_addr;
+}
+
+static int
+dev_byte(struct dfx *d, uint64_t iova, uint8_t *b)
+{
+	struct smmuv3_fault ft;
+
+	return smmuv3_dma_read(
+	    d->fx.fx_model, SID, SMMUV3_NO_SSID, iova, b, 1, &ft);
+}
+
+static void
+test_deferred_iova_waits_for_flush(void **state)
+{
+	struct dfx		  d;
+	struct iommu_dmamap	 *a, *b;
+	struct iommu_domain_stats ds;
+	uint64_t		  ia, ib;
+	uint8_t			  v;
+
+	(void)state;
+	dfx_init(&d, IOMMU_IOVA_PER_MAP, 8, false);
+	a = new_map(&d);
+	b = new_map(&d);
+	ia = load_page(&d, a, 0);
+	assert_int_equal(dev_byte(&d, ia, &v), 0); /* cached in the TLB */
+	assert_int_equal(v, 0x10);
+	iommu_dmamap_unload(d.tag, a);
+	iommu_domain_get_stats(d.dom, &ds);
+	assert_int_equal(ds.ds_iova_deferred, PG);
+	assert_int_equal(ds.ds_iova_bytes, PG);
+	assert_int_equal(ds.ds_flushes, 0);
+	/* The window deferral opens: the device still reaches the page. */
+	d.fx.fx_stale = 0;
+	assert_int_equal(dev_byte(&d, ia, &v), 0);
+	assert_true(d.fx.fx_stale > 0);
+	/* Owed IOVA is out of reach: the next load lands elsewhere. */
+	ib = load_page(&d, b, 1);
+	assert_true(ib >> 12 != ia >> 12);
+	/* A sync ends the window and frees the IOVA. */
+	assert_int_equal(iommu_domain_sync(d.dom), 0);
+	iommu_domain_get_stats(d.dom, &ds);
+	assert_int_equal(ds.ds_iova_deferred, 0);
+	assert_int_equal(ds.ds_iova_bytes, PG);
+	assert_int_equal(ds.ds_flushes, 1);
+	assert_int_equal(dev_byte(&d, ia, &v), EFAULT);
+	assert_int_equal(dev_byte(&d, ib, &v), 0);
+	assert_int_equal(v, 0x11);
+	(void)drv_fixture_drain(&d.fx);
+	iommu_dmamap_destroy(d.tag, a);
+	iommu_dmamap_destroy(d.tag, b);
+	dfx_fini(&d);
+}
+
+/* depth unloads share one TLBI by ASID and one CMD_SYNC. */
+static void
+test_deferred_flushes_every_depth(void **state)
+{
+	struct dfx		  d;
+	struct iommu_dmamap	 *m;
+	struct iommu_domain_stats d0, d1;
+	unsigned		  i;
+
+	(void)state;
+	dfx_init(&d, IOMMU_IOVA_PER_MAP, 4, false);
+	m = new_map(&d);
+	iommu_domain_get_stats(d.dom, &d0);
+	for (i = 0; i < 3; i++) {
+		(void)load_page(&d, m, i);
+		iommu_dmamap_unload(d.tag, m);
+	}
+	iommu_domain_get_stats(d.dom, &d1);
+	assert_int_equal(d1.ds_syncs, d0.ds_syncs);
+	assert_int_equal(d1.ds_tlbi, d0.ds_tlbi);
+	assert_int_equal(d1.ds_iova_deferred, 3 * PG);
+	(void)load_page(&d, m, 3);
+	iommu_dmamap_unload(d.tag, m);
+	iommu_domain_get_stats(d.dom, &d1);
+	assert_int_equal(d1.ds_syncs, d0.ds_syncs + 1);
+	assert_int_equal(d1.ds_tlbi, d0.ds_tlbi + 1);
+	assert_int_equal(d1.ds_flushes, 1);
+	assert_int_equal(d1.ds_iova_deferred, 0);
+	assert_int_equal(d1.ds_iova_bytes, 0);
+	assert_int_equal(d1.ds_removes, d0.ds_removes + 4);
+	iommu_dmamap_destroy(d.tag, m);
+	dfx_fini(&d);
+}
+
+/* The same IOVA, a new page: the cached old translation must be gone. */
+static void
+test_deferred_at_create_reload(void **state)
+{
+	struct dfx		  d;
+	struct iommu_dmamap	 *m;
+	struct iommu_domain_stats ds;
+	uint64_t		  i0, i1;
+	uint8_t			  v;
+
+	(void)state;
+	dfx_init(&d, IOMMU_IOVA_AT_CREATE, 64, false);
+	m = new_map(&d);
+	i0 = load_page(&d, m, 2);
+	assert_int_equal(dev_byte(&d, i0, &v), 0);
+	assert_int_equal(v, 0x12);
+	iommu_dmamap_unload(d.tag, m);
+	i1 = load_page(&d, m, 3);
+	assert_int_equal(i0, i1);
+	d.fx.fx_stale = 0;
+	assert_int_equal(dev_byte(&d, i1, &v), 0);
+	assert_int_equal(v, 0x13);
+	assert_int_equal(d.fx.fx_stale, 0);
+	iommu_domain_get_stats(d.dom, &ds);
+	assert_int_equal(ds.ds_flushes, 1);
+	iommu_dmamap_destroy(d.tag, m);
+	iommu_domain_get_stats(d.dom, &ds);
+	assert_int_equal(ds.ds_iova_bytes, 0);
+	dfx_fini(&d);
+}
+
+/* Magazine domain: an IOVA handed out is never one still owed. */
+static void
+test_deferred_magazine_never_reuses_owed(void **state)
+{
+	enum { NM = 6, ROUNDS = 200, DEPTH = 5 };
+	struct dfx		  d;
+	struct iommu_dmamap	 *m[NM];
+	struct iommu_domain_stats ds;
+	uint64_t		  owed[DEPTH], old, iova, flushes = 0;
+	unsigned		  nowed = 0, r, i, k;
+
+	(void)state;
+	dfx_init(&d, IOMMU_IOVA_PER_MAP, DEPTH, true);
+	for (i = 0; i < NM; i++) {
+		m[i] = new_map(&d);
+		(void)load_page(&d, m[i], i);
+	}
+	for (r = 0; r < ROUNDS; r++) {
+		i = r % NM;
+		old = m[i]->dm_segs[0].ds_addr;
+		iommu_dmamap_unload(d.tag, m[i]);
+		iommu_domain_get_stats(d.dom, &ds);
+		if (ds.ds_flushes != flushes) {
+			flushes = ds.ds_flushes; /* it covered this one too */
+			nowed = 0;
+		} else {
+			assert_true(nowed < DEPTH);
+			owed[nowed++] = old;
+		}
+		assert_int_equal(ds.ds_iova_deferred, nowed * PG);
+		iova = load_page(&d, m[i], (r * 7) % 16);
+		for (k = 0; k < nowed; k++)
+			assert_true(iova >> 12 != owed[k] >> 12);
+	}
+	for (i = 0; i < NM; i++)
+		iommu_dmamap_destroy(d.tag, m[i]);
+	assert_int_equal(iommu_domain_sync(d.dom), 0);
+	iommu_domain_get_stats(d.dom, &ds);
+	assert_int_equal(ds.ds_iova_deferred, 0);
+	assert_int_equal(ds.ds_iova_bytes, 0);
+	assert_true(ds.ds_flushes >= ROUNDS / DEPTH);
+	dfx_fini(&d);
+}
+
+/* Strict, SMMU dead: unload cannot free, at-create cannot reload. */
+static void
+test_failed_sync_keeps_iova_owed(void **state)
+{
+	struct dfx		  d;
+	struct iommu_dmamap	 *m, *ac;
+	struct iommu_dma_tag	 *actag;
+	struct iommu_domain_stats ds;
+	uint64_t		  i0, i1;
+	uint8_t			  v;
+
+	(void)state;
+	dfx_init(&d, IOMMU_IOVA_PER_MAP, 0, false);
+	assert_int_equal(iommu_dma_tag_create_iommu(d.dom, d.ptag, &actag), 0);
+	assert_int_equal(
+	    iommu_dma_tag_set_iova_strategy(actag, IOMMU_IOVA_AT_CREATE), 0);
+	assert_int_equal(
+	    iommu_dmamap_create(actag, PG, 1, PG, 0, IOMMU_DMA_NOWAIT, &ac), 0);
+	m = new_map(&d);
+	i0 = load_page(&d, m, 0);
+	assert_int_equal(
+	    iommu_dmamap_load(actag, ac, d.kva + 0x100, 0x10, IOMMU_DMA_NOWAIT),
+	    0);
+	assert_int_equal(dev_byte(&d, i0, &v), 0);
+	d.dead = true;
+	iommu_dmamap_unload(d.tag, m);
+	iommu_dmamap_unload(actag, ac);
+	iommu_domain_get_stats(d.dom, &ds);
+	assert_int_equal(ds.ds_iova_deferred, PG);
+	/* The owed range is not handed out again. */
+	i1 = load_page(&d, m, 1);
+	assert_true(i1 >> 12 != i0 >> 12);
+	/* At-create: the same IOVA cannot be trusted yet. */
+	assert_int_equal(
+	    iommu_dmamap_load(actag, ac, d.kva + 0x100, 0x10, IOMMU_DMA_NOWAIT),
+	    ETIMEDOUT);
+	assert_int_equal(ac->dm_nsegs, 0);
+	iommu_domain_get_stats(d.dom, &ds);
+	assert_int_equal(
+	    ds.ds_iova_deferred, PG); /* the failed flush kept it */
+	/* The SMMU comes back: the next load flushes first. */
+	d.dead = false;
+	assert_int_equal(
+	    iommu_dmamap_load(actag, ac, d.kva + 0x100, 0x10, IOMMU_DMA_NOWAIT),
+	    0);
+	iommu_domain_get_stats(d.dom, &ds);
+	assert_int_equal(ds.ds_iova_deferred, 0);
+	assert_int_equal(dev_byte(&d, i0, &v), EFAULT);
+	(void)drv_fixture_drain(&d.fx);
+	iommu_dmamap_destroy(d.tag, m);
+	iommu_dmamap_destroy(actag, ac);
+	iommu_domain_get_stats(d.dom, &ds);
+	assert_int_equal(ds.ds_iova_bytes, 0);
+	iommu_dma_tag_destroy(actag);
+	dfx_fini(&d);
+}
+
+/* More owed ranges than the queue holds: the rest stay until destroy. */
+static void
+test_queue_overflow_quarantines(void **state)
+{
+	enum { N = SMMU_DRV_FQ_STRICT + 6 };
+	struct dfx		  d;
+	struct iommu_dmamap	 *m;
+	struct iommu_domain_stats ds;
+	unsigned		  i;
+
+	(void)state;
+	dfx_init(&d, IOMMU_IOVA_PER_MAP, 0, false);
+	m = new_map(&d);
+	d.dead = true;
+	for (i = 0; i < N; i++) {
+		(void)load_page(&d, m, i % 16);
+		iommu_dmamap_unload(d.tag, m);
+	}
+	iommu_domain_get_stats(d.dom, &ds);
+	assert_int_equal(ds.ds_iova_deferred, SMMU_DRV_FQ_STRICT * PG);
+	assert_int_equal(ds.ds_iova_quarantined, 6 * PG);
+	assert_int_equal(ds.ds_iova_bytes, N * PG);
+	assert_int_equal(iommu_domain_sync(d.dom), ETIMEDOUT);
+	iommu_domain_get_stats(d.dom, &ds);
+	assert_int_equal(ds.ds_iova_deferred, SMMU_DRV_FQ_STRICT * PG);
+	d.dead = false;
+	assert_int_equal(iommu_domain_sync(d.dom), 0);
+	iommu_domain_get_stats(d.dom, &ds);
+	assert_int_equal(ds.ds_iova_deferred, 0);
+	assert_int_equal(ds.ds_iova_bytes, 6 * PG);
+	iommu_dmamap_destroy(d.tag, m);
+	dfx_fini(&d); /* the quarantined ranges go with the arena */
+}
+
+static void
+test_bad_depth_is_einval(void **state)
+{
+	struct drv_fixture	   fx;
+	struct iommu_domain_config dc;
+	struct iommu_domain	  *dom = NULL;
+
+	(void)state;
+	drv_fixture_init(&fx, NULL);
+	iommu_domain_config_init(&dc);
+	dc.dc_flush_depth = IOMMU_DOMAIN_FLUSH_DEPTH_MAX + 1;
+	assert_int_equal(
+	    iommu_domain_create(fx.fx_smmu, SID, &dc, &dom), EINVAL);
+	assert_null(dom);
+	dc.dc_flush_depth = IOMMU_DOMAIN_FLUSH_DEPTH_MAX;
+	assert_int_equal(iommu_domain_create(fx.fx_smmu, SID, &dc, &dom), 0);
+	assert_int_equal(iommu_domain_destroy(dom), 0);
+	drv_fixture_fini(&fx);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_deferred_iova_waits_for_flush),
+	    cmocka_unit_test(test_deferred_flushes_every_depth),
+	    cmocka_unit_test(test_deferred_at_create_reload),
+	    cmocka_unit_test(test_deferred_magazine_never_reuses_owed),
+	    cmocka_unit_test(test_failed_sync_keeps_iova_owed),
+	    cmocka_unit_test(test_queue_overflow_quarantines),
+	    cmocka_unit_test(test_bad_depth_is_einval),
+	};
+
+	return cmocka_run_group_tests_name(
+	    "busdma_deferred", tests, NULL, NULL);
+}

@@ -23,6 +23,8 @@ enum bench_strategy {
 	BS_PERMAP,
 	BS_ATCREATE,
 	BS_MAGAZINE,
+	BS_ATCREATE_LAZY, /* at-create, deferred invalidation */
+	BS_MAGAZINE_LAZY, /* magazine, deferred invalidation */
 	BS_COUNT
 };
 const char *bench_strategy_name(enum bench_strategy);
@@ -40,7 +42,8 @@ struct bench_opts {
 	unsigned long	  sweep_n[BENCH_MAX_SWEEP];
 	unsigned	  nsweep;
 	unsigned	  max_threads;
-	int		  tlbi; /* enum iommu_tlbi_policy */
+	int		  tlbi;	       /* enum iommu_tlbi_policy */
+	unsigned	  flush_depth; /* the -lazy strategies' */
 	enum bench_format format;
 	const char	 *plot;
 	bool		  verbose;
@@ -68,7 +71,9 @@ struct bench_row {
 	double	      alloc_ns; /* breakdown: IOVA allocation */
 	double	      pt_ns;	/* page-table updates */
 	double	      inval_ns; /* invalidation commands + CMD_SYNC */
-	double	      iommu_ns; /* alloc + pt + inval: map+unmap work */
+	double	      iommu_ns; /* alloc + pt + inval (the replay) */
+	double	      map_ns;	/* bus_dma load + unload over no-IOMMU's */
+	double	      nodev_ns; /* ns per packet without the device */
 	double	      mbit_s;	/* equivalent tcpbench Mbit/s */
 	double	      mbyte_s;	/* bytes/s / 1e6 (DMA) or kpps (scale) */
 	double	      ratio;	/* scenario-specific, see the docs */

@@ -18,9 +18,9 @@ import xml.etree.ElementTree as ET
 
 COLUMNS = ["scenario", "variant", "strategy", "n", "unit", "ns", "ns_p25",
            "ns_p75", "cycles", "overhead_ns", "alloc_ns", "pt_ns",
-           "inval_ns", "iommu_ns", "mbit_s", "mbyte_s", "ratio"]
+           "inval_ns", "iommu_ns", "map_ns", "mbit_s", "mbyte_s", "ratio"]
 STRATEGIES = ["noiommu", "identity", "per-segment", "per-map", "at-create",
-              "magazine"]
+              "magazine", "at-create-lazy", "magazine-lazy"]
 
 
 def run(bench, *args):
@@ -63,8 +63,8 @@ def main():
         if r[0] == "tcpbench" and (r[5] == "" or float(r[5]) <= 0):
             fail("CSV tcpbench row without ns: %r" % r)
     if not any(r[0] == "tcpbench" and r[2] == "noiommu" and
-               abs(float(r[14]) - 700.0) < 1.0 for r in rows[1:]
-               if r[14] != ""):
+               abs(float(r[15]) - 700.0) < 1.0 for r in rows[1:]
+               if r[15] != ""):
         fail("no-IOMMU row is not 700 Mbit/s at -N")
 
     doc = json.loads(run(bench, "--json", "-s", "tcpbench,alloc"))

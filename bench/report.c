@@ -110,6 +110,7 @@ GETTER(alloc_ns)
 GETTER(pt_ns)
 GETTER(inval_ns)
 GETTER(iommu_ns)
+GETTER(map_ns)
 GETTER(mbit_s)
 GETTER(mbyte_s)
 GETTER(ratio)
@@ -124,6 +125,7 @@ static const struct column columns[] = {
     {"pt_ns", 9, 1, get_pt_ns},
     {"inval_ns", 10, 1, get_inval_ns},
     {"iommu_ns", 10, 1, get_iommu_ns},
+    {"map_ns", 9, 1, get_map_ns},
     {"mbit_s", 9, 1, get_mbit_s},
     {"mbyte_s", 10, 1, get_mbyte_s},
     {"ratio", 8, 2, get_ratio},
@@ -205,7 +207,7 @@ bench_print_table(const struct bench_opts *o, const struct bench_report *rep)
 		}
 		printf("\n== %s / %s: %s\n", g->scenario, g->variant,
 		    scenario_note(g->scenario));
-		printf("%-12s %8s", "strategy", "n");
+		printf("%-15s %8s", "strategy", "n");
 		for (k = 0; k < NCOLUMNS; k++)
 			if (used[k])
 				printf(
@@ -214,7 +216,7 @@ bench_print_table(const struct bench_opts *o, const struct bench_report *rep)
 		for (; i < j; i++) {
 			const struct bench_row *r = &rep->rows[i];
 
-			printf("%-12s %8lu", r->strategy, r->n);
+			printf("%-15s %8lu", r->strategy, r->n);
 			for (k = 0; k < NCOLUMNS; k++) {
 				double v;
 

@@ -307,13 +307,15 @@ ring_run(void *arg, uint64_t iters)
 		if (rg->rg_rx) {
 			/* The device fills the oldest buffer, the driver
 			 * takes it off the ring and loads a fresh one. */
-			error = dev_write(rg, s->dev_addr[0], 1500);
+			if (!rg->rg_nodev)
+				error = dev_write(rg, s->dev_addr[0], 1500);
 			error |= slot_unload(rg, s);
 			error |= slot_load(rg, s);
 		} else {
 			error = slot_unload(rg, s);
 			error |= slot_load(rg, s);
-			for (i = 0; i < s->nseg && error == 0; i++)
+			for (i = 0; i < s->nseg && error == 0 && !rg->rg_nodev;
+			     i++)
 				error =
 				    dev_read(rg, s->dev_addr[i], s->dev_len[i]);
 		}

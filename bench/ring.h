@@ -29,6 +29,7 @@ struct ring {
 	bool		  rg_rx;
 	bool		  rg_replay; /* domain-API replay instead of bus_dma */
 	bool		  rg_phases; /* replay: time each phase */
+	bool		  rg_nodev;  /* no device access: map+unmap only */
 	uint64_t	  rg_t_alloc, rg_t_pt, rg_t_inval; /* ticks */
 	uint64_t	  rg_packets;
 	int		  rg_error;

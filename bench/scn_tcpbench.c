@@ -4,10 +4,13 @@
  * the sweep; an RX variant at -N.
  *
  * Per strategy and N: ns and cycles per packet through bus_dma (median of
- * the repetitions); the overhead over the no-IOMMU row of the same N; the
- * breakdown from a second run that replays the IOMMU tag's work through
+ * the repetitions); the overhead over the no-IOMMU row of the same N;
+ * map_ns, the CPU cost of bus_dma load + unload alone: a second run
+ * without the device's accesses, minus the no-IOMMU tag's same run; the
+ * breakdown from a third run that replays the IOMMU tag's work through
  * the domain API with the cycle counter around each phase (IOVA
- * allocation and free; page-table enter and remove; TLBI + CMD_SYNC);
+ * allocation and free; page-table enter and remove; TLBI + CMD_SYNC; not
+ * for the -lazy strategies, whose deferral only the tag performs);
  * and the equivalent tcpbench Mbit/s:
  *
  *   S = 12000 bits / 700 Mbit/s - t(no-IOMMU, TX, N = -N)   (stack cost)
@@ -58,7 +61,7 @@ one_case(const struct bench_opts *o, struct bench_report *rep,
 {
 	struct stream	    se;
 	struct ring	    rg;
-	struct bench_result res;
+	struct bench_result res, nodev;
 	struct bench_row    row;
 	const char	   *name = bench_strategy_name(st);
 	uint64_t	    max_iters;
@@ -82,7 +85,12 @@ one_case(const struct bench_opts *o, struct bench_report *rep,
 	bench_measure(o, ring_run, &rg, 1, max_iters, &res);
 	bench_row_init(&row, "tcpbench", rx ? "rx" : "tx", name, n, "packet");
 	bench_result_to_row(&res, &row);
-	if (st != BS_NOIOMMU) {
+	rg.rg_nodev = true;
+	bench_measure(o, ring_run, &rg, 1, max_iters, &nodev);
+	rg.rg_nodev = false;
+	row.nodev_ns = nodev.ns;
+	if (st != BS_NOIOMMU && st != BS_ATCREATE_LAZY &&
+	    st != BS_MAGAZINE_LAZY) {
 		if (rg.rg_replay) {
 			measure_phases(o, &rg, res.iters, &row);
 		} else {
@@ -116,8 +124,11 @@ finish_rows(struct bench_report *rep, size_t first, double stack_ns)
 		    bench_report_find(rep, "tcpbench", r->variant,
 			bench_strategy_name(BS_NOIOMMU), r->n);
 
-		if (base != NULL)
+		if (base != NULL) {
 			r->overhead = r->ns - base->ns;
+			if (r != base)
+				r->map_ns = r->nodev_ns - base->nodev_ns;
+		}
 		if (!isnan(stack_ns))
 			r->mbit_s = bench_equiv_mbit_s(stack_ns, r->ns);
 	}

@@ -34,7 +34,7 @@ bench_row_init(struct bench_row *r, const char *scenario, const char *variant,
 	r->unit = unit;
 	r->ns = r->ns_lo = r->ns_hi = r->cycles = NAN;
 	r->overhead = r->alloc_ns = r->pt_ns = r->inval_ns = NAN;
-	r->iommu_ns = NAN;
+	r->iommu_ns = r->map_ns = r->nodev_ns = NAN;
 	r->mbit_s = r->mbyte_s = r->ratio = NAN;
 }
 

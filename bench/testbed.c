@@ -56,6 +56,7 @@ testbed_init(struct testbed *tb, const struct bench_opts *o, uint64_t ram_mb,
 	sc.sc_physmem = tb->tb_pm;
 	sc.sc_pted_percpu = true;
 	sc.sc_tlbi = (enum iommu_tlbi_policy)o->tlbi;
+	tb->tb_flush_depth = o->flush_depth;
 	error = iommu_smmu_attach(&sc, &tb->tb_smmu);
 	if (error != 0)
 		goto fail;
@@ -106,9 +107,15 @@ stream_init(
 	case BS_PERSEG:
 		dc.dc_iova = IOMMU_IOVA_PER_SEGMENT;
 		break;
+	case BS_ATCREATE_LAZY:
+		dc.dc_flush_depth = tb->tb_flush_depth;
+		/* FALLTHROUGH */
 	case BS_ATCREATE:
 		dc.dc_iova = IOMMU_IOVA_AT_CREATE;
 		break;
+	case BS_MAGAZINE_LAZY:
+		dc.dc_flush_depth = tb->tb_flush_depth;
+		/* FALLTHROUGH */
 	case BS_MAGAZINE:
 		dc.dc_magazines = true;
 		/* FALLTHROUGH */

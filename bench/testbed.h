@@ -25,7 +25,8 @@ struct testbed {
 	struct iommu_physmem *tb_pm;
 	struct smmuv3	     *tb_model;
 	struct iommu_smmu    *tb_smmu;
-	struct iommu_dma_tag *tb_platform; /* the 1:1 parent tag */
+	struct iommu_dma_tag *tb_platform;    /* the 1:1 parent tag */
+	unsigned	      tb_flush_depth; /* opts->flush_depth */
 };
 
 /*

@@ -77,7 +77,10 @@ struct iommu_map_state {
 	uint64_t		   ms_loaded;
 	int			   ms_nalloc;
 	enum iommu_iova_strategy   ms_strategy; /* the tag's, at create */
-	uint64_t ms_ticket; /* at-create: invalidation to await first */
+	/* at-create: windows of the reservation, the one loaded last, and
+	 * the invalidation each must await before it is entered again. */
+	unsigned	     ms_nwin, ms_win;
+	uint64_t	     ms_ticket[2];
 	struct iommu_map_seg ms_segs[]; /* per-segment only */
 };
 
@@ -211,7 +214,13 @@ iommu_create(struct iommu_dma_tag *t, uint64_t size, int nsegments,
 	ms = map->_dm_cookie;
 	ms->ms_strategy = it->it_strategy;
 	if (it->it_strategy == IOMMU_IOVA_AT_CREATE) {
-		len = at_create_len(size, nsegments);
+		/*
+		 * Deferred invalidation: two windows, loaded in turn, so a
+		 * load need not wait for the flush of the unload just before
+		 * it (the window it takes was unloaded one load earlier).
+		 */
+		ms->ms_nwin = it->it_dom->dom_fq_depth != 0 ? 2 : 1;
+		len = at_create_len(size, nsegments) * ms->ms_nwin;
 		error = iommu_domain_iova_alloc(
 		    it->it_dom, len, &ms->ms_er, &ms->ms_dva);
 		if (error == 0) {
@@ -244,7 +253,10 @@ iommu_destroy(struct iommu_dma_tag *t, struct iommu_dmamap *map)
 		iommu_unload(t, map);
 	/* A reservation the SMMU may still translate stays owed. */
 	if (ms->ms_strategy == IOMMU_IOVA_AT_CREATE && ms->ms_len != 0) {
-		if (iommu__domain_ticket_wait(it->it_dom, ms->ms_ticket) == 0)
+		if (iommu__domain_ticket_wait(it->it_dom, ms->ms_ticket[0]) ==
+			0 &&
+		    iommu__domain_ticket_wait(it->it_dom, ms->ms_ticket[1]) ==
+			0)
 			(void)iommu_domain_iova_free(
 			    it->it_dom, ms->ms_dva, ms->ms_len);
 		else
@@ -366,6 +378,7 @@ load_map(struct iommu_tag *it, struct iommu_dmamap *map, int flags)
 	struct iommu_map_seg   *mg;
 	unsigned		prot = load_prot(flags);
 	uint64_t		maplen = 0, dva;
+	unsigned		w;
 	int			seg, error = 0;
 
 	ms->ms_loaded = 0;
@@ -380,18 +393,24 @@ load_map(struct iommu_tag *it, struct iommu_dmamap *map, int flags)
 			if (error != 0)
 				return error;
 			ms->ms_len = maplen;
-		} else if (maplen > ms->ms_len - PAGE) {
+		} else if (maplen > ms->ms_len / ms->ms_nwin - PAGE) {
 			return EFBIG; /* cannot happen: see at_create_len */
-		} else if (ms->ms_ticket != 0) {
-			/* The last unload's invalidation was deferred or
-			 * failed: the old translations may still be cached. */
-			error = iommu__domain_ticket_wait(
-			    it->it_dom, ms->ms_ticket);
-			if (error != 0)
-				return error;
-			ms->ms_ticket = 0;
 		}
 		dva = ms->ms_dva;
+		if (ms->ms_strategy == IOMMU_IOVA_AT_CREATE) {
+			w = (ms->ms_win + 1) % ms->ms_nwin;
+			/* The window's last unload was deferred or failed:
+			 * its old translations may still be cached. */
+			if (ms->ms_ticket[w] != 0) {
+				error = iommu__domain_ticket_wait(
+				    it->it_dom, ms->ms_ticket[w]);
+				if (error != 0)
+					return error;
+				ms->ms_ticket[w] = 0;
+			}
+			ms->ms_win = w;
+			dva += w * (ms->ms_len / ms->ms_nwin);
+		}
 		for (seg = 0; seg < map->dm_nsegs && error == 0; seg++) {
 			error =
 			    enter_seg(it, ms, &map->dm_segs[seg], dva, prot);
@@ -539,7 +558,7 @@ unload_map(struct iommu_tag *it, struct iommu_dmamap *map)
 		if (have_last)
 			give_back(it->it_dom, 0, &last);
 	} else {
-		ms->ms_ticket = iommu__domain_unload_defer(
+		ms->ms_ticket[ms->ms_win] = iommu__domain_unload_defer(
 		    it->it_dom, have_last ? &last : NULL);
 	}
 }

@@ -141,8 +141,9 @@ out:
 int
 bench_scn_scale(const struct bench_opts *o, struct bench_report *rep)
 {
-	static const enum bench_strategy strategies[] = {
-	    BS_NOIOMMU, BS_PERMAP, BS_ATCREATE, BS_MAGAZINE};
+	static const enum bench_strategy strategies[] = {BS_NOIOMMU, BS_PERMAP,
+	    BS_ATCREATE, BS_MAGAZINE, BS_ATCREATE_LAZY, BS_MAGAZINE_LAZY};
+	const unsigned	   nstrat = sizeof(strategies) / sizeof(strategies[0]);
 	static const char *vname[3] = {
 	    "own-domain", "shared-domain", "own-smmu"};
 	struct testbed tbs[MAX_THREADS];
@@ -169,7 +170,7 @@ bench_scn_scale(const struct bench_opts *o, struct bench_report *rep)
 	}
 	iters = o->quick ? 200 : (uint64_t)(o->run_ms * 1e6 / 2000.0);
 	for (v = 0; v < 3 && error == 0; v++)
-		for (s = 0; s < 4 && error == 0; s++) {
+		for (s = 0; s < nstrat && error == 0; s++) {
 			if (v > 0 && strategies[s] == BS_NOIOMMU)
 				continue;
 			if ((o->strategies & (1u << strategies[s])) == 0)

@@ -4,12 +4,15 @@
  * each of its own domain on one SMMU), acting as the device between load
  * and unload: the DMA must land on the thread's own bytes, and after
  * unload the old IOVA must never reach those bytes again (a stale TLB
- * entry would).  Runs under every IOVA strategy; meant for TSan too.
+ * entry would).  Runs under every IOVA strategy, and with deferred
+ * invalidation, where the old IOVA is checked after a sync (before it the
+ * device may legitimately still reach the page); meant for TSan too.
  */
 #include <errno.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -33,6 +36,7 @@
 struct shared {
 	struct drv_fixture	 fx;
 	enum iommu_iova_strategy strat;
+	bool			 lazy; /* dc_flush_depth set */
 	struct iommu_dma_tag	*ptag;
 	struct iommu_domain	*dom; /* shared-domain test */
 	struct iommu_dma_tag	*tag;
@@ -57,6 +61,18 @@ static enum iommu_iova_strategy s_per_seg_mags = IOMMU_IOVA_PER_SEGMENT;
 static enum iommu_iova_strategy s_per_seg = IOMMU_IOVA_PER_SEGMENT;
 static enum iommu_iova_strategy s_at_create = IOMMU_IOVA_AT_CREATE;
 static enum iommu_iova_strategy s_identity = IOMMU_IOVA_IDENTITY;
+/* Deferred invalidation (dc_flush_depth), alone and with the cache. */
+static enum iommu_iova_strategy s_per_map_lazy = IOMMU_IOVA_PER_MAP;
+static enum iommu_iova_strategy s_per_seg_lazy = IOMMU_IOVA_PER_SEGMENT;
+static enum iommu_iova_strategy s_at_create_lazy = IOMMU_IOVA_AT_CREATE;
+static enum iommu_iova_strategy s_per_map_mags_lazy = IOMMU_IOVA_PER_MAP;
+
+static bool
+is_lazy(const void *state)
+{
+	return state == &s_per_map_lazy || state == &s_per_seg_lazy ||
+	    state == &s_at_create_lazy || state == &s_per_map_mags_lazy;
+}
 
 #define CHECK(w, cond, step)                                                   \
 	do {                                                                   \
@@ -148,6 +164,12 @@ worker_main(void *arg)
 			iommu_dmamap_unload(w->tag, map);
 			iommu_dmamap_destroy(w->tag, map);
 		}
+		/* Deferred: the window closes at a sync (half the time). */
+		if (w->sh->lazy) {
+			if (i % 2 != 0)
+				continue;
+			CHECK(w, iommu_domain_sync(w->dom) == 0, 12);
+		}
 		for (s = 0; s < nsegs; s++)
 			dev_gone(w, &segs[s]);
 		if (i % 16 == 0)
@@ -172,8 +194,10 @@ run(void **state, int own_domains)
 	drv_fixture_init(&sh->fx, &o);
 	iommu_domain_config_init(&dc);
 	dc.dc_iova = sh->strat;
-	dc.dc_magazines =
-	    *state == &s_per_map_mags || *state == &s_per_seg_mags;
+	dc.dc_magazines = *state == &s_per_map_mags ||
+	    *state == &s_per_seg_mags || *state == &s_per_map_mags_lazy;
+	sh->lazy = is_lazy(*state);
+	dc.dc_flush_depth = sh->lazy ? 8 : 0;
 	assert_int_equal(
 	    iommu_dma_tag_create_platform(sh->fx.fx_pm, o.fo_alloc, &sh->ptag),
 	    0);
@@ -214,6 +238,7 @@ run(void **state, int own_domains)
 			print_error(
 			    "worker %u failed at step %d\n", i, w[i].failed);
 		assert_int_equal(w[i].failed, 0);
+		assert_int_equal(iommu_domain_sync(w[i].dom), 0);
 		iommu_domain_get_stats(w[i].dom, &ds);
 		assert_int_equal(ds.ds_pages_mapped, 0);
 		assert_int_equal(ds.ds_iova_bytes, 0);
@@ -251,7 +276,11 @@ test_own_domains(void **state)
 	    cmocka_unit_test_prestate(fn, &s_at_create),                       \
 	    cmocka_unit_test_prestate(fn, &s_identity),                        \
 	    cmocka_unit_test_prestate(fn, &s_per_map_mags),                    \
-	    cmocka_unit_test_prestate(fn, &s_per_seg_mags)
+	    cmocka_unit_test_prestate(fn, &s_per_seg_mags),                    \
+	    cmocka_unit_test_prestate(fn, &s_per_map_lazy),                    \
+	    cmocka_unit_test_prestate(fn, &s_per_seg_lazy),                    \
+	    cmocka_unit_test_prestate(fn, &s_at_create_lazy),                  \
+	    cmocka_unit_test_prestate(fn, &s_per_map_mags_lazy)
 
 int
 main(void)

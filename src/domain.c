@@ -628,12 +628,14 @@ iommu_domain_iova_alloc_constrained(struct iommu_domain *dom, uint64_t size,
 			dom_count(&dom->dom_stats.iova_failures, 1);
 		return error;
 	}
+	/* BOUNDZERO: lines at multiples of boundary (the arena starts at 0). */
 	if (descr != NULL)
 		error = iommu_extent_alloc_with_descr(dom->dom_iovamap, size,
-		    alignment, 0, boundary, IOMMU_EX_NOWAIT, descr, iova);
+		    alignment, 0, boundary,
+		    IOMMU_EX_NOWAIT | IOMMU_EX_BOUNDZERO, descr, iova);
 	else
 		error = iommu_extent_alloc(dom->dom_iovamap, size, alignment, 0,
-		    boundary, IOMMU_EX_NOWAIT, iova);
+		    boundary, IOMMU_EX_NOWAIT | IOMMU_EX_BOUNDZERO, iova);
 	if (error != 0) {
 		dom_count(&dom->dom_stats.iova_failures, 1);
 		return error;

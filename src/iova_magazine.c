@@ -498,15 +498,18 @@ extent_alloc(struct iommu_iova_magazine *m, uint64_t units, uint64_t alignment,
 {
 	int error;
 
+	/* Boundary lines at multiples of boundary, as range_fits sees them. */
 	error = iommu_extent_alloc(m->m_ex, units, alignment, 0, boundary,
-	    IOMMU_EX_NOWAIT | m->m_cfg.mc_extent_flags, iova);
+	    IOMMU_EX_NOWAIT | IOMMU_EX_BOUNDZERO | m->m_cfg.mc_extent_flags,
+	    iova);
 	if (error != EAGAIN)
 		return error;
 	pthread_mutex_lock(&m->m_lock);
 	flush_locked(m, t);
 	pthread_mutex_unlock(&m->m_lock);
 	return iommu_extent_alloc(m->m_ex, units, alignment, 0, boundary,
-	    IOMMU_EX_NOWAIT | m->m_cfg.mc_extent_flags, iova);
+	    IOMMU_EX_NOWAIT | IOMMU_EX_BOUNDZERO | m->m_cfg.mc_extent_flags,
+	    iova);
 }
 
 int

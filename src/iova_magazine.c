@@ -24,9 +24,10 @@
  * class: alloc_constrained checks before it hands one out).  Allocation
  * pops from loaded; when loaded is empty it is swapped with prev if prev
  * has any, else with a full magazine from the depot, else the extent
- * serves the request.  Free pushes onto loaded; when loaded is full and prev is
- * not, they swap; when both are full, loaded goes to the depot (an empty one
- * replaces it) or, if the depot is full, its IOVAs go back to the extent.
+ * serves the request.  Free pushes onto loaded; when loaded is full and
+ * prev is not, they swap; when both are full, loaded goes to the depot
+ * (an empty one replaces it) or, if the depot is full, its IOVAs go back
+ * to the extent.
  *
  * Invariants: every IOVA in a magazine is allocated in the extent with
  * exactly its class size and appears in exactly one magazine slot; no

@@ -39,6 +39,19 @@
  *     segment, so two maps sharing a page break each other.  Kept only so
  *     that tests can demonstrate that hazard.
  *
+ * bus_dma(9) boundary b: no segment's [ds_addr, ds_addr + ds_len) may
+ * cross a multiple of b.  The parent honours it on physical addresses, so
+ * b <= PAGE holds for the IOVA too (the page offset is kept), and for b >
+ * PAGE a segment's page-rounded span is at most b.  per-segment: each
+ * allocation must not cross b.  per-map: a map whose span total fits in
+ * b is allocated not crossing b; a larger one is laid out with gaps (each
+ * segment that would cross a line there starts on the line instead,
+ * seg_place) in a b-aligned allocation, ms_len counting the gaps.
+ * at-create: the reservation is sized and placed (at_create_len) so that
+ * every load fits with the same layout.  identity: IOVA = PA already
+ * honours b.  Unload needs no layout: it removes each segment's pages
+ * from TRUNC_PAGE(ds_addr).  b == 0 costs one compare per segment.
+ *
  * Invariants: ms_loaded only counts pages this load entered (identity:
  * pages it entered or found present); a failed load removes exactly those,
  * syncs, and releases the IOVA it took, leaving the domain as before.
@@ -79,8 +92,9 @@ struct iommu_map_state {
 	enum iommu_iova_strategy   ms_strategy; /* the tag's, at create */
 	/* at-create: windows of the reservation, the one loaded last, and
 	 * the invalidation each must await before it is entered again. */
-	unsigned	     ms_nwin, ms_win;
-	uint64_t	     ms_ticket[2];
+	unsigned ms_nwin, ms_win;
+	uint64_t ms_winlen, ms_stride; /* window length, distance apart */
+	uint64_t ms_ticket[2];
 	struct iommu_map_seg ms_segs[]; /* per-segment only */
 };
 
@@ -177,15 +191,50 @@ iommu_tag_free(struct iommu_dma_tag *t)
  * At-create reservation.  A segment of length L at page offset o spans
  * ceil((o + L) / PAGE) <= ceil(L / PAGE) + 1 pages, and the segments'
  * ceil(L / PAGE) sum to at most size / PAGE + nsegments, so the worst case
- * is size / PAGE + 2 * nsegments pages (OpenBSD reserves round_page(size)
- * + one page per segment, which three 2-byte segments each straddling a
- * page line already overflow).  One more page stays unmapped as a guard.
+ * is W = size / PAGE + 2 * nsegments pages (OpenBSD reserves
+ * round_page(size) + one page per segment, which three 2-byte segments
+ * each straddling a page line already overflow).  With a boundary b >
+ * PAGE and W > b a load may need the gap layout (seg_place), whose gaps
+ * are each smaller than the segment that follows them, so it is shorter
+ * than 2 * W: the reservation doubles.  One more page stays unmapped as a
+ * guard.  0: the size overflows.
  */
 static uint64_t
-at_create_len(uint64_t size, int nsegments)
+at_create_len(uint64_t size, int nsegments, uint64_t b)
 {
-	return ((size >> IOMMU_PAGE_SHIFT) + 2 * (uint64_t)nsegments + 1) *
-	    PAGE;
+	uint64_t w;
+
+	w = ((size >> IOMMU_PAGE_SHIFT) + 2 * (uint64_t)nsegments) * PAGE;
+	if (b > PAGE && w > b) {
+		if (w > (UINT64_MAX >> 2))
+			return 0;
+		w *= 2;
+	}
+	return w + PAGE;
+}
+
+/*
+ * Where a segment of span pages goes in a map's IOVA range, given the
+ * first free offset cur: at cur, or at the next multiple of b when it
+ * would cross one there (bus_dma(9) boundary, b > PAGE; b == 0: never).
+ * Offsets count from a b-aligned base, or from any base when the whole
+ * range lies between two b lines.  A segment's span never exceeds b: its
+ * physical range does not cross a b line and b is a multiple of PAGE.
+ */
+static inline uint64_t
+seg_place(uint64_t cur, uint64_t span, uint64_t b)
+{
+	if (b != 0 && (cur & (b - 1)) + span > b)
+		cur = (cur | (b - 1)) + 1;
+	return cur;
+}
+
+/* The map's boundary where the IOVA layout must honour it, else 0. */
+static inline uint64_t
+map_boundary(const struct iommu_dmamap *map)
+{
+	/* b <= PAGE: the page offset is kept, so the IOVA honours it. */
+	return map->_dm_boundary > PAGE ? map->_dm_boundary : 0;
 }
 
 static int
@@ -197,7 +246,7 @@ iommu_create(struct iommu_dma_tag *t, uint64_t size, int nsegments,
 	struct iommu_dma_tag   *parent = t->dt_parent;
 	struct iommu_map_state *ms;
 	struct iommu_dmamap    *map;
-	uint64_t		len;
+	uint64_t		len, b, align = 0, bound = 0;
 	size_t			mssize = sizeof(*ms);
 	int			error;
 
@@ -215,14 +264,29 @@ iommu_create(struct iommu_dma_tag *t, uint64_t size, int nsegments,
 	ms->ms_strategy = it->it_strategy;
 	if (it->it_strategy == IOMMU_IOVA_AT_CREATE) {
 		/*
-		 * Deferred invalidation: two windows, loaded in turn, so a
-		 * load need not wait for the flush of the unload just before
-		 * it (the window it takes was unloaded one load earlier).
+		 * Between two b lines when it fits there (no load needs a
+		 * gap), else b-aligned so that seg_place's offsets are
+		 * the lines' (the guard page may cross: it stays unmapped).
+		 * Deferred invalidation: two such windows, loaded in turn,
+		 * so a load need not wait for the flush of the unload just
+		 * before it (its window was unloaded one load earlier); with
+		 * a boundary the second starts on a b line too.
 		 */
+		b = map_boundary(map);
 		ms->ms_nwin = it->it_dom->dom_fq_depth != 0 ? 2 : 1;
-		len = at_create_len(size, nsegments) * ms->ms_nwin;
-		error = iommu_domain_iova_alloc(
-		    it->it_dom, len, &ms->ms_er, &ms->ms_dva);
+		ms->ms_winlen = at_create_len(size, nsegments, b);
+		ms->ms_stride = ms->ms_winlen;
+		if (b != 0 && ms->ms_nwin == 1 && ms->ms_winlen <= b) {
+			bound = b;
+		} else if (b != 0) {
+			align = b;
+			ms->ms_stride = (ms->ms_winlen + b - 1) & ~(b - 1);
+		}
+		len = ms->ms_stride * (ms->ms_nwin - 1) + ms->ms_winlen;
+		error = ms->ms_winlen == 0 || ms->ms_stride < ms->ms_winlen
+		    ? EINVAL
+		    : iommu_domain_iova_alloc_constrained(it->it_dom, len,
+			  align, bound, &ms->ms_er, &ms->ms_dva);
 		if (error == 0) {
 			ms->ms_len = len;
 			error = iommu_domain_prepare(
@@ -377,26 +441,33 @@ load_map(struct iommu_tag *it, struct iommu_dmamap *map, int flags)
 	struct iommu_map_state *ms = map->_dm_cookie;
 	struct iommu_map_seg   *mg;
 	unsigned		prot = load_prot(flags);
-	uint64_t		maplen = 0, dva;
-	unsigned		w;
-	int			seg, error = 0;
+	uint64_t maplen = 0, off, span, base, b = map_boundary(map);
+	unsigned w;
+	int	 seg, error = 0;
 
 	ms->ms_loaded = 0;
 	switch (ms->ms_strategy) {
 	case IOMMU_IOVA_PER_MAP:
 	case IOMMU_IOVA_AT_CREATE:
-		for (seg = 0; seg < map->dm_nsegs; seg++)
-			maplen += seg_pages_len(&map->dm_segs[seg]);
+		for (seg = 0; seg < map->dm_nsegs; seg++) {
+			span = seg_pages_len(&map->dm_segs[seg]);
+			maplen = seg_place(maplen, span, b) + span;
+		}
 		if (ms->ms_strategy == IOMMU_IOVA_PER_MAP) {
-			error = iommu_domain_iova_alloc(
-			    it->it_dom, maplen, &ms->ms_er, &ms->ms_dva);
+			/*
+			 * No gap (maplen <= b): anywhere between two lines;
+			 * gaps: from a line, where seg_place put them.
+			 */
+			error = iommu_domain_iova_alloc_constrained(it->it_dom,
+			    maplen, maplen > b ? b : 0, maplen > b ? 0 : b,
+			    &ms->ms_er, &ms->ms_dva);
 			if (error != 0)
 				return error;
 			ms->ms_len = maplen;
-		} else if (maplen > ms->ms_len / ms->ms_nwin - PAGE) {
+		} else if (maplen > ms->ms_winlen - PAGE) {
 			return EFBIG; /* cannot happen: see at_create_len */
 		}
-		dva = ms->ms_dva;
+		base = ms->ms_dva;
 		if (ms->ms_strategy == IOMMU_IOVA_AT_CREATE) {
 			w = (ms->ms_win + 1) % ms->ms_nwin;
 			/* The window's last unload was deferred or failed:
@@ -409,12 +480,15 @@ load_map(struct iommu_tag *it, struct iommu_dmamap *map, int flags)
 				ms->ms_ticket[w] = 0;
 			}
 			ms->ms_win = w;
-			dva += w * (ms->ms_len / ms->ms_nwin);
+			base += w * ms->ms_stride;
 		}
-		for (seg = 0; seg < map->dm_nsegs && error == 0; seg++) {
-			error =
-			    enter_seg(it, ms, &map->dm_segs[seg], dva, prot);
-			dva += seg_pages_len(&map->dm_segs[seg]);
+		for (seg = 0, off = 0; seg < map->dm_nsegs && error == 0;
+		     seg++) {
+			span = seg_pages_len(&map->dm_segs[seg]);
+			off = seg_place(off, span, b);
+			error = enter_seg(
+			    it, ms, &map->dm_segs[seg], base + off, prot);
+			off += span;
 		}
 		break;
 	case IOMMU_IOVA_PER_SEGMENT:
@@ -422,8 +496,9 @@ load_map(struct iommu_tag *it, struct iommu_dmamap *map, int flags)
 		for (seg = 0; seg < map->dm_nsegs && error == 0; seg++) {
 			mg = &ms->ms_segs[seg];
 			mg->mg_len = seg_pages_len(&map->dm_segs[seg]);
-			error = iommu_domain_iova_alloc(
-			    it->it_dom, mg->mg_len, &mg->mg_er, &mg->mg_dva);
+			/* mg_len <= b: see seg_place. */
+			error = iommu_domain_iova_alloc_constrained(it->it_dom,
+			    mg->mg_len, 0, b, &mg->mg_er, &mg->mg_dva);
 			if (error != 0)
 				break;
 			ms->ms_nalloc++;
@@ -492,7 +567,8 @@ give_back(
 
 /*
  * Removes the ms_loaded bytes of pages entered (segment order, each
- * segment's pages from TRUNC_PAGE(ds_addr)), waits for the SMMU to drop
+ * segment's pages from TRUNC_PAGE(ds_addr), so the boundary gaps of the
+ * layout need no recomputing), waits for the SMMU to drop
  * them (CMD_SYNC), and only then returns the IOVA to the arena.
  */
 static void

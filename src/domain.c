@@ -621,35 +621,50 @@ iommu_domain_iova_strategy(const struct iommu_domain *dom)
 
 /*
  * The one place IOVA space is taken from and returned to the arena (a
- * per-thread magazine cache slots in here): page-aligned sizes, page
- * alignment, never sleeping, as the seed's smmu_load_map.  Errors are the
- * extent's: EAGAIN when the arena has no room, ENOMEM without a
- * descriptor (descr == NULL takes one from the instance allocator).
+ * per-thread magazine cache slots in here): page-aligned sizes, never
+ * sleeping, as the seed's smmu_load_map.  alignment 0 means a page,
+ * boundary 0 none (the common case, checked first so that it costs two
+ * compares).  Errors are the extent's: EAGAIN when the arena has no room,
+ * ENOMEM without a descriptor (descr == NULL takes one from the instance
+ * allocator).
  */
 int
-iommu_domain_iova_alloc(struct iommu_domain *dom, uint64_t size,
-    struct iommu_extent_region *descr, uint64_t *iova)
+iommu_domain_iova_alloc_constrained(struct iommu_domain *dom, uint64_t size,
+    uint64_t alignment, uint64_t boundary, struct iommu_extent_region *descr,
+    uint64_t *iova)
 {
 	int error;
 
 	if (dom == NULL || iova == NULL || size == 0 ||
 	    (size & IOMMU_PAGE_MASK) != 0)
 		return EINVAL;
+	if (alignment == 0)
+		alignment = IOMMU_PAGE_SIZE;
+	if (alignment != IOMMU_PAGE_SIZE || boundary != 0) {
+		if ((alignment & (alignment - 1)) != 0 ||
+		    alignment < IOMMU_PAGE_SIZE ||
+		    (boundary & (boundary - 1)) != 0 ||
+		    (boundary != 0 && boundary < IOMMU_PAGE_SIZE))
+			return EINVAL;
+		if (boundary != 0 && size > boundary)
+			return EFBIG;
+	}
 	if (dom->dom_mag != NULL) {
 		/* Counted by the cache itself (thread-local, no atomics). */
-		error = iommu_iova_magazine_alloc(dom->dom_mag, size, iova);
+		error = iommu_iova_magazine_alloc_constrained(
+		    dom->dom_mag, size, alignment, boundary, iova);
 		if (error != 0)
 			dom_count(&dom->dom_stats.iova_failures, 1);
 		return error;
 	}
+	/* BOUNDZERO: lines at multiples of boundary (the arena starts at 0). */
 	if (descr != NULL)
 		error = iommu_extent_alloc_with_descr(dom->dom_iovamap, size,
-		    IOMMU_PAGE_SIZE, 0, IOMMU_EX_NOBOUNDARY, IOMMU_EX_NOWAIT,
-		    descr, iova);
+		    alignment, 0, boundary,
+		    IOMMU_EX_NOWAIT | IOMMU_EX_BOUNDZERO, descr, iova);
 	else
-		error =
-		    iommu_extent_alloc(dom->dom_iovamap, size, IOMMU_PAGE_SIZE,
-			0, IOMMU_EX_NOBOUNDARY, IOMMU_EX_NOWAIT, iova);
+		error = iommu_extent_alloc(dom->dom_iovamap, size, alignment, 0,
+		    boundary, IOMMU_EX_NOWAIT | IOMMU_EX_BOUNDZERO, iova);
 	if (error != 0) {
 		dom_count(&dom->dom_stats.iova_failures, 1);
 		return error;
@@ -657,6 +672,14 @@ iommu_domain_iova_alloc(struct iommu_domain *dom, uint64_t size,
 	dom_count(&dom->dom_stats.iova_allocs, 1);
 	dom_count(&dom->dom_stats.iova_bytes, size);
 	return 0;
+}
+
+int
+iommu_domain_iova_alloc(struct iommu_domain *dom, uint64_t size,
+    struct iommu_extent_region *descr, uint64_t *iova)
+{
+	return iommu_domain_iova_alloc_constrained(
+	    dom, size, 0, 0, descr, iova);
 }
 
 int

@@ -18,13 +18,16 @@
  *     t_cnt: counters, written by the owner only (relaxed atomics so that
  *            get_stats may read them from another thread)
  *
- * A magazine is a stack of mag_size IOVAs, all of one class: an aligned
- * range of 2^k pages that the extent has allocated.  Allocation pops from
- * loaded; when loaded is empty it is swapped with prev if prev has any,
- * else with a full magazine from the depot, else the extent serves the
- * request.  Free pushes onto loaded; when loaded is full and prev is not,
- * they swap; when both are full, loaded goes to the depot (an empty one
- * replaces it) or, if the depot is full, its IOVAs go back to the extent.
+ * A magazine is a stack of mag_size IOVAs, all of one class: a range of
+ * 2^k pages that the extent has allocated (page aligned only, so it may
+ * cross a bus_dma boundary line even when the boundary is larger than the
+ * class: alloc_constrained checks before it hands one out).  Allocation
+ * pops from loaded; when loaded is empty it is swapped with prev if prev
+ * has any, else with a full magazine from the depot, else the extent
+ * serves the request.  Free pushes onto loaded; when loaded is full and
+ * prev is not, they swap; when both are full, loaded goes to the depot
+ * (an empty one replaces it) or, if the depot is full, its IOVAs go back
+ * to the extent.
  *
  * Invariants: every IOVA in a magazine is allocated in the extent with
  * exactly its class size and appears in exactly one magazine slot; no
@@ -121,7 +124,7 @@ static void		  thread_release(
 static void thread_exit(void *);
 static void flush_locked(struct iommu_iova_magazine *, struct mag_thread *);
 static int  extent_alloc(struct iommu_iova_magazine *, uint64_t units,
-     struct mag_thread *, uint64_t			       *iova);
+     uint64_t alignment, uint64_t boundary, struct mag_thread *, uint64_t *iova);
 
 static void
 cnt_add(_Atomic uint64_t *c, uint64_t v)
@@ -491,21 +494,22 @@ cnt_bypass(struct iommu_iova_magazine *m, struct mag_thread *t, bool free,
 }
 
 static int
-extent_alloc(struct iommu_iova_magazine *m, uint64_t units,
-    struct mag_thread *t, uint64_t *iova)
+extent_alloc(struct iommu_iova_magazine *m, uint64_t units, uint64_t alignment,
+    uint64_t boundary, struct mag_thread *t, uint64_t *iova)
 {
 	int error;
 
-	error = iommu_extent_alloc(m->m_ex, units, m->m_cfg.mc_page, 0,
-	    IOMMU_EX_NOBOUNDARY, IOMMU_EX_NOWAIT | m->m_cfg.mc_extent_flags,
+	/* Boundary lines at multiples of boundary, as range_fits sees them. */
+	error = iommu_extent_alloc(m->m_ex, units, alignment, 0, boundary,
+	    IOMMU_EX_NOWAIT | IOMMU_EX_BOUNDZERO | m->m_cfg.mc_extent_flags,
 	    iova);
 	if (error != EAGAIN)
 		return error;
 	pthread_mutex_lock(&m->m_lock);
 	flush_locked(m, t);
 	pthread_mutex_unlock(&m->m_lock);
-	return iommu_extent_alloc(m->m_ex, units, m->m_cfg.mc_page, 0,
-	    IOMMU_EX_NOBOUNDARY, IOMMU_EX_NOWAIT | m->m_cfg.mc_extent_flags,
+	return iommu_extent_alloc(m->m_ex, units, alignment, 0, boundary,
+	    IOMMU_EX_NOWAIT | IOMMU_EX_BOUNDZERO | m->m_cfg.mc_extent_flags,
 	    iova);
 }
 
@@ -528,7 +532,8 @@ iommu_iova_magazine_alloc(
 		return error;
 	t = thread_cache(m);
 	if (t == NULL || k == m->m_nclasses) {
-		error = extent_alloc(m, units, t, iova);
+		error = extent_alloc(
+		    m, units, m->m_cfg.mc_page, IOMMU_EX_NOBOUNDARY, t, iova);
 		if (error == 0)
 			cnt_bypass(m, t, false, units, size);
 		return error;
@@ -549,7 +554,8 @@ iommu_iova_magazine_alloc(
 			}
 			pthread_mutex_unlock(&m->m_lock);
 			if (spare == NULL) {
-				error = extent_alloc(m, units, t, iova);
+				error = extent_alloc(m, units, m->m_cfg.mc_page,
+				    IOMMU_EX_NOBOUNDARY, t, iova);
 				if (error != 0)
 					return error;
 				cnt_add(&t->t_cnt.misses[k], 1);
@@ -562,6 +568,84 @@ iommu_iova_magazine_alloc(
 	*iova = c->loaded->mg_iova[--c->loaded->mg_n];
 	cnt_add(&t->t_cnt.hits[k], 1);
 	cnt_add(&t->t_cnt.requested, size);
+	return 0;
+}
+
+static bool
+is_pow2(uint64_t x)
+{
+	return x != 0 && (x & (x - 1)) == 0;
+}
+
+/*
+ * Whether the range [iova, iova + units) starts on an alignment multiple
+ * and crosses no boundary line (boundary 0: none).
+ */
+static bool
+range_fits(uint64_t iova, uint64_t units, uint64_t alignment, uint64_t boundary)
+{
+	if ((iova & (alignment - 1)) != 0)
+		return false;
+	return boundary == 0 ||
+	    ((iova ^ (iova + units - 1)) & ~(boundary - 1)) == 0;
+}
+
+/*
+ * Cached ranges are class sized but only page aligned, so a cached range
+ * may sit across a boundary line even when its class is smaller than the
+ * boundary.  Only the top of this thread's loaded magazine is tried (no
+ * swap, no depot: a constrained request should not reshuffle the cache);
+ * anything else takes a class-sized range from the extent with the
+ * constraints, counted as a miss, so that free by size, and the cache's
+ * invariant (every cached IOVA holds exactly its class size in the
+ * extent), are unchanged.
+ */
+int
+iommu_iova_magazine_alloc_constrained(struct iommu_iova_magazine *m,
+    uint64_t size, uint64_t alignment, uint64_t boundary, uint64_t *iova)
+{
+	struct mag_thread *t;
+	struct mag	  *mg;
+	uint64_t	   units, page;
+	unsigned	   k;
+	int		   error;
+
+	if (m == NULL || iova == NULL)
+		return EINVAL;
+	page = m->m_cfg.mc_page;
+	if (alignment == 0)
+		alignment = page;
+	if (!is_pow2(alignment) || alignment < page ||
+	    (boundary != 0 && (!is_pow2(boundary) || boundary < page)))
+		return EINVAL;
+	if (alignment == page && boundary == 0)
+		return iommu_iova_magazine_alloc(m, size, iova);
+	error = size_class(m, size, &k, &units);
+	if (error != 0)
+		return error;
+	if (boundary != 0 && units > boundary)
+		return EFBIG;
+	t = thread_cache(m);
+	if (t != NULL && k < m->m_nclasses) {
+		mg = t->t_cls[k].loaded;
+		if (mg->mg_n > 0 &&
+		    range_fits(mg->mg_iova[mg->mg_n - 1], units, alignment,
+			boundary)) {
+			*iova = mg->mg_iova[--mg->mg_n];
+			cnt_add(&t->t_cnt.hits[k], 1);
+			cnt_add(&t->t_cnt.requested, size);
+			return 0;
+		}
+	}
+	error = extent_alloc(m, units, alignment, boundary, t, iova);
+	if (error != 0)
+		return error;
+	if (t != NULL && k < m->m_nclasses) {
+		cnt_add(&t->t_cnt.misses[k], 1);
+		cnt_add(&t->t_cnt.requested, size);
+	} else {
+		cnt_bypass(m, t, false, units, size);
+	}
 	return 0;
 }
 

@@ -250,6 +250,58 @@ test_deferred_at_create_reload(void **state)
 	dfx_fini(&d);
 }
 
+/* Two windows and a boundary: every load honours b in either window. */
+static void
+test_deferred_at_create_boundary(void **state)
+{
+	const uint64_t	     b = 4 * PG;
+	struct dfx	     d;
+	struct iommu_dmamap *m;
+	struct iommu_mbuf    mb[4];
+	struct smmuv3_fault  ft;
+	uint8_t		     got[4 * PG];
+	uint64_t	     a, al, seen[2] = {0, 0};
+	unsigned	     r;
+	int		     i;
+
+	(void)state;
+	dfx_init(&d, IOMMU_IOVA_AT_CREATE, 8, false);
+	al = 2 * PG + ((b - ((d.pa + 2 * PG) & (b - 1))) & (b - 1));
+	assert_int_equal(iommu_dmamap_create(
+			     d.tag, 8 * PG, 6, 8 * PG, b, IOMMU_DMA_NOWAIT, &m),
+	    0);
+	for (r = 0; r < 6; r++) {
+		/* Three page-straddling pieces: the layout needs gaps. */
+		mb[0] = (struct iommu_mbuf){&mb[1], d.kva + 0xfff + r, PG + 2};
+		mb[1] =
+		    (struct iommu_mbuf){&mb[2], d.kva + 5 * PG + 0xfff, PG + 2};
+		mb[2] = (struct iommu_mbuf){
+		    &mb[3], d.kva + 9 * PG + 0xffe, PG - 0x800};
+		/* A whole b-aligned b: it fills a window's b exactly. */
+		mb[3] = (struct iommu_mbuf){NULL, d.kva + al, b};
+		assert_int_equal(iommu_dmamap_load_mbuf(d.tag, m, mb, 0), 0);
+		for (i = 0; i < m->dm_nsegs; i++) {
+			a = m->dm_segs[i].ds_addr;
+			assert_false(
+			    (a ^ (a + m->dm_segs[i].ds_len - 1)) & ~(b - 1));
+			assert_int_equal(
+			    smmuv3_dma_read(d.fx.fx_model, SID, SMMUV3_NO_SSID,
+				a, got, m->dm_segs[i].ds_len, &ft),
+			    0);
+			assert_memory_equal(got,
+			    (uint8_t *)iommu_physmem_kva(
+				d.fx.fx_pm, m->dm_segs[i]._ds_paddr),
+			    m->dm_segs[i].ds_len);
+		}
+		seen[r % 2] = m->dm_segs[0].ds_addr;
+		iommu_dmamap_unload(d.tag, m);
+	}
+	assert_true(seen[0] != seen[1]); /* both windows were used */
+	iommu_dmamap_destroy(d.tag, m);
+	assert_int_equal(iommu_domain_sync(d.dom), 0);
+	dfx_fini(&d);
+}
+
 /* Magazine domain: an IOVA handed out is never one still owed. */
 static void
 test_deferred_magazine_never_reuses_owed(void **state)
@@ -412,6 +464,7 @@ main(void)
 	    cmocka_unit_test(test_deferred_iova_waits_for_flush),
 	    cmocka_unit_test(test_deferred_flushes_every_depth),
 	    cmocka_unit_test(test_deferred_at_create_reload),
+	    cmocka_unit_test(test_deferred_at_create_boundary),
 	    cmocka_unit_test(test_deferred_magazine_never_reuses_owed),
 	    cmocka_unit_test(test_failed_sync_keeps_iova_owed),
 	    cmocka_unit_test(test_queue_overflow_quarantines),

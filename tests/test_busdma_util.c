@@ -47,10 +47,15 @@ bt_check_map(struct iommu_physmem *pm, const struct iommu_dmamap *map,
 		seg = &map->dm_segs[i];
 		assert_true(seg->ds_len > 0);
 		assert_true(seg->ds_len <= map->_dm_maxsegsz);
-		if (b != 0)
+		/* bus_dma(9): neither address range crosses a line. */
+		if (b != 0) {
 			assert_true(((seg->_ds_paddr ^
 					 (seg->_ds_paddr + seg->ds_len - 1)) &
 					~(b - 1)) == 0);
+			assert_true(
+			    ((seg->ds_addr ^ (seg->ds_addr + seg->ds_len - 1)) &
+				~(b - 1)) == 0);
+		}
 		if (phys_addr)
 			assert_true(seg->ds_addr == seg->_ds_paddr);
 		else

@@ -21,8 +21,9 @@ uint8_t bt_pattern(uint32_t seed, size_t i);
 /*
  * Asserts that map holds len bytes whose physical bytes (read through pm)
  * equal expect[0..len), that every segment honours the map's maxsegsz and
- * boundary, lies in RAM, and (when phys_addr is true) that ds_addr ==
- * _ds_paddr.
+ * boundary (on its physical and on its device address: ds_addr is an IOVA
+ * behind an IOMMU tag), lies in RAM, and (when phys_addr is true) that
+ * ds_addr == _ds_paddr.
  */
 void bt_check_map(struct iommu_physmem *pm, const struct iommu_dmamap *map,
     const uint8_t *expect, size_t len, int phys_addr);

@@ -2,12 +2,13 @@
  * Tests of the per-thread IOVA magazine cache (src/iova_magazine.c):
  * size-class rounding and its reported waste, hits from the loaded and
  * previous magazines, the depot and its overflow back to the extent, the
- * bypass for large requests, flush-and-retry when the extent is full,
- * allocation failures, a randomized run against a reference ownership map
- * (no IOVA handed out twice, the extent holds exactly what is outstanding
- * plus what is cached, teardown returns everything), and threads that
- * share one cache (ownership by atomics; thread exit returns the thread's
- * magazines).
+ * bypass for large requests, constrained allocations (alignment and
+ * boundary; a cached range that does not fit stays cached), flush-and-
+ * retry when the extent is full, allocation failures, a randomized run
+ * against a reference ownership map (no IOVA handed out twice, the extent
+ * holds exactly what is outstanding plus what is cached, teardown returns
+ * everything), and threads that share one cache (ownership by atomics;
+ * thread exit returns the thread's magazines).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -188,6 +189,99 @@ test_bypass_large(void **state)
 	/* Larger than the extent: the extent's "can never fit". */
 	assert_int_equal(
 	    iommu_iova_magazine_alloc(f.mg, 2048 * PG, &a), EINVAL);
+	teardown(&f);
+}
+
+/*
+ * alloc_constrained: argument errors; a cached range that does not fit is
+ * left cached and the extent serves instead, with boundary lines at
+ * multiples of the boundary (not counted from the extent's start, PG);
+ * one that fits is a hit; bypass sizes honour the alignment; counters.
+ */
+static void
+test_constrained(void **state)
+{
+	struct iommu_iova_magazine_stats st;
+	struct fixture			 f;
+	uint64_t			 a, b, c, d, x;
+
+	(void)state;
+	setup(&f, 1024, 8, 4, test_cmocka_allocator());
+	assert_int_equal(
+	    iommu_iova_magazine_alloc_constrained(NULL, PG, 0, 0, &x), EINVAL);
+	assert_int_equal(
+	    iommu_iova_magazine_alloc_constrained(f.mg, PG, 0, 0, NULL),
+	    EINVAL);
+	assert_int_equal(
+	    iommu_iova_magazine_alloc_constrained(f.mg, 0, 0, 2 * PG, &x),
+	    EINVAL);
+	assert_int_equal(
+	    iommu_iova_magazine_alloc_constrained(f.mg, PG, 3 * PG, 0, &x),
+	    EINVAL);
+	assert_int_equal(
+	    iommu_iova_magazine_alloc_constrained(f.mg, PG, PG / 2, 0, &x),
+	    EINVAL);
+	assert_int_equal(
+	    iommu_iova_magazine_alloc_constrained(f.mg, PG, 0, 3 * PG, &x),
+	    EINVAL);
+	assert_int_equal(
+	    iommu_iova_magazine_alloc_constrained(f.mg, PG, 0, PG / 2, &x),
+	    EINVAL);
+	/* The class (4 pages) or the bypass size exceeds the boundary. */
+	assert_int_equal(
+	    iommu_iova_magazine_alloc_constrained(f.mg, 3 * PG, 0, 2 * PG, &x),
+	    EFBIG);
+	assert_int_equal(iommu_iova_magazine_alloc_constrained(
+			     f.mg, 40 * PG, 0, 32 * PG, &x),
+	    EFBIG);
+	iommu_iova_magazine_get_stats(f.mg, &st);
+	assert_int_equal(st.ms_allocs, 0);
+	assert_int_equal(extent_regions(f.ex), 0);
+
+	/* First fit is PG-3PG, across the line at 2PG. */
+	assert_int_equal(
+	    iommu_iova_magazine_alloc_constrained(f.mg, 2 * PG, 0, 2 * PG, &a),
+	    0);
+	assert_int_equal(a, 2 * PG);
+	assert_int_equal(iommu_iova_magazine_free(f.mg, a, 2 * PG), 0);
+	/* Cached a is not 4-page aligned: stays cached, the extent serves. */
+	assert_int_equal(
+	    iommu_iova_magazine_alloc_constrained(f.mg, 2 * PG, 4 * PG, 0, &b),
+	    0);
+	assert_int_equal(b, 4 * PG);
+	iommu_iova_magazine_get_stats(f.mg, &st);
+	assert_int_equal(st.ms_misses, 2);
+	assert_int_equal(st.ms_cached, 1);
+	/* a fits a 4-page boundary: a hit. */
+	assert_int_equal(
+	    iommu_iova_magazine_alloc_constrained(f.mg, 2 * PG, 0, 4 * PG, &c),
+	    0);
+	assert_int_equal(c, a);
+	/* Plain constraints are the plain call: a miss of class 1 page. */
+	assert_int_equal(
+	    iommu_iova_magazine_alloc_constrained(f.mg, PG, PG, 0, &x), 0);
+	assert_int_equal(x, PG);
+	/* Bypass, 64-page aligned. */
+	assert_int_equal(iommu_iova_magazine_alloc_constrained(
+			     f.mg, 40 * PG - 5, 64 * PG, 0, &d),
+	    0);
+	assert_int_equal(d % (64 * PG), 0);
+	iommu_iova_magazine_get_stats(f.mg, &st);
+	assert_int_equal(st.ms_allocs, 5);
+	assert_int_equal(st.ms_hits, 1);
+	assert_int_equal(st.ms_misses, 3);
+	assert_int_equal(st.ms_bypass, 1);
+	assert_int_equal(st.ms_requested_total, 7 * PG + 40 * PG - 5);
+	assert_int_equal(st.ms_waste_units, 5);
+	assert_int_equal(iommu_iova_magazine_free(f.mg, b, 2 * PG), 0);
+	assert_int_equal(iommu_iova_magazine_free(f.mg, c, 2 * PG), 0);
+	assert_int_equal(iommu_iova_magazine_free(f.mg, x, PG), 0);
+	assert_int_equal(iommu_iova_magazine_free(f.mg, d, 40 * PG - 5), 0);
+	iommu_iova_magazine_get_stats(f.mg, &st);
+	assert_int_equal(st.ms_frees, 5);
+	assert_int_equal(st.ms_requested_total, st.ms_freed_total);
+	assert_int_equal(iommu_iova_magazine_flush(f.mg), 0);
+	assert_int_equal(extent_regions(f.ex), 0);
 	teardown(&f);
 }
 
@@ -582,6 +676,7 @@ main(void)
 	    cmocka_unit_test(test_create_invalid),
 	    cmocka_unit_test(test_rounding_and_waste),
 	    cmocka_unit_test(test_bypass_large),
+	    cmocka_unit_test(test_constrained),
 	    cmocka_unit_test(test_depot_and_overflow),
 	    cmocka_unit_test(test_full_extent_flushes),
 	    cmocka_unit_test(test_destroy_returns_cached),

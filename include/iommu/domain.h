@@ -184,6 +184,18 @@ IOMMU_EXPORT enum iommu_iova_strategy iommu_domain_iova_strategy(
  */
 IOMMU_EXPORT int iommu_domain_iova_alloc(struct iommu_domain *, uint64_t size,
     struct iommu_extent_region *descr, uint64_t *iova);
+/*
+ * As iommu_domain_iova_alloc (= alignment 0, boundary 0), and the range
+ * also starts on a multiple of alignment (0: a page) and does not cross a
+ * multiple of boundary (0: none), bus_dma(9)'s boundary.  Both must be
+ * powers of two, at least a page: EINVAL otherwise; EFBIG: size exceeds
+ * boundary (no such range exists); EAGAIN: no room.  With the magazine
+ * cache the whole class-sized range honours both.  Free with
+ * iommu_domain_iova_free (same size).
+ */
+IOMMU_EXPORT int iommu_domain_iova_alloc_constrained(struct iommu_domain *,
+    uint64_t size, uint64_t alignment, uint64_t boundary,
+    struct iommu_extent_region *descr, uint64_t *iova);
 IOMMU_EXPORT int iommu_domain_iova_free(
     struct iommu_domain *, uint64_t iova, uint64_t size);
 IOMMU_EXPORT int iommu_domain_enter(struct iommu_domain *, uint64_t iova,

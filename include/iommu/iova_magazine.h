@@ -80,6 +80,18 @@ IOMMU_EXPORT void iommu_iova_magazine_destroy(struct iommu_iova_magazine *);
  */
 IOMMU_EXPORT int iommu_iova_magazine_alloc(
     struct iommu_iova_magazine *, uint64_t size, uint64_t *iova);
+/*
+ * As alloc, and the class-sized range also starts on a multiple of
+ * alignment (0: a page) and crosses no multiple of boundary (0: none).
+ * Both are extent units, powers of two, at least a page.  A cached range
+ * serves only if it fits; otherwise the extent provides one with those
+ * constraints.  Free it with iommu_iova_magazine_free (same size).
+ * EINVAL: size 0, bad alignment or boundary; EFBIG: the class-sized range
+ * is larger than boundary; EAGAIN; ENOMEM.
+ */
+IOMMU_EXPORT int iommu_iova_magazine_alloc_constrained(
+    struct iommu_iova_magazine *, uint64_t size, uint64_t alignment,
+    uint64_t boundary, uint64_t *iova);
 /* Frees what alloc returned (same size).  EINVAL: size 0 or misaligned
  * iova; errors from the extent for ranges it does not know. */
 IOMMU_EXPORT int iommu_iova_magazine_free(

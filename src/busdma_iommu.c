@@ -73,9 +73,11 @@
 #include "iommu_internal.h"
 #include "smmu_internal.h" /* the unload batch; the validator's page table */
 
-#define PAGE	      ((uint64_t)IOMMU_PAGE_SIZE)
-#define TRUNC_PAGE(x) ((x) & ~IOMMU_PAGE_MASK)
-#define ROUND_PAGE(x) (((x) + IOMMU_PAGE_MASK) & ~IOMMU_PAGE_MASK)
+#define PAGE		((uint64_t)IOMMU_PAGE_SIZE)
+#define TRUNC_PAGE(x)	((x) & ~IOMMU_PAGE_MASK)
+#define ROUND_PAGE(x)	(((x) + IOMMU_PAGE_MASK) & ~IOMMU_PAGE_MASK)
+/* Segments of this many pages or more are entered and removed as ranges. */
+#define RANGE_MIN_PAGES 4
 
 struct iommu_map_seg {
 	struct iommu_extent_region mg_er;
@@ -419,9 +421,22 @@ enter_seg(struct iommu_tag *it, struct iommu_map_state *ms,
     struct iommu_dma_segment *seg, uint64_t dva, unsigned prot)
 {
 	uint64_t pa = TRUNC_PAGE(seg->_ds_paddr), len = seg_pages_len(seg);
+	uint64_t done;
 	int	 error;
 
 	seg->ds_addr = dva + (seg->_ds_paddr & IOMMU_PAGE_MASK);
+	/*
+	 * Long segments go in as a range (one walk per level-3 table, PTEDs
+	 * in batches); for the one- and two-page segments of a packet the
+	 * single calls measured faster (iommu-bench map_ns).
+	 */
+	if (ms->ms_strategy != IOMMU_IOVA_IDENTITY &&
+	    len >= RANGE_MIN_PAGES * PAGE) {
+		error = iommu_domain_enter_range(
+		    it->it_dom, dva, pa, len, prot, IOMMU_CACHE_WB, &done);
+		ms->ms_loaded += done;
+		return error;
+	}
 	for (; len > 0; len -= PAGE, dva += PAGE, pa += PAGE) {
 		error = iommu_domain_enter(
 		    it->it_dom, dva, pa, prot, IOMMU_CACHE_WB);
@@ -592,8 +607,14 @@ unload_map(struct iommu_tag *it, struct iommu_dmamap *map)
 			n = loaded;
 		loaded -= n;
 		dva = TRUNC_PAGE(map->dm_segs[seg].ds_addr);
-		for (; n > 0; n -= PAGE, dva += PAGE)
-			(void)iommu_domain_remove(it->it_dom, dva);
+		/* Identity: a page another map removed is simply gone. */
+		if (ms->ms_strategy != IOMMU_IOVA_IDENTITY &&
+		    n >= RANGE_MIN_PAGES * PAGE)
+			(void)iommu_domain_remove_range(
+			    it->it_dom, dva, n, NULL);
+		else
+			for (; n > 0; n -= PAGE, dva += PAGE)
+				(void)iommu_domain_remove(it->it_dom, dva);
 	}
 	/*
 	 * The IOVA goes back to the arena only once the SMMU has consumed the

@@ -721,6 +721,42 @@ iommu_domain_remove(struct iommu_domain *dom, uint64_t iova)
 }
 
 int
+iommu_domain_enter_range(struct iommu_domain *dom, uint64_t iova, uint64_t pa,
+    uint64_t len, unsigned prot, unsigned cache, uint64_t *done)
+{
+	uint64_t n = 0;
+	int	 error;
+
+	if (done != NULL)
+		*done = 0;
+	if (dom == NULL || (len & IOMMU_PAGE_MASK) != 0)
+		return EINVAL;
+	error = iommu_pt_enter_range(
+	    dom->dom_pt, iova, pa, len >> IOMMU_PAGE_SHIFT, prot, cache, 0, &n);
+	if (done != NULL)
+		*done = n << IOMMU_PAGE_SHIFT;
+	return error;
+}
+
+int
+iommu_domain_remove_range(
+    struct iommu_domain *dom, uint64_t iova, uint64_t len, uint64_t *done)
+{
+	uint64_t n = 0;
+	int	 error;
+
+	if (done != NULL)
+		*done = 0;
+	if (dom == NULL || (len & IOMMU_PAGE_MASK) != 0)
+		return EINVAL;
+	error = iommu_pt_remove_range(
+	    dom->dom_pt, iova, len >> IOMMU_PAGE_SHIFT, &n);
+	if (done != NULL)
+		*done = n << IOMMU_PAGE_SHIFT;
+	return error;
+}
+
+int
 iommu_domain_prepare(struct iommu_domain *dom, uint64_t iova, uint64_t len)
 {
 	if (dom == NULL)

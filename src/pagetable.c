@@ -427,6 +427,144 @@ iommu_pt_remove(struct iommu_pt *pt, uint64_t iova)
 	return 0;
 }
 
+/* PTEDs a range operation takes from or gives to the pool at once. */
+#define PT_BATCH 16
+
+/* The level-3 table for iova, creating levels unless flags forbid it. */
+static int
+pt_l3_for(struct iommu_pt *pt, uint64_t iova, unsigned flags,
+    struct iommu__pt_level **l3)
+{
+	unsigned level;
+
+	*l3 = pt_walk(pt, iova, &level);
+	if (level == PT_LAST_LEVEL)
+		return 0;
+	if (flags & IOMMU_PT_NOLEVELALLOC)
+		return ENOMEM;
+	return pt_ensure_levels(pt, iova, l3);
+}
+
+int
+iommu_pt_enter_range(struct iommu_pt *pt, uint64_t iova, uint64_t pa,
+    uint64_t npages, unsigned prot, unsigned cache, unsigned flags,
+    uint64_t *entered)
+{
+	struct iommu__pt_level *l3 = NULL;
+	struct iommu__pted     *pd;
+	void		       *pv[PT_BATCH], *expect;
+	uint64_t		done = 0, desc;
+	unsigned		i3, n = 0, used = 0;
+	int			error = 0;
+
+	if (entered != NULL)
+		*entered = 0;
+	if ((iova | pa) & IOMMU_PAGE_MASK || npages == 0 ||
+	    npages > (UINT64_MAX >> IOMMU_PAGE_SHIFT) ||
+	    (prot & (IOMMU_PROT_READ | IOMMU_PROT_WRITE)) == 0 ||
+	    (prot & ~(unsigned)(IOMMU_PROT_READ | IOMMU_PROT_WRITE)) != 0 ||
+	    cache > IOMMU_CACHE_DEV || (flags & ~IOMMU_PT_NOLEVELALLOC) != 0)
+		return EINVAL;
+	if ((iova + (npages << IOMMU_PAGE_SHIFT) - 1) >> pt->pt_ias != 0 ||
+	    (pa + (npages << IOMMU_PAGE_SHIFT) - 1) >> pt->pt_oas != 0 ||
+	    iova + (npages << IOMMU_PAGE_SHIFT) - 1 < iova)
+		return ERANGE;
+	if (prot & IOMMU_PROT_WRITE)
+		prot |= IOMMU_PROT_READ; /* stage 1 has no write-only */
+	desc = iommu__pt_page_desc(pa, prot, cache);
+	for (; done < npages; done++, iova += IOMMU_PAGE_SIZE,
+	     pa += IOMMU_PAGE_SIZE, desc += IOMMU_PAGE_SIZE) {
+		i3 = pt_index(3, iova);
+		if (l3 == NULL || i3 == 0) {
+			if ((error = pt_l3_for(pt, iova, flags, &l3)) != 0)
+				break;
+		}
+		if (used == n) {
+			n = npages - done < PT_BATCH ? (unsigned)(npages - done)
+						     : PT_BATCH;
+			if (iommu_pool_get_n(pt->pt_pted_pool, IOMMU_PR_NOWAIT,
+				pv, n) != 0) {
+				error = ENOMEM;
+				n = 0;
+				break;
+			}
+			used = 0;
+		}
+		pd = pv[used];
+		pd->pd_va = iova;
+		pd->pd_pa = pa;
+		pd->pd_prot = prot;
+		pd->pd_cache = cache;
+		pd->pd_pte = desc;
+		expect = NULL;
+		if (!atomic_compare_exchange_strong_explicit(&l3->lv_child[i3],
+			&expect, pd, memory_order_release,
+			memory_order_relaxed)) {
+			error = EEXIST;
+			break;
+		}
+		pt_desc_store(l3, i3, desc);
+		used++;
+	}
+	/* PTEDs taken for pages not entered go back. */
+	if (used < n)
+		iommu_pool_put_n(pt->pt_pted_pool, pv + used, n - used);
+	if (entered != NULL)
+		*entered = done;
+	return error;
+}
+
+int
+iommu_pt_remove_range(
+    struct iommu_pt *pt, uint64_t iova, uint64_t npages, uint64_t *removed)
+{
+	struct iommu__pt_level *l3 = NULL;
+	void		       *pv[PT_BATCH];
+	uint64_t		done = 0;
+	unsigned		i3, level, n = 0;
+	int			error = 0;
+
+	if (removed != NULL)
+		*removed = 0;
+	if (iova & IOMMU_PAGE_MASK || npages == 0 ||
+	    npages > (UINT64_MAX >> IOMMU_PAGE_SHIFT))
+		return EINVAL;
+	if ((iova + (npages << IOMMU_PAGE_SHIFT) - 1) >> pt->pt_ias != 0 ||
+	    iova + (npages << IOMMU_PAGE_SHIFT) - 1 < iova)
+		return ERANGE;
+	for (; done < npages; done++, iova += IOMMU_PAGE_SIZE) {
+		i3 = pt_index(3, iova);
+		if (l3 == NULL || i3 == 0) {
+			l3 = pt_walk(pt, iova, &level);
+			if (level != PT_LAST_LEVEL) {
+				error = ENOENT;
+				break;
+			}
+		}
+		pv[n] = atomic_load_explicit(
+		    &l3->lv_child[i3], memory_order_acquire);
+		if (pv[n] == NULL) {
+			error = ENOENT;
+			break;
+		}
+		/* As iommu_pt_remove: the walker's view first. */
+		pt_desc_store(l3, i3, 0);
+		atomic_store_explicit(
+		    &l3->lv_child[i3], NULL, memory_order_release);
+		if (pt->pt_tlb != NULL && pt->pt_tlb->tlb_add_page != NULL)
+			pt->pt_tlb->tlb_add_page(
+			    pt->pt_tlb_cookie, iova, IOMMU_PAGE_SIZE);
+		if (++n == PT_BATCH) {
+			iommu_pool_put_n(pt->pt_pted_pool, pv, n);
+			n = 0;
+		}
+	}
+	iommu_pool_put_n(pt->pt_pted_pool, pv, n);
+	if (removed != NULL)
+		*removed = done;
+	return error;
+}
+
 /*
  * Reads the translation from the page descriptor, not from the PTED: a
  * remove racing with this may free the PTED, while levels and their

@@ -619,6 +619,27 @@ test_enter_bad_args(void **state)
 	assert_int_equal(iommu_domain_remove(dom, 0x1001), EINVAL);
 	assert_int_equal(iommu_domain_remove(dom, 1ULL << 39), ERANGE);
 	assert_int_equal(iommu_domain_remove(dom, 0x1000), ENOENT);
+	/* Ranges: as the single calls, plus the byte count done. */
+	assert_int_equal(
+	    iommu_domain_enter_range(NULL, PG, 0x80000000, PG, RW, 0, NULL),
+	    EINVAL);
+	assert_int_equal(
+	    iommu_domain_enter_range(dom, PG, 0x80000000, PG + 1, RW, 0, NULL),
+	    EINVAL);
+	assert_int_equal(iommu_domain_enter_range(dom, (1ULL << 39) - PG,
+			     0x80000000, 2 * PG, RW, 0, NULL),
+	    ERANGE);
+	assert_int_equal(iommu_domain_enter(dom, 3 * PG, 0x80000000, RW, 0), 0);
+	assert_int_equal(
+	    iommu_domain_enter_range(dom, PG, 0x80000000, 4 * PG, RW, 0, &iova),
+	    EEXIST);
+	assert_int_equal(iova, 2 * PG);
+	assert_int_equal(
+	    iommu_domain_remove_range(dom, PG, 4 * PG, &iova), ENOENT);
+	assert_int_equal(iova, 3 * PG);
+	assert_int_equal(iommu_domain_remove_range(NULL, PG, PG, NULL), EINVAL);
+	assert_int_equal(iommu_domain_remove_range(dom, PG, 7, NULL), EINVAL);
+	assert_int_equal(iommu_domain_sync(dom), 0);
 	/* IOVA calls: NULL, zero and unaligned sizes, foreign ranges. */
 	assert_int_equal(
 	    iommu_domain_iova_alloc(NULL, PG, NULL, &iova), EINVAL);

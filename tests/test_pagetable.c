@@ -754,6 +754,112 @@ teardown_returns_every_level_and_pted(void **state)
 	pt_fixture_fini(&fx);
 }
 
+/*
+ * Range enter/remove match npages single calls: the same descriptors,
+ * PTED counts and TLB notes, across level-3 tables; a failing page stops
+ * the range with its error and reports how far it got.
+ */
+static void
+range_ops_match_single_pages(void **state)
+{
+	struct pt_fixture	fx;
+	struct pt_snapshot	s0, s1;
+	struct iommu_pool_stats ps;
+	const uint64_t		n = 700, base = 0x200000 - 5 * 0x1000;
+	const uint64_t		pa0 = 0x123456000ULL;
+	uint64_t		i, done, pa;
+	unsigned		prot;
+
+	(void)state;
+	pt_fixture_init(&fx, 48, 48);
+	assert_int_equal(iommu_pt_enter_range(fx.fx_pt, base, pa0, n,
+			     IOMMU_PROT_WRITE, IOMMU_CACHE_WB, 0, &done),
+	    0);
+	assert_int_equal(done, n);
+	for (i = 0; i < n; i++) {
+		assert_int_equal(
+		    iommu_pt_extract(fx.fx_pt, base + i * 0x1000, &pa, &prot),
+		    0);
+		assert_int_equal(pa, pa0 + i * 0x1000);
+		assert_int_equal(prot, IOMMU_PROT_READ | IOMMU_PROT_WRITE);
+	}
+	assert_int_equal(iommu_pt_validate(fx.fx_pt), 0);
+	iommu_pool_get_stats(fx.fx_pted_pool, &ps);
+	assert_int_equal(ps.pst_items_out, n);
+	pt_snapshot_take(&fx, &s0);
+	assert_int_equal(iommu_pt_remove_range(fx.fx_pt, base, n, &done), 0);
+	assert_int_equal(done, n);
+	assert_int_equal(fx.fx_tlb_pages, n);
+	assert_int_equal(fx.fx_tlb_last_iova, base + (n - 1) * 0x1000);
+	iommu_pool_get_stats(fx.fx_pted_pool, &ps);
+	assert_int_equal(ps.pst_items_out, 0);
+	/* The same pages one by one give the same tables. */
+	for (i = 0; i < n; i++)
+		assert_int_equal(
+		    iommu_pt_enter(fx.fx_pt, base + i * 0x1000,
+			pa0 + i * 0x1000, IOMMU_PROT_WRITE, IOMMU_CACHE_WB, 0),
+		    0);
+	pt_snapshot_take(&fx, &s1);
+	assert_int_equal(s0.sn_digest, s1.sn_digest);
+	assert_int_equal(s0.sn_ndesc, s1.sn_ndesc);
+
+	/* A page in the way: EEXIST at it, the ones before stay. */
+	for (i = 0; i < n; i++)
+		assert_int_equal(
+		    iommu_pt_remove(fx.fx_pt, base + i * 0x1000), 0);
+	assert_int_equal(iommu_pt_enter(fx.fx_pt, base + 40 * 0x1000, pa0,
+			     IOMMU_PROT_READ, IOMMU_CACHE_WB, 0),
+	    0);
+	assert_int_equal(iommu_pt_enter_range(fx.fx_pt, base, pa0, 100,
+			     IOMMU_PROT_READ, IOMMU_CACHE_WB, 0, &done),
+	    EEXIST);
+	assert_int_equal(done, 40);
+	iommu_pool_get_stats(fx.fx_pted_pool, &ps);
+	assert_int_equal(ps.pst_items_out, 41); /* no PTED left over */
+	/* A hole: ENOENT at it, the ones before removed. */
+	assert_int_equal(iommu_pt_remove(fx.fx_pt, base + 20 * 0x1000), 0);
+	assert_int_equal(
+	    iommu_pt_remove_range(fx.fx_pt, base, 41, &done), ENOENT);
+	assert_int_equal(done, 20);
+	assert_int_equal(
+	    iommu_pt_remove_range(fx.fx_pt, base + 21 * 0x1000, 20, &done), 0);
+	iommu_pool_get_stats(fx.fx_pted_pool, &ps);
+	assert_int_equal(ps.pst_items_out, 0);
+
+	/* No PTED to be had mid-range: ENOMEM, nothing lost. */
+	assert_int_equal(iommu_pool_sethardlimit(fx.fx_pted_pool, 25), 0);
+	assert_int_equal(iommu_pt_enter_range(fx.fx_pt, base, pa0, 30,
+			     IOMMU_PROT_READ, IOMMU_CACHE_WB, 0, &done),
+	    ENOMEM);
+	assert_true(done <= 25);
+	iommu_pool_get_stats(fx.fx_pted_pool, &ps);
+	assert_int_equal(ps.pst_items_out, done);
+	assert_int_equal(iommu_pt_remove_range(fx.fx_pt, base, done, &done), 0);
+	assert_int_equal(iommu_pool_sethardlimit(fx.fx_pted_pool, SIZE_MAX), 0);
+	/* Unprepared levels with NOLEVELALLOC; bad arguments. */
+	assert_int_equal(
+	    iommu_pt_enter_range(fx.fx_pt, 1ULL << 40, pa0, 2, IOMMU_PROT_READ,
+		IOMMU_CACHE_WB, IOMMU_PT_NOLEVELALLOC, &done),
+	    ENOMEM);
+	assert_int_equal(done, 0);
+	assert_int_equal(iommu_pt_enter_range(fx.fx_pt, base + 1, pa0, 2,
+			     IOMMU_PROT_READ, IOMMU_CACHE_WB, 0, NULL),
+	    EINVAL);
+	assert_int_equal(iommu_pt_enter_range(fx.fx_pt, base, pa0, 0,
+			     IOMMU_PROT_READ, IOMMU_CACHE_WB, 0, NULL),
+	    EINVAL);
+	assert_int_equal(iommu_pt_enter_range(fx.fx_pt, (1ULL << 48) - 0x1000,
+			     pa0, 2, IOMMU_PROT_READ, IOMMU_CACHE_WB, 0, NULL),
+	    ERANGE);
+	assert_int_equal(
+	    iommu_pt_remove_range(fx.fx_pt, (1ULL << 48) - 0x1000, 2, NULL),
+	    ERANGE);
+	assert_int_equal(
+	    iommu_pt_remove_range(fx.fx_pt, base, 1, NULL), ENOENT);
+	assert_int_equal(iommu_pt_validate(fx.fx_pt), 0);
+	pt_fixture_fini(&fx);
+}
+
 int
 main(void)
 {
@@ -769,6 +875,7 @@ main(void)
 	    cmocka_unit_test(pool_page_allocation_failure_at_every_call),
 	    cmocka_unit_test(create_fails_cleanly),
 	    cmocka_unit_test(prepare_then_enter_allocates_no_level),
+	    cmocka_unit_test(range_ops_match_single_pages),
 	    cmocka_unit_test(validator_detects_corruption),
 	    cmocka_unit_test(teardown_returns_every_level_and_pted),
 	};

@@ -226,6 +226,53 @@ hard_limit_with_nowait(void **state)
 	iommu_pool_destroy(pp);
 }
 
+/* get_n / put_n: all or nothing, with and without per-thread caches. */
+static void
+get_n_is_all_or_nothing(void **state)
+{
+	struct iommu_pool_stats st;
+	struct iommu_pool      *pp;
+	void		       *it[40], *more[8];
+	int			flags, i, j;
+
+	(void)state;
+	for (flags = 0; flags <= IOMMU_POOL_PERTHREAD; flags++) {
+		assert_int_equal(iommu_pool_create("n", 64, 0, flags,
+				     test_cmocka_allocator(), &pp),
+		    0);
+		/* More than a cache holds: refills along the way. */
+		assert_int_equal(iommu_pool_get_n(pp,
+				     IOMMU_PR_NOWAIT | IOMMU_PR_ZERO, it, 40),
+		    0);
+		for (i = 0; i < 40; i++) {
+			assert_non_null(it[i]);
+			assert_int_equal(((uint8_t *)it[i])[63], 0);
+			for (j = 0; j < i; j++)
+				assert_ptr_not_equal(it[i], it[j]);
+		}
+		assert_int_equal(iommu_pool_get_n(pp, 0x400, more, 2), EINVAL);
+		iommu_pool_put_n(pp, it, 40);
+		/* At the limit: nothing taken, nothing lost. */
+		assert_int_equal(iommu_pool_sethardlimit(pp, 6), 0);
+		assert_int_equal(
+		    iommu_pool_get_n(pp, IOMMU_PR_NOWAIT, it, 4), 0);
+		assert_int_equal(
+		    iommu_pool_get_n(pp, IOMMU_PR_NOWAIT, more, 3), ENOMEM);
+		iommu_pool_get_stats(pp, &st);
+		assert_int_equal(st.pst_items_out, 4);
+		assert_int_equal(
+		    iommu_pool_get_n(pp, IOMMU_PR_NOWAIT, more, 2), 0);
+		it[4] = more[0];
+		it[5] = NULL; /* skipped */
+		iommu_pool_put_n(pp, it, 6);
+		iommu_pool_put(pp, more[1]);
+		iommu_pool_get_stats(pp, &st);
+		assert_int_equal(st.pst_items_out, 0);
+		assert_int_equal(st.pst_gets, st.pst_puts);
+		iommu_pool_destroy(pp);
+	}
+}
+
 struct putter {
 	struct iommu_pool *pp;
 	void		  *item;
@@ -683,6 +730,7 @@ main(void)
 	    cmocka_unit_test(items_put_by_another_thread),
 	    cmocka_unit_test(destroy_reclaims_caches_of_live_threads),
 	    cmocka_unit_test(put_items_are_marked_no_access),
+	    cmocka_unit_test(get_n_is_all_or_nothing),
 	    cmocka_unit_test(double_put_panics),
 	    cmocka_unit_test(write_after_put_panics_on_next_get),
 	};

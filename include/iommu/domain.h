@@ -201,6 +201,15 @@ IOMMU_EXPORT int iommu_domain_iova_free(
 IOMMU_EXPORT int iommu_domain_enter(struct iommu_domain *, uint64_t iova,
     uint64_t pa, unsigned prot, unsigned cache);
 IOMMU_EXPORT int iommu_domain_remove(struct iommu_domain *, uint64_t iova);
+/*
+ * len bytes (page multiple) of consecutive pages at once (one walk per
+ * level-3 table, PTEDs in batches); stop at the first page that fails
+ * with its error, *done (may be NULL) = bytes entered / removed before it.
+ */
+IOMMU_EXPORT int iommu_domain_enter_range(struct iommu_domain *, uint64_t iova,
+    uint64_t pa, uint64_t len, unsigned prot, unsigned cache, uint64_t *done);
+IOMMU_EXPORT int iommu_domain_remove_range(
+    struct iommu_domain *, uint64_t iova, uint64_t len, uint64_t *done);
 /* Pre-create the table levels for [iova, iova + len) (at-create). */
 IOMMU_EXPORT int iommu_domain_prepare(
     struct iommu_domain *, uint64_t iova, uint64_t len);

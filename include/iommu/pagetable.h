@@ -151,6 +151,22 @@ IOMMU_EXPORT int iommu_pt_enter(struct iommu_pt *pt, uint64_t iova, uint64_t pa,
  */
 IOMMU_EXPORT int iommu_pt_remove(struct iommu_pt *pt, uint64_t iova);
 /*
+ * npages consecutive pages from iova to pa, as npages iommu_pt_enter calls
+ * but walking once per level-3 table and taking PTEDs in batches.  Stops
+ * at the first page that fails, with that page's error; *entered (may be
+ * NULL) counts the pages entered before it, which stay mapped.
+ */
+IOMMU_EXPORT int iommu_pt_enter_range(struct iommu_pt *pt, uint64_t iova,
+    uint64_t pa, uint64_t npages, unsigned prot, unsigned cache, unsigned flags,
+    uint64_t *entered);
+/*
+ * npages consecutive pages from iova, as npages iommu_pt_remove calls
+ * (tlb_add_page for each); stops at the first unmapped page (ENOENT), with
+ * *removed (may be NULL) counting those removed before it.
+ */
+IOMMU_EXPORT int iommu_pt_remove_range(
+    struct iommu_pt *pt, uint64_t iova, uint64_t npages, uint64_t *removed);
+/*
  * Looks iova up (any offset in the page) in the descriptors the hardware
  * walks: *pa gets the translated address (page PA plus offset), *prot the
  * effective protection (either may be NULL).  ENOENT if not mapped or

@@ -109,6 +109,15 @@ IOMMU_EXPORT void *iommu_pool_get(struct iommu_pool *pp, int prflags);
  * hit the item's first 16 bytes.
  */
 IOMMU_EXPORT void iommu_pool_put(struct iommu_pool *pp, void *item);
+/*
+ * n items at once: 0 with items[0..n)
+ * set, or ENOMEM (EINVAL for bad flags) with nothing taken.  The put
+ * returns n items, skipping NULLs.  Otherwise as iommu_pool_get / _put.
+ */
+IOMMU_EXPORT int iommu_pool_get_n(
+    struct iommu_pool *pp, int prflags, void **items, size_t n);
+IOMMU_EXPORT void iommu_pool_put_n(
+    struct iommu_pool *pp, void *const *items, size_t n);
 
 /*
  * Limits the number of items out at once (as pool_sethardlimit(9)):

@@ -239,6 +239,34 @@ map_boundary(const struct iommu_dmamap *map)
 	return map->_dm_boundary > PAGE ? map->_dm_boundary : 0;
 }
 
+/*
+ * Table levels and parked PTEDs for every page a load may enter (each
+ * window but its guard page): loads and unloads then take nothing from
+ * the pools (OpenBSD's later smmu_prepare).
+ */
+static int
+prepare_windows(struct iommu_tag *it, struct iommu_map_state *ms)
+{
+	unsigned w;
+	int	 error = 0;
+
+	for (w = 0; w < ms->ms_nwin && error == 0; w++)
+		error = iommu_domain_prepare_pteds(it->it_dom,
+		    ms->ms_dva + w * ms->ms_stride, ms->ms_winlen - PAGE);
+	return error;
+}
+
+/* Gives the parked PTEDs back (the map holds no page: unloaded). */
+static void
+unprepare_windows(struct iommu_tag *it, struct iommu_map_state *ms)
+{
+	unsigned w;
+
+	for (w = 0; w < ms->ms_nwin; w++)
+		(void)iommu_domain_unprepare(it->it_dom,
+		    ms->ms_dva + w * ms->ms_stride, ms->ms_winlen - PAGE);
+}
+
 static int
 iommu_create(struct iommu_dma_tag *t, uint64_t size, int nsegments,
     uint64_t maxsegsz, uint64_t boundary, int flags, size_t cookie_size,
@@ -291,9 +319,9 @@ iommu_create(struct iommu_dma_tag *t, uint64_t size, int nsegments,
 			  align, bound, &ms->ms_er, &ms->ms_dva);
 		if (error == 0) {
 			ms->ms_len = len;
-			error = iommu_domain_prepare(
-			    it->it_dom, ms->ms_dva, len - PAGE);
+			error = prepare_windows(it, ms);
 			if (error != 0) {
+				unprepare_windows(it, ms);
 				(void)iommu_domain_iova_free(
 				    it->it_dom, ms->ms_dva, len);
 				ms->ms_len = 0;
@@ -319,6 +347,7 @@ iommu_destroy(struct iommu_dma_tag *t, struct iommu_dmamap *map)
 		iommu_unload(t, map);
 	/* A reservation the SMMU may still translate stays owed. */
 	if (ms->ms_strategy == IOMMU_IOVA_AT_CREATE && ms->ms_len != 0) {
+		unprepare_windows(it, ms);
 		if (iommu__domain_ticket_wait(it->it_dom, ms->ms_ticket[0]) ==
 			0 &&
 		    iommu__domain_ticket_wait(it->it_dom, ms->ms_ticket[1]) ==

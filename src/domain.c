@@ -757,6 +757,23 @@ iommu_domain_remove_range(
 }
 
 int
+iommu_domain_prepare_pteds(
+    struct iommu_domain *dom, uint64_t iova, uint64_t len)
+{
+	if (dom == NULL)
+		return EINVAL;
+	return iommu_pt_prepare_pteds(dom->dom_pt, iova, len);
+}
+
+int
+iommu_domain_unprepare(struct iommu_domain *dom, uint64_t iova, uint64_t len)
+{
+	if (dom == NULL)
+		return EINVAL;
+	return iommu_pt_unprepare(dom->dom_pt, iova, len);
+}
+
+int
 iommu_domain_prepare(struct iommu_domain *dom, uint64_t iova, uint64_t len)
 {
 	if (dom == NULL)

@@ -20,9 +20,14 @@
  * the call).
  *
  * Invariants (checked by iommu_pt_validate):
- *  - lv_child[i] != NULL exactly when desc[i] is valid; at levels 0..2
- *    desc[i] is a table descriptor holding the child's lv_pa; at level 3
- *    it equals the PTED's pd_pte.
+ *  - at levels 0..2 lv_child[i] != NULL exactly when desc[i] is valid, a
+ *    table descriptor holding the child's lv_pa; at level 3 lv_child[i]
+ *    is a PTED whose pd_pte equals desc[i], or NULL with desc[i] == 0.
+ *  - a parked PTED (iommu_pt_prepare_pteds, OpenBSD's later smmu_prepare)
+ *    has pd_pte == 0 while its page is unmapped: enter fills it and
+ *    remove empties it again without touching the pool, so a prepared
+ *    range maps and unmaps with no allocation at all; it goes back to the
+ *    pool only at iommu_pt_unprepare or destroy.
  *  - a level, once linked, stays linked until iommu_pt_destroy; removing
  *    a page clears only its level-3 slot.
  *  - pt_levels[l] counts the levels at depth l, under pt_lock.
@@ -46,6 +51,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <iommu/pagetable.h>
@@ -70,11 +76,13 @@ struct iommu__pt_level {
 
 /* What the software knows about one mapped page: a PTED pool item. */
 struct iommu__pted {
-	uint64_t pd_va;	   /* IOVA of the page */
-	uint64_t pd_pa;	   /* PA of the page */
-	uint64_t pd_pte;   /* the page descriptor written for it */
-	unsigned pd_prot;  /* effective IOMMU_PROT_* */
-	unsigned pd_cache; /* IOMMU_CACHE_* */
+	uint64_t pd_va;	    /* IOVA of the page */
+	uint64_t pd_pa;	    /* PA of the page */
+	uint64_t pd_pte;    /* the page descriptor written for it; parked: 0
+			       while unmapped (atomic: enter claims it) */
+	unsigned pd_prot;   /* effective IOMMU_PROT_* */
+	unsigned pd_cache;  /* IOMMU_CACHE_* */
+	bool	 pd_parked; /* from prepare_pteds: kept across removes */
 };
 
 struct iommu_pt {
@@ -347,6 +355,55 @@ pt_ensure_levels(
 	return 0;
 }
 
+/*
+ * A page whose slot already holds a PTED: a parked one is filled (the
+ * compare-and-swap on pd_pte makes one of two racing enters win), any
+ * other means the page is mapped.
+ */
+static int
+pt_fill_parked(struct iommu__pt_level *l3, unsigned i3,
+    struct iommu__pted *pted, uint64_t pa, unsigned prot, unsigned cache)
+{
+	uint64_t expect = 0, desc;
+
+	if (!pted->pd_parked)
+		return EEXIST;
+	if (prot & IOMMU_PROT_WRITE)
+		prot |= IOMMU_PROT_READ;
+	desc = iommu__pt_page_desc(pa, prot, cache);
+	if (!__atomic_compare_exchange_n(&pted->pd_pte, &expect, desc, false,
+		__ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+		return EEXIST;
+	pted->pd_pa = pa;
+	pted->pd_prot = prot;
+	pted->pd_cache = cache;
+	pt_desc_store(l3, i3, desc);
+	return 0;
+}
+
+/*
+ * Unmaps the page of a PTED found in slot i3: clears the descriptor, then
+ * parks the PTED (true) or unlinks it for the caller to put (false).
+ * ENOENT-worthy (a parked PTED with nothing mapped) is the caller's check.
+ */
+static bool
+pt_clear_slot(struct iommu__pt_level *l3, unsigned i3, struct iommu__pted *pd)
+{
+	pt_desc_store(l3, i3, 0);
+	if (pd->pd_parked) {
+		__atomic_store_n(&pd->pd_pte, 0, __ATOMIC_RELEASE);
+		return true;
+	}
+	atomic_store_explicit(&l3->lv_child[i3], NULL, memory_order_release);
+	return false;
+}
+
+static bool
+pt_pted_mapped(const struct iommu__pted *pd)
+{
+	return __atomic_load_n(&pd->pd_pte, __ATOMIC_ACQUIRE) != 0;
+}
+
 int
 iommu_pt_enter(struct iommu_pt *pt, uint64_t iova, uint64_t pa, unsigned prot,
     unsigned cache, unsigned flags)
@@ -367,9 +424,9 @@ iommu_pt_enter(struct iommu_pt *pt, uint64_t iova, uint64_t pa, unsigned prot,
 
 	l3 = pt_walk(pt, iova, &level);
 	if (level == PT_LAST_LEVEL &&
-	    atomic_load_explicit(&l3->lv_child[i3], memory_order_relaxed) !=
-		NULL)
-		return EEXIST;
+	    (pted = atomic_load_explicit(
+		 &l3->lv_child[i3], memory_order_acquire)) != NULL)
+		return pt_fill_parked(l3, i3, pted, pa, prot, cache);
 	if (level != PT_LAST_LEVEL && (flags & IOMMU_PT_NOLEVELALLOC))
 		return ENOMEM;
 
@@ -382,6 +439,7 @@ iommu_pt_enter(struct iommu_pt *pt, uint64_t iova, uint64_t pa, unsigned prot,
 	pted->pd_pa = pa;
 	pted->pd_prot = prot;
 	pted->pd_cache = cache;
+	pted->pd_parked = false;
 	pted->pd_pte = iommu__pt_page_desc(pa, prot, cache);
 
 	if (level != PT_LAST_LEVEL) {
@@ -406,6 +464,7 @@ iommu_pt_remove(struct iommu_pt *pt, uint64_t iova)
 	struct iommu__pt_level *l3;
 	struct iommu__pted     *pted;
 	unsigned		level, i3 = pt_index(3, iova);
+	bool			parked;
 
 	if (iova & IOMMU_PAGE_MASK)
 		return EINVAL;
@@ -415,15 +474,15 @@ iommu_pt_remove(struct iommu_pt *pt, uint64_t iova)
 	if (level != PT_LAST_LEVEL)
 		return ENOENT;
 	pted = atomic_load_explicit(&l3->lv_child[i3], memory_order_acquire);
-	if (pted == NULL)
+	if (pted == NULL || !pt_pted_mapped(pted))
 		return ENOENT;
 	/* Invalidate for the walker first, then retire the software state. */
-	pt_desc_store(l3, i3, 0);
-	atomic_store_explicit(&l3->lv_child[i3], NULL, memory_order_release);
+	parked = pt_clear_slot(l3, i3, pted);
 	if (pt->pt_tlb != NULL && pt->pt_tlb->tlb_add_page != NULL)
 		pt->pt_tlb->tlb_add_page(
 		    pt->pt_tlb_cookie, iova, IOMMU_PAGE_SIZE);
-	iommu_pool_put(pt->pt_pted_pool, pted);
+	if (!parked)
+		iommu_pool_put(pt->pt_pted_pool, pted);
 	return 0;
 }
 
@@ -479,6 +538,14 @@ iommu_pt_enter_range(struct iommu_pt *pt, uint64_t iova, uint64_t pa,
 			if ((error = pt_l3_for(pt, iova, flags, &l3)) != 0)
 				break;
 		}
+		pd = atomic_load_explicit(
+		    &l3->lv_child[i3], memory_order_acquire);
+		if (pd != NULL) {
+			error = pt_fill_parked(l3, i3, pd, pa, prot, cache);
+			if (error != 0)
+				break;
+			continue;
+		}
 		if (used == n) {
 			n = npages - done < PT_BATCH ? (unsigned)(npages - done)
 						     : PT_BATCH;
@@ -495,6 +562,7 @@ iommu_pt_enter_range(struct iommu_pt *pt, uint64_t iova, uint64_t pa,
 		pd->pd_pa = pa;
 		pd->pd_prot = prot;
 		pd->pd_cache = cache;
+		pd->pd_parked = false;
 		pd->pd_pte = desc;
 		expect = NULL;
 		if (!atomic_compare_exchange_strong_explicit(&l3->lv_child[i3],
@@ -522,6 +590,7 @@ iommu_pt_remove_range(
 	void		       *pv[PT_BATCH];
 	uint64_t		done = 0;
 	unsigned		i3, level, n = 0;
+	bool			parked;
 	int			error = 0;
 
 	if (removed != NULL)
@@ -543,18 +612,16 @@ iommu_pt_remove_range(
 		}
 		pv[n] = atomic_load_explicit(
 		    &l3->lv_child[i3], memory_order_acquire);
-		if (pv[n] == NULL) {
+		if (pv[n] == NULL || !pt_pted_mapped(pv[n])) {
 			error = ENOENT;
 			break;
 		}
 		/* As iommu_pt_remove: the walker's view first. */
-		pt_desc_store(l3, i3, 0);
-		atomic_store_explicit(
-		    &l3->lv_child[i3], NULL, memory_order_release);
+		parked = pt_clear_slot(l3, i3, pv[n]);
 		if (pt->pt_tlb != NULL && pt->pt_tlb->tlb_add_page != NULL)
 			pt->pt_tlb->tlb_add_page(
 			    pt->pt_tlb_cookie, iova, IOMMU_PAGE_SIZE);
-		if (++n == PT_BATCH) {
+		if (!parked && ++n == PT_BATCH) {
 			iommu_pool_put_n(pt->pt_pted_pool, pv, n);
 			n = 0;
 		}
@@ -623,6 +690,93 @@ iommu_pt_prepare(struct iommu_pt *pt, uint64_t iova, uint64_t len)
 	return 0;
 }
 
+/* Parks a PTED in every empty slot of [iova, iova + npages pages). */
+int
+iommu_pt_prepare_pteds(struct iommu_pt *pt, uint64_t iova, uint64_t len)
+{
+	struct iommu__pt_level *l3 = NULL;
+	struct iommu__pted     *pd;
+	void		       *expect;
+	uint64_t		va, parked = 0;
+	unsigned		i3;
+	int			error;
+
+	if ((iova | len) & IOMMU_PAGE_MASK)
+		return EINVAL;
+	if ((error = iommu_pt_prepare(pt, iova, len)) != 0)
+		return error;
+	for (va = iova; va - iova < len; va += IOMMU_PAGE_SIZE) {
+		i3 = pt_index(3, va);
+		if (l3 == NULL || i3 == 0)
+			(void)pt_l3_for(pt, va, IOMMU_PT_NOLEVELALLOC, &l3);
+		if (atomic_load_explicit(
+			&l3->lv_child[i3], memory_order_relaxed) != NULL)
+			continue; /* mapped or parked already: left as is */
+		pd = iommu_pool_get(
+		    pt->pt_pted_pool, IOMMU_PR_NOWAIT | IOMMU_PR_ZERO);
+		if (pd == NULL) {
+			error = ENOMEM;
+			break;
+		}
+		pd->pd_va = va;
+		pd->pd_parked = true;
+		expect = NULL;
+		if (!atomic_compare_exchange_strong_explicit(&l3->lv_child[i3],
+			&expect, pd, memory_order_release,
+			memory_order_relaxed)) {
+			iommu_pool_put(pt->pt_pted_pool, pd);
+			continue;
+		}
+		parked++;
+	}
+	if (error != 0 && parked > 0)
+		(void)iommu_pt_unprepare(pt, iova, va - iova);
+	return error;
+}
+
+int
+iommu_pt_unprepare(struct iommu_pt *pt, uint64_t iova, uint64_t len)
+{
+	struct iommu__pt_level *l3 = NULL;
+	struct iommu__pted     *pd;
+	uint64_t		va;
+	unsigned		i3, level;
+	int			pass, error = 0;
+
+	if ((iova | len) & IOMMU_PAGE_MASK || iova + len < iova ||
+	    (len != 0 && (iova + len - 1) >> pt->pt_ias != 0))
+		return EINVAL;
+	/* Pass 0 checks that nothing is mapped, pass 1 frees. */
+	for (pass = 0; pass < 2 && error == 0; pass++) {
+		l3 = NULL;
+		for (va = iova; va - iova < len; va += IOMMU_PAGE_SIZE) {
+			i3 = pt_index(3, va);
+			if (l3 == NULL || i3 == 0) {
+				l3 = pt_walk(pt, va, &level);
+				if (level != PT_LAST_LEVEL) {
+					l3 = NULL;
+					va |= PT_L3_SPAN - IOMMU_PAGE_SIZE;
+					continue;
+				}
+			}
+			pd = atomic_load_explicit(
+			    &l3->lv_child[i3], memory_order_acquire);
+			if (pd == NULL || !pd->pd_parked)
+				continue;
+			if (pass == 0 && pt_pted_mapped(pd)) {
+				error = EBUSY;
+				break;
+			}
+			if (pass == 1) {
+				atomic_store_explicit(&l3->lv_child[i3], NULL,
+				    memory_order_release);
+				iommu_pool_put(pt->pt_pted_pool, pd);
+			}
+		}
+	}
+	return error;
+}
+
 static void
 pt_free_tree(struct iommu_pt *pt, struct iommu__pt_level *lv, unsigned level)
 {
@@ -654,7 +808,7 @@ pt_count_pteds(struct iommu__pt_level *lv, unsigned level)
 		    &lv->lv_child[i], memory_order_acquire);
 		if (child == NULL)
 			continue;
-		n += level == PT_LAST_LEVEL ? 1
+		n += level == PT_LAST_LEVEL ? pt_pted_mapped(child)
 					    : pt_count_pteds(child, level + 1);
 	}
 	return n;
@@ -701,6 +855,11 @@ pt_validate_level(struct iommu_pt *pt, struct iommu__pt_level *lv,
 			return EFAULT;
 		if (level == PT_LAST_LEVEL) {
 			pted = child;
+			if (pted->pd_parked && pted->pd_pte == 0) {
+				if (pted->pd_va != va || desc != 0)
+					return EFAULT;
+				continue;
+			}
 			if (pted->pd_va != va || desc != pted->pd_pte ||
 			    desc !=
 				iommu__pt_page_desc(

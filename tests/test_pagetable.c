@@ -860,6 +860,81 @@ range_ops_match_single_pages(void **state)
 	pt_fixture_fini(&fx);
 }
 
+/* Parked PTEDs: a prepared range maps and unmaps without the pool. */
+static void
+parked_pteds_map_without_the_pool(void **state)
+{
+	struct pt_fixture	fx;
+	struct iommu_pool_stats p0, p1;
+	struct iommu_pt_stats	st;
+	const uint64_t		base = 0x200000 - 3 * 0x1000, n = 8;
+	uint64_t		i, done, pa;
+
+	(void)state;
+	pt_fixture_init(&fx, 48, 48);
+	assert_int_equal(
+	    iommu_pt_prepare_pteds(fx.fx_pt, base + 1, 0x1000), EINVAL);
+	assert_int_equal(iommu_pt_prepare_pteds(fx.fx_pt, base, n * 0x1000), 0);
+	iommu_pool_get_stats(fx.fx_pted_pool, &p0);
+	assert_int_equal(p0.pst_items_out, n);
+	iommu_pt_get_stats(fx.fx_pt, &st);
+	assert_int_equal(st.pts_pteds, 0); /* parked is not mapped */
+	assert_int_equal(iommu_pt_validate(fx.fx_pt), 0);
+	assert_int_equal(iommu_pt_extract(fx.fx_pt, base, &pa, NULL), ENOENT);
+	assert_int_equal(iommu_pt_remove(fx.fx_pt, base), ENOENT);
+	for (int round = 0; round < 3; round++) {
+		for (i = 0; i < 4; i++)
+			assert_int_equal(
+			    iommu_pt_enter(fx.fx_pt, base + i * 0x1000,
+				0x90000000 + i * 0x1000, IOMMU_PROT_READ,
+				IOMMU_CACHE_WB, 0),
+			    0);
+		assert_int_equal(
+		    iommu_pt_enter_range(fx.fx_pt, base + 4 * 0x1000,
+			0xa0000000, 4, IOMMU_PROT_WRITE, IOMMU_CACHE_WB, 0,
+			&done),
+		    0);
+		/* mapped: entering again is EEXIST, parked or not */
+		assert_int_equal(iommu_pt_enter(fx.fx_pt, base, 0x90000000,
+				     IOMMU_PROT_READ, IOMMU_CACHE_WB, 0),
+		    EEXIST);
+		assert_int_equal(iommu_pt_validate(fx.fx_pt), 0);
+		iommu_pt_get_stats(fx.fx_pt, &st);
+		assert_int_equal(st.pts_pteds, n);
+		assert_int_equal(iommu_pt_extract(fx.fx_pt,
+				     base + 5 * 0x1000 + 7, &pa, NULL),
+		    0);
+		assert_int_equal(pa, 0xa0001007);
+		assert_int_equal(
+		    iommu_pt_unprepare(fx.fx_pt, base, n * 0x1000), EBUSY);
+		for (i = 0; i < 4; i++)
+			assert_int_equal(
+			    iommu_pt_remove(fx.fx_pt, base + i * 0x1000), 0);
+		assert_int_equal(iommu_pt_remove_range(
+				     fx.fx_pt, base + 4 * 0x1000, 4, &done),
+		    0);
+		assert_int_equal(iommu_pt_validate(fx.fx_pt), 0);
+	}
+	/* The pool saw none of it. */
+	iommu_pool_get_stats(fx.fx_pted_pool, &p1);
+	assert_int_equal(p1.pst_gets, p0.pst_gets);
+	assert_int_equal(p1.pst_puts, p0.pst_puts);
+	assert_int_equal(fx.fx_tlb_pages, 3 * n);
+	assert_int_equal(iommu_pt_unprepare(fx.fx_pt, base, n * 0x1000), 0);
+	iommu_pool_get_stats(fx.fx_pted_pool, &p1);
+	assert_int_equal(p1.pst_items_out, 0);
+	/* No PTED for the 3rd page: the first two go back. */
+	assert_int_equal(iommu_pool_sethardlimit(fx.fx_pted_pool, 2), 0);
+	assert_int_equal(
+	    iommu_pt_prepare_pteds(fx.fx_pt, base, 4 * 0x1000), ENOMEM);
+	iommu_pool_get_stats(fx.fx_pted_pool, &p1);
+	assert_int_equal(p1.pst_items_out, 0);
+	assert_int_equal(iommu_pool_sethardlimit(fx.fx_pted_pool, SIZE_MAX), 0);
+	/* Destroy frees parked PTEDs too (the fixture checks the pool). */
+	assert_int_equal(iommu_pt_prepare_pteds(fx.fx_pt, base, 0x3000), 0);
+	pt_fixture_fini(&fx);
+}
+
 int
 main(void)
 {
@@ -876,6 +951,7 @@ main(void)
 	    cmocka_unit_test(create_fails_cleanly),
 	    cmocka_unit_test(prepare_then_enter_allocates_no_level),
 	    cmocka_unit_test(range_ops_match_single_pages),
+	    cmocka_unit_test(parked_pteds_map_without_the_pool),
 	    cmocka_unit_test(validator_detects_corruption),
 	    cmocka_unit_test(teardown_returns_every_level_and_pted),
 	};

@@ -214,6 +214,16 @@ IOMMU_EXPORT int iommu_domain_remove_range(
 IOMMU_EXPORT int iommu_domain_prepare(
     struct iommu_domain *, uint64_t iova, uint64_t len);
 /*
+ * As iommu_domain_prepare, and parks a PTED on every page of the range
+ * (iommu_pt_prepare_pteds), so that entering and removing pages there
+ * never touches the PTED pool; unprepare returns them (EBUSY while a page
+ * of the range is mapped).
+ */
+IOMMU_EXPORT int iommu_domain_prepare_pteds(
+    struct iommu_domain *, uint64_t iova, uint64_t len);
+IOMMU_EXPORT int iommu_domain_unprepare(
+    struct iommu_domain *, uint64_t iova, uint64_t len);
+/*
  * Issue the queued invalidations and one CMD_SYNC; wait for it.  With
  * deferred invalidation also completes every deferred unload and frees
  * its IOVA (a TLBI by ASID first).

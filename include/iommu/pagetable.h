@@ -182,6 +182,20 @@ IOMMU_EXPORT int iommu_pt_extract(
  */
 IOMMU_EXPORT int iommu_pt_prepare(
     struct iommu_pt *pt, uint64_t iova, uint64_t len);
+/*
+ * As iommu_pt_prepare, and parks a PTED in every page of [iova, iova +
+ * len) that has none (OpenBSD's later smmu_prepare): enters there take no
+ * PTED, removes keep it, so the range maps and unmaps without touching
+ * the pool.  ENOMEM (no PTED) undoes this call's parking (levels stay).
+ */
+IOMMU_EXPORT int iommu_pt_prepare_pteds(
+    struct iommu_pt *pt, uint64_t iova, uint64_t len);
+/*
+ * Returns the parked PTEDs of [iova, iova + len) to the pool; EBUSY, with
+ * nothing changed, while a page of the range is still mapped.
+ */
+IOMMU_EXPORT int iommu_pt_unprepare(
+    struct iommu_pt *pt, uint64_t iova, uint64_t len);
 
 /*
  * Statistics.  pts_pteds walks the tables: not for hot paths, and exact

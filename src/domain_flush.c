@@ -142,11 +142,12 @@ iommu__domain_flush(struct iommu_domain *dom)
 	int			error;
 
 	pthread_mutex_lock(&dom->dom_fq_mtx);
-	gen = atomic_load_explicit(&dom->dom_fq_gen, memory_order_relaxed);
+	/* Acquire: every unload numbered up to gen has removed its pages. */
+	gen = atomic_load_explicit(&dom->dom_fq_gen, memory_order_acquire);
+	atomic_store_explicit(&dom->dom_fq_base, gen, memory_order_relaxed);
 	n = dom->dom_fq_n;
 	memcpy(sp, dom->dom_fq, n * sizeof(sp[0]));
 	dom->dom_fq_n = 0;
-	dom->dom_fq_unloads = 0;
 	for (i = 0; i < n; i++)
 		bytes += sp[i].sp_len;
 	atomic_store_explicit(&dom->dom_stats.fq_bytes,
@@ -206,20 +207,31 @@ iommu__domain_unload_defer(
     struct iommu_domain *dom, const struct iommu__iova_span *last)
 {
 	uint64_t ticket;
-	bool	 flush;
+	bool	 flush = false;
 
 	if (last != NULL && !fq_adopt(dom, last->sp_iova, last->sp_len))
 		last = NULL;
-	pthread_mutex_lock(&dom->dom_fq_mtx);
-	if (last != NULL)
+	if (last != NULL) {
+		pthread_mutex_lock(&dom->dom_fq_mtx);
 		fq_push_locked(dom, last, 1);
-	ticket =
-	    atomic_load_explicit(&dom->dom_fq_gen, memory_order_relaxed) + 1;
-	atomic_store_explicit(&dom->dom_fq_gen, ticket, memory_order_release);
-	flush = dom->dom_fq_depth != 0 &&
-	    (++dom->dom_fq_unloads >= dom->dom_fq_depth ||
-		dom->dom_fq_n >= dom->dom_fq_depth);
-	pthread_mutex_unlock(&dom->dom_fq_mtx);
+		flush = dom->dom_fq_depth != 0 &&
+		    dom->dom_fq_n >= dom->dom_fq_depth;
+		pthread_mutex_unlock(&dom->dom_fq_mtx);
+	}
+	/*
+	 * No lock for the number (an at-create unload queues no span): the
+	 * release orders this unload's removes before it, for the flush that
+	 * reads it.  Two unloads both seeing depth reached flush twice.
+	 */
+	ticket = atomic_fetch_add_explicit(
+		     &dom->dom_fq_gen, 1, memory_order_acq_rel) +
+	    1;
+	if (dom->dom_fq_depth != 0 &&
+	    ticket -
+		    atomic_load_explicit(
+			&dom->dom_fq_base, memory_order_relaxed) >=
+		dom->dom_fq_depth)
+		flush = true;
 	if (flush)
 		(void)iommu__domain_flush(dom);
 	return ticket;

@@ -148,14 +148,15 @@ struct iommu_domain {
 	/*
 	 * Deferred unloads (domain_flush.c).  dom_fq_gen numbers unloads
 	 * that did not invalidate before returning; every one numbered up to
-	 * dom_fq_done is invalidated.  Under dom_fq_mtx: the queue of IOVA
-	 * spans waiting for a flush, and the unloads since the last flush.
+	 * dom_fq_done is invalidated; dom_fq_base is the dom_fq_gen the last
+	 * flush took (unloads since then: gen - base).  Under dom_fq_mtx:
+	 * the queue of IOVA spans waiting for a flush.
 	 */
 	unsigned		 dom_fq_depth; /* 0: strict */
 	pthread_mutex_t		 dom_fq_mtx;
 	struct iommu__iova_span *dom_fq;
-	unsigned		 dom_fq_cap, dom_fq_n, dom_fq_unloads;
-	_Atomic uint64_t	 dom_fq_gen, dom_fq_done;
+	unsigned		 dom_fq_cap, dom_fq_n;
+	_Atomic uint64_t	 dom_fq_gen, dom_fq_done, dom_fq_base;
 
 	struct {
 		_Atomic uint64_t iova_allocs, iova_frees, iova_failures;

@@ -613,6 +613,17 @@ iommu_extent_alloc_region(
 	return error;
 }
 
+/* The link to the first region ending at or after addr (lock held). */
+static struct iommu_extent_region **
+region_link(struct iommu_extent *ex, uint64_t addr)
+{
+	struct iommu_extent_region **linkp = &ex->ex_regions;
+
+	while (*linkp != NULL && (*linkp)->er_end < addr)
+		linkp = &(*linkp)->er_next;
+	return linkp;
+}
+
 int
 iommu_extent_free(
     struct iommu_extent *ex, uint64_t start, uint64_t size, int flags)
@@ -629,9 +640,7 @@ iommu_extent_free(
 
 	ex_lock(ex);
 	for (;;) {
-		linkp = &ex->ex_regions;
-		while ((rp = *linkp) != NULL && rp->er_end < start)
-			linkp = &rp->er_next;
+		rp = *(linkp = region_link(ex, start));
 		error = EINVAL;
 		if (rp == NULL || rp->er_start > start || rp->er_end < end)
 			break; /* not (inside) an allocated region */
@@ -686,9 +695,7 @@ iommu_extent_release_descr(
 	end = start + (size - 1);
 	ex_lock(ex);
 	for (;;) {
-		linkp = &ex->ex_regions;
-		while ((rp = *linkp) != NULL && rp->er_end < start)
-			linkp = &rp->er_next;
+		rp = *(linkp = region_link(ex, start));
 		error = EINVAL;
 		if (rp == NULL || rp->er_start != start || rp->er_end != end)
 			break;

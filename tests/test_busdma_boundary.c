@@ -134,6 +134,16 @@ arena(struct bfx *f)
 	return s;
 }
 
+/* The arena is as the text a0 (from arena()) says. */
+static void
+arena_unchanged(struct bfx *f, const char *a0)
+{
+	char *a1 = arena(f);
+
+	assert_string_equal(a0, a1);
+	free(a1);
+}
+
 static uint64_t
 iova_bytes(struct bfx *f)
 {
@@ -220,7 +230,7 @@ roundtrip(struct bfx *f, uint64_t b, const struct rseg *rs, int n)
 	struct iommu_dmamap	*map;
 	uint8_t			 expect[NWIN * WINPG * 4096];
 	uint64_t		 total = 0, bytes0, lowest = UINT64_MAX;
-	char			*a0, *a1;
+	char			*a0;
 	int			 i;
 
 	for (i = 0; i < n; i++)
@@ -245,10 +255,8 @@ roundtrip(struct bfx *f, uint64_t b, const struct rseg *rs, int n)
 		dev_expect_fault(f, segs[i].ds_addr + segs[i].ds_len - 1);
 	}
 	assert_int_equal(iova_bytes(f), bytes0);
-	a1 = arena(f);
-	assert_string_equal(a0, a1);
+	arena_unchanged(f, a0);
 	free(a0);
-	free(a1);
 	iommu_dmamap_destroy(f->tag, map);
 	return lowest;
 }
@@ -397,7 +405,7 @@ test_at_create_reservation(void **state)
 	};
 	struct iommu_dmamap *map;
 	uint64_t	     bytes0, total = 0;
-	char		    *a0, *a1;
+	char		    *a0;
 	size_t		     i;
 	int		     j;
 
@@ -431,10 +439,8 @@ test_at_create_reservation(void **state)
 			    (map->dm_segs[0].ds_addr & ~(PG - 1)) +
 				(uint64_t)j * KIB(16));
 	iommu_dmamap_destroy(f->tag, map); /* unloads */
-	a1 = arena(f);
-	assert_string_equal(a0, a1);
+	arena_unchanged(f, a0);
 	free(a0);
-	free(a1);
 	bfx_end(f);
 }
 
@@ -480,7 +486,7 @@ test_failure_leaves_nothing(void **state)
 	struct iommu_domain_stats ds0, ds1;
 	struct iommu_dmamap	 *map;
 	uint64_t		  bytes0;
-	char			 *a0, *a1;
+	char			 *a0;
 	int			  error;
 
 	if (f->v.v_strat == IOMMU_IOVA_IDENTITY) {
@@ -507,9 +513,7 @@ test_failure_leaves_nothing(void **state)
 	assert_int_equal(ds1.ds_iova_failures, ds0.ds_iova_failures + 1);
 	assert_int_equal(ds1.ds_pages_mapped, ds0.ds_pages_mapped);
 	assert_int_equal(iova_bytes(f), bytes0);
-	a1 = arena(f);
-	assert_string_equal(a0, a1);
-	free(a1);
+	arena_unchanged(f, a0);
 
 	/* Without the boundary the holes are enough. */
 	if (f->v.v_strat != IOMMU_IOVA_AT_CREATE) {
@@ -519,9 +523,7 @@ test_failure_leaves_nothing(void **state)
 		assert_int_equal(load(f, map, rs, 2, NULL),
 		    f->v.v_strat == IOMMU_IOVA_PER_MAP ? EAGAIN : 0);
 		iommu_dmamap_destroy(f->tag, map);
-		a1 = arena(f);
-		assert_string_equal(a0, a1);
-		free(a1);
+		arena_unchanged(f, a0);
 	}
 	free(a0);
 	bfx_end(f);
@@ -539,7 +541,7 @@ test_constrained_alloc(void **state)
 	struct iommu_domain_stats  ds0, ds1;
 	struct iommu_extent_region er[4];
 	uint64_t		   iova[4], x;
-	char			  *a0, *a1;
+	char			  *a0;
 
 	iommu_domain_get_stats(dom, &ds0);
 	a0 = arena(f);
@@ -613,10 +615,8 @@ test_constrained_alloc(void **state)
 	iommu_domain_get_stats(dom, &ds1);
 	assert_int_equal(ds1.ds_iova_frees, ds0.ds_iova_frees + 4);
 	assert_int_equal(ds1.ds_iova_bytes, ds0.ds_iova_bytes - 7 * PG);
-	a1 = arena(f);
-	assert_string_equal(a0, a1);
+	arena_unchanged(f, a0);
 	free(a0);
-	free(a1);
 	bfx_end(f);
 }
 

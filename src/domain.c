@@ -93,7 +93,7 @@ dom_owe_page(struct iommu_domain *dom, uint64_t iova, uint64_t granule)
 	struct iommu_smmu *sc = dom->dom_sc;
 	uint64_t	   cmd[2];
 
-	if (sc->sc_mutations & IOMMU_SMMU_MUTATE_NO_TLBI)
+	if (SMMU_DRV_MUTANT(sc, IOMMU_SMMU_MUTATE_NO_TLBI))
 		return;
 	switch (sc->sc_tlbi) {
 	case IOMMU_TLBI_PER_PAGE:
@@ -230,10 +230,10 @@ iommu__domain_sync_locked(struct iommu_domain *dom, bool asid)
 	struct iommu_smmu *sc = dom->dom_sc;
 	int		   error;
 
-	if (asid && (sc->sc_mutations & IOMMU_SMMU_MUTATE_NO_TLBI) == 0)
+	if (asid && !SMMU_DRV_MUTANT(sc, IOMMU_SMMU_MUTATE_NO_TLBI))
 		dom->dom_pend_asid = true;
 	error = dom_issue_pending(dom);
-	if (error == 0 && (sc->sc_mutations & IOMMU_SMMU_MUTATE_NO_SYNC) == 0) {
+	if (error == 0 && !SMMU_DRV_MUTANT(sc, IOMMU_SMMU_MUTATE_NO_SYNC)) {
 		error = iommu__cmdq_sync(sc);
 		iommu__count_locked(&dom->dom_stats.syncs, 1);
 	}

@@ -405,9 +405,7 @@ iommu_smmu_attach(const struct iommu_smmu_config *cfg, struct iommu_smmu **out)
 	    cfg->sc_mmio.mmio_read == NULL || cfg->sc_mmio.mmio_write == NULL ||
 	    cfg->sc_physmem == NULL ||
 	    (unsigned)cfg->sc_tlbi > IOMMU_TLBI_RANGE ||
-	    (cfg->sc_mutations &
-		~(IOMMU_SMMU_MUTATE_NO_TLBI | IOMMU_SMMU_MUTATE_NO_SYNC)) !=
-		0 ||
+	    (cfg->sc_mutations & ~SMMU_DRV_MUTANTS) != 0 ||
 	    cfg->sc_cmdq_log2 > 19 || cfg->sc_evtq_log2 > 19 ||
 	    cfg->sc_sid_bits > SMMU_DRV_SID_BITS_MAX)
 		return EINVAL;

@@ -40,8 +40,19 @@
 #define SMMU_DRV_BATCH		 16
 /* Deferred-queue entries a strict domain keeps for failed syncs. */
 #define SMMU_DRV_FQ_STRICT	 64
+/*
+ * The test mutants (iommu/domain.h) exist only in an IOMMU_MUTANTS build:
+ * elsewhere attach refuses them and their checks compile away.
+ */
+#if IOMMU_MUTANTS
+#define SMMU_DRV_MUTANTS (IOMMU_SMMU_MUTATE_NO_TLBI | IOMMU_SMMU_MUTATE_NO_SYNC)
+#else
+#define SMMU_DRV_MUTANTS 0u
+#endif
+#define SMMU_DRV_MUTANT(sc, m)                                                 \
+	(((sc)->sc_mutations & SMMU_DRV_MUTANTS & (m)) != 0)
 /* Bounded polls: this many register reads before ETIMEDOUT. */
-#define SMMU_DRV_POLL_LIMIT	 100000u
+#define SMMU_DRV_POLL_LIMIT 100000u
 
 struct iommu_smmu {
 	struct iommu_mmio_ops	      sc_mmio;

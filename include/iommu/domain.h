@@ -75,7 +75,8 @@ enum iommu_tlbi_policy {
 
 /*
  * Deliberate driver bugs, for tests that prove the suite catches a missing
- * invalidation ("mutants").  Never set outside tests.
+ * invalidation ("mutants").  Compiled in only with the CMake option
+ * IOMMU_MUTANTS (the test presets); any other build refuses them (EINVAL).
  */
 #define IOMMU_SMMU_MUTATE_NO_TLBI 0x1u /* drop the per-page TLBI */
 #define IOMMU_SMMU_MUTATE_NO_SYNC 0x2u /* drop the CMD_SYNC */

@@ -10,7 +10,7 @@
  *     sc_shard[SMMUV3__NSHARDS]                        reader locks, stats
  *     sc_cfgc[sets * ways]  struct smmuv3__cfg        config cache
  *     sc_tlb[sets * ways]   struct smmuv3__tlbslot    TLB
- *     sc_tlb_seq[sets]                                 per-set fill locks
+ *     sc_tlb_set[sets]                                 per-set fill locks
  *     sc_stats                                        counters
  *
  * Locking (a "big-reader" lock plus two small ones):
@@ -30,13 +30,12 @@
  *    and any access that starts after the CMD_SYNC completes sees the
  *    invalidated state.  That is the whole in-flight argument.
  *  - What the shared side may change, and under what:
- *      TLB slots and sc_tlb_victim[set]: only while holding that set's
- *        fill lock (sc_tlb_seq[set] odd, a seqlock).  Lookups take no lock:
- *        they read the slots with relaxed atomics between two reads of
- *        the set's sequence and retry if a fill ran meanwhile.
- *      ag_live, ag_wide, sc_tlb_nwide, sc_tlb_gshifts: atomic RMW.
- *      Device counters and the last config-cache hit: in the caller's
- *        shard (sh_st, sh_cfgc_last), owned by whoever holds that shard.
+ *      TLB slots and the set's victim: only while holding that set's
+ *        fill lock (sc_tlb_set[set].tse_seq odd, a seqlock).  Lookups take no
+ * lock: they read the slots with relaxed atomics between two reads of the set's
+ * sequence and retry if a fill ran meanwhile. ASID live counts, sc_tlb_nwide,
+ * sc_tlb_gshifts: atomic RMW. Device counters and the last config-cache hit: in
+ * the caller's shard (sh_st, sh_cfgc_last), owned by whoever holds that shard.
  *      Event queue (sc_eventq_prod), GERROR, st_events*, st_stale,
  *        st_unimplemented and every ho_log / ho_trace / ho_stale / ho_irq /
  *        ho_msi call: under sc_side, a recursive spin lock, so these
@@ -175,15 +174,33 @@ smmuv3__tlbe_from(
 /*
  * Per (regime, ASID) state that makes TLBI by ASID O(1): the command bumps
  * ag_gen, and a non-global entry whose te_gen differs is dead (treated as
- * invalid everywhere, reused by the next fill).  ag_live and ag_wide count
- * that ASID's live non-global entries and those of them that are WIDE, so
- * the bump keeps st_tlb_invalidated and sc_tlb_nwide exact.
+ * invalid everywhere, reused by the next fill).  ac_live and ac_wide
+ * (struct smmuv3__asid_cnt) count that ASID's live non-global entries and
+ * those of them that are WIDE, so the bump keeps st_tlb_invalidated and
+ * sc_tlb_nwide exact.
  */
 struct smmuv3__asid_gen {
-	uint16_t	 ag_gen; /* changes only on the exclusive side */
-	_Atomic uint32_t ag_live;
-	_Atomic uint32_t ag_wide;
+	uint16_t ag_gen; /* changes only on the exclusive side */
 };
+
+/*
+ * The live counts, apart from the generations: fills update them with
+ * atomics while lookups read ag_gen, and the counts of neighbouring
+ * ASIDs (smmuv3__tlb_acnt) sit on different cache lines, so two threads
+ * filling for two domains do not bounce one line.
+ */
+struct smmuv3__asid_cnt {
+	_Atomic uint32_t ac_live;
+	_Atomic uint32_t ac_wide;
+};
+
+/* Per TLB set, one cache line each: the fill lock and the victim. */
+struct smmuv3__tlbset {
+	_Atomic uint32_t tse_seq;    /* odd while a fill holds the set */
+	uint8_t		 tse_victim; /* round-robin, under the fill lock */
+	char		 tse_pad[64 - 5];
+};
+_Static_assert(sizeof(struct smmuv3__tlbset) == 64, "tlbset size");
 
 /* A translation request and its result, as the walker sees it. */
 struct smmuv3__req {
@@ -251,8 +268,13 @@ struct smmuv3__hold;
 /* Per-thread: the entries it is inside of, and its preferred shard. */
 struct smmuv3__tls {
 	struct smmuv3__hold *tl_held;
-	/* Shard + 1 (0: none chosen yet); fixed while tl_held != NULL. */
-	unsigned tl_hint;
+	/*
+	 * The hint: offsetof(struct smmuv3, sc_shard[k]) of the preferred
+	 * shard k, the same in every instance (0: none chosen yet); an
+	 * offset, so finding the shard adds no latency before the lock's
+	 * exchange.  Fixed while tl_held != NULL.
+	 */
+	size_t tl_shoff;
 };
 
 /* One entry into an instance, on the entering function's stack. */
@@ -318,8 +340,7 @@ struct smmuv3 {
 
 	/* TLB: sets * ways entries, round-robin victim per set. */
 	struct smmuv3__tlbslot *sc_tlb;
-	_Atomic uint32_t       *sc_tlb_seq; /* per set: odd while filling */
-	uint8_t		       *sc_tlb_victim;
+	struct smmuv3__tlbset  *sc_tlb_set; /* [sets] */
 	unsigned		sc_tlb_sets;
 	unsigned		sc_tlb_ways;
 	_Atomic size_t		sc_tlb_nwide; /* valid WIDE or GLOBAL entries */
@@ -327,6 +348,7 @@ struct smmuv3 {
 	atomic_uint sc_tlb_gshifts;
 	/* [nregimes * nasids]: NS-EL1 ASIDs, then EL2 ones (IDR0.HYP). */
 	struct smmuv3__asid_gen *sc_tlb_asids;
+	struct smmuv3__asid_cnt *sc_tlb_acnt;	/* as sc_tlb_asids, permuted */
 	size_t			 sc_tlb_nasids; /* 256 or 65536 */
 	size_t			 sc_tlb_nregimes;
 
@@ -380,14 +402,14 @@ smmuv3__push(struct smmuv3 *sc, struct smmuv3__hold *hd, struct smmuv3__tls *tl,
 static inline struct smmuv3__shard *
 smmuv3__shared_lock(struct smmuv3 *sc, struct smmuv3__tls *tl)
 {
-	unsigned k = tl->tl_hint - 1;
+	size_t		      off = tl->tl_shoff;
+	struct smmuv3__shard *sh = (struct smmuv3__shard *)((char *)sc + off);
 
-	if (k >= SMMUV3__NSHARDS ||
+	if (off == 0 ||
 	    atomic_load_explicit(&sc->sc_wpending, memory_order_relaxed) ||
-	    atomic_exchange_explicit(
-		&sc->sc_shard[k].sh_lock, 1, memory_order_acquire))
+	    atomic_exchange_explicit(&sh->sh_lock, 1, memory_order_acquire))
 		return smmuv3__shared_slow(sc, tl);
-	return &sc->sc_shard[k];
+	return sh;
 }
 
 static inline void
@@ -573,6 +595,16 @@ smmuv3__tlb_asid(const struct smmuv3 *sc, unsigned regime, unsigned asid)
 	    (asid & (sc->sc_tlb_nasids - 1))];
 }
 
+/* Live counts of (regime, asid): ASIDs 8 apart share a line, not 1. */
+static inline struct smmuv3__asid_cnt *
+smmuv3__tlb_acnt(const struct smmuv3 *sc, unsigned regime, unsigned asid)
+{
+	size_t n = sc->sc_tlb_nasids, a = asid & (n - 1);
+
+	a = (a & 7) * (n / 8) + (a >> 3);
+	return &sc->sc_tlb_acnt[(regime == SMMU_STE_STRW_NSEL1 ? 0 : n) + a];
+}
+
 /* Valid and, if non-global, of its ASID's current generation. */
 static inline bool
 smmuv3__tag_live(const struct smmuv3 *sc, uint64_t tag)
@@ -605,7 +637,7 @@ smmuv3__tlb_lookup(struct smmuv3 *sc, const struct smmuv3__cfg *cf,
 	const struct smmuv3__tlbslot *ts0 =
 	    &sc->sc_tlb[(size_t)set * sc->sc_tlb_ways];
 	const struct smmuv3__tlbslot *ts;
-	_Atomic uint32_t	     *seqp = &sc->sc_tlb_seq[set];
+	_Atomic uint32_t	     *seqp = &sc->sc_tlb_set[set].tse_seq;
 	uint64_t		      tag = 0, va = 0, pa = 0;
 	uint32_t		      seq;
 	unsigned		      w, ways = sc->sc_tlb_ways;

@@ -23,6 +23,7 @@
  */
 #include <errno.h>
 #include <sched.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -242,11 +243,16 @@ smmuv3_spinlock(atomic_uint *l)
 struct smmuv3__shard *
 smmuv3__shared_slow(struct smmuv3 *sc, struct smmuv3__tls *tl)
 {
-	unsigned spins = 0, i, k = tl->tl_hint - 1;
-	bool	 pinned = tl->tl_held != NULL && k < SMMUV3__NSHARDS;
+	const size_t base = offsetof(struct smmuv3, sc_shard);
+	unsigned     spins = 0, i, k = SMMUV3__NSHARDS;
+	bool	     pinned;
 
 	if (smmuv3__held(sc, tl))
 		return NULL;
+	if (tl->tl_shoff != 0)
+		k = (unsigned)((tl->tl_shoff - base) /
+		    sizeof(struct smmuv3__shard));
+	pinned = tl->tl_held != NULL && k < SMMUV3__NSHARDS;
 	if (k >= SMMUV3__NSHARDS)
 		k = atomic_fetch_add_explicit(
 			&sc->sc_next_shard, 1, memory_order_relaxed) %
@@ -257,7 +263,8 @@ smmuv3__shared_slow(struct smmuv3 *sc, struct smmuv3__tls *tl)
 			smmuv3_pause(&spins);
 		for (i = 0; i < SMMUV3__NSHARDS; i++) {
 			if (smmuv3_trylock(&sc->sc_shard[k].sh_lock)) {
-				tl->tl_hint = k + 1;
+				tl->tl_shoff =
+				    base + k * sizeof(struct smmuv3__shard);
 				return &sc->sc_shard[k];
 			}
 			if (pinned)

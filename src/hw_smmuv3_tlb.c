@@ -27,12 +27,14 @@
  * invalidation keeps getting the old translation.
  *
  * Concurrency (see hw_smmuv3_internal.h, Locking): fills run on the shared
- * side, several at once, each holding its set's fill lock (sc_tlb_seq[set]
- * made odd), and write the slots with relaxed atomic stores between the
- * odd and the next even sequence value; lookups read the set lock-free and
- * retry when the sequence moved.  The per-ASID live counts, sc_tlb_nwide
- * and sc_tlb_gshifts are updated with atomic read-modify-writes since
- * fills in different sets may share them.  Invalidation, flush and
+ * side, several at once, each holding its set's fill lock (tse_seq of
+ * sc_tlb_set[set] made odd), and write the slots with release stores
+ * between the odd and the next even sequence value; lookups read the set
+ * lock-free and retry when the sequence moved.  Set locks and the live
+ * counts of neighbouring ASIDs sit on separate cache lines so that two
+ * threads filling for two domains share none.  The per-ASID live counts,
+ * sc_tlb_nwide and sc_tlb_gshifts are updated with atomic read-modify-writes
+ * since fills in different sets may share them.  Invalidation, flush and
  * tlb_foreach run on the exclusive side, when no fill or lookup can be in
  * flight, so the counts they read are exact and a TLBI never races a fill
  * (a translation that walked the old table has inserted its entry before
@@ -64,16 +66,17 @@ smmuv3__tlb_init(struct smmuv3 *sc)
 	sc->sc_tlb_sets = sc->sc_cfg.cfg_tlb_sets;
 	sc->sc_tlb_ways = sc->sc_cfg.cfg_tlb_ways;
 	sc->sc_tlb = iommu__zalloc(sc->sc_alloc, n * sizeof(*sc->sc_tlb));
-	sc->sc_tlb_seq = iommu__zalloc(
-	    sc->sc_alloc, sc->sc_tlb_sets * sizeof(*sc->sc_tlb_seq));
-	sc->sc_tlb_victim = iommu__zalloc(sc->sc_alloc, sc->sc_tlb_sets);
+	sc->sc_tlb_set = iommu__zalloc(
+	    sc->sc_alloc, sc->sc_tlb_sets * sizeof(*sc->sc_tlb_set));
 	sc->sc_tlb_nasids = sc->sc_cfg.cfg_asid16 ? 65536 : 256;
 	sc->sc_tlb_nregimes = sc->sc_cfg.cfg_hyp ? 2 : 1;
 	sc->sc_tlb_asids = iommu__zalloc(sc->sc_alloc,
 	    sc->sc_tlb_nregimes * sc->sc_tlb_nasids *
 		sizeof(*sc->sc_tlb_asids));
-	if (sc->sc_tlb == NULL || sc->sc_tlb_seq == NULL ||
-	    sc->sc_tlb_victim == NULL || sc->sc_tlb_asids == NULL) {
+	sc->sc_tlb_acnt = iommu__zalloc(sc->sc_alloc,
+	    sc->sc_tlb_nregimes * sc->sc_tlb_nasids * sizeof(*sc->sc_tlb_acnt));
+	if (sc->sc_tlb == NULL || sc->sc_tlb_set == NULL ||
+	    sc->sc_tlb_asids == NULL || sc->sc_tlb_acnt == NULL) {
 		smmuv3__tlb_fini(sc);
 		return ENOMEM;
 	}
@@ -87,18 +90,20 @@ smmuv3__tlb_fini(struct smmuv3 *sc)
 
 	if (sc->sc_tlb != NULL)
 		iommu__free(sc->sc_alloc, sc->sc_tlb, n * sizeof(*sc->sc_tlb));
-	if (sc->sc_tlb_seq != NULL)
-		iommu__free(sc->sc_alloc, sc->sc_tlb_seq,
-		    sc->sc_tlb_sets * sizeof(*sc->sc_tlb_seq));
-	if (sc->sc_tlb_victim != NULL)
-		iommu__free(sc->sc_alloc, sc->sc_tlb_victim, sc->sc_tlb_sets);
+	if (sc->sc_tlb_set != NULL)
+		iommu__free(sc->sc_alloc, sc->sc_tlb_set,
+		    sc->sc_tlb_sets * sizeof(*sc->sc_tlb_set));
+	if (sc->sc_tlb_acnt != NULL)
+		iommu__free(sc->sc_alloc, sc->sc_tlb_acnt,
+		    sc->sc_tlb_nregimes * sc->sc_tlb_nasids *
+			sizeof(*sc->sc_tlb_acnt));
 	if (sc->sc_tlb_asids != NULL)
 		iommu__free(sc->sc_alloc, sc->sc_tlb_asids,
 		    sc->sc_tlb_nregimes * sc->sc_tlb_nasids *
 			sizeof(*sc->sc_tlb_asids));
 	sc->sc_tlb = NULL;
-	sc->sc_tlb_seq = NULL;
-	sc->sc_tlb_victim = NULL;
+	sc->sc_tlb_set = NULL;
+	sc->sc_tlb_acnt = NULL;
 	sc->sc_tlb_asids = NULL;
 }
 
@@ -111,16 +116,17 @@ smmuv3__tlb_flush(struct smmuv3 *sc)
 	for (i = 0; i < n; i++)
 		atomic_store_explicit(
 		    &sc->sc_tlb[i].ts_tag, 0, memory_order_relaxed);
-	memset(sc->sc_tlb_victim, 0, sc->sc_tlb_sets);
+	for (i = 0; i < sc->sc_tlb_sets; i++)
+		sc->sc_tlb_set[i].tse_victim = 0;
 	atomic_store_explicit(&sc->sc_tlb_nwide, 0, memory_order_relaxed);
 	atomic_store_explicit(&sc->sc_tlb_gshifts, 0, memory_order_relaxed);
 	n = sc->sc_tlb_nregimes * sc->sc_tlb_nasids;
 	for (i = 0; i < n; i++) {
 		sc->sc_tlb_asids[i].ag_gen = 0;
 		atomic_store_explicit(
-		    &sc->sc_tlb_asids[i].ag_live, 0, memory_order_relaxed);
+		    &sc->sc_tlb_acnt[i].ac_live, 0, memory_order_relaxed);
 		atomic_store_explicit(
-		    &sc->sc_tlb_asids[i].ag_wide, 0, memory_order_relaxed);
+		    &sc->sc_tlb_acnt[i].ac_wide, 0, memory_order_relaxed);
 	}
 }
 
@@ -141,7 +147,7 @@ smmuv3__tlb_seq_wait(_Atomic uint32_t *seqp)
 static uint32_t
 smmuv3_tlb_set_lock(struct smmuv3 *sc, unsigned set)
 {
-	_Atomic uint32_t *seqp = &sc->sc_tlb_seq[set];
+	_Atomic uint32_t *seqp = &sc->sc_tlb_set[set].tse_seq;
 	uint32_t	  seq;
 
 	for (;;) {
@@ -194,8 +200,8 @@ smmuv3__tlb_insert(struct smmuv3 *sc, struct smmuv3__shard *sh,
 			break;
 		}
 	if (victim == sc->sc_tlb_ways) {
-		victim = sc->sc_tlb_victim[set];
-		sc->sc_tlb_victim[set] =
+		victim = sc->sc_tlb_set[set].tse_victim;
+		sc->sc_tlb_set[set].tse_victim =
 		    (uint8_t)((victim + 1) % sc->sc_tlb_ways);
 		sh->sh_st.ds_tlb_evictions++;
 		smmuv3_tlb_drop(sc, &ts[victim]);
@@ -204,15 +210,16 @@ smmuv3__tlb_insert(struct smmuv3 *sc, struct smmuv3__shard *sh,
 	if (e->te_size_log2 > gshift)
 		te.te_flags |= SMMUV3__TE_WIDE;
 	if ((te.te_flags & SMMUV3__TE_GLOBAL) == 0) {
-		struct smmuv3__asid_gen *ag =
-		    smmuv3__tlb_asid(sc, e->te_regime, e->te_asid);
+		struct smmuv3__asid_cnt *ac =
+		    smmuv3__tlb_acnt(sc, e->te_regime, e->te_asid);
 
-		te.te_gen = ag->ag_gen;
+		te.te_gen =
+		    smmuv3__tlb_asid(sc, e->te_regime, e->te_asid)->ag_gen;
 		atomic_fetch_add_explicit(
-		    &ag->ag_live, 1, memory_order_relaxed);
+		    &ac->ac_live, 1, memory_order_relaxed);
 		if (te.te_flags & SMMUV3__TE_WIDE)
 			atomic_fetch_add_explicit(
-			    &ag->ag_wide, 1, memory_order_relaxed);
+			    &ac->ac_wide, 1, memory_order_relaxed);
 	}
 	tag = smmuv3__tag_make(&te);
 	if (smmuv3_tlb_is_wide(tag))
@@ -222,7 +229,7 @@ smmuv3__tlb_insert(struct smmuv3 *sc, struct smmuv3__shard *sh,
 	smmuv3_st(&ts[victim].ts_pa, te.te_pa);
 	smmuv3_st(&ts[victim].ts_tag, tag);
 	atomic_store_explicit(
-	    &sc->sc_tlb_seq[set], seq + 1, memory_order_release);
+	    &sc->sc_tlb_set[set].tse_seq, seq + 1, memory_order_release);
 }
 
 /* Counted in sc_tlb_nwide (callers pass live entries only). */
@@ -239,20 +246,20 @@ smmuv3_tlb_is_wide(uint64_t tag)
 static void
 smmuv3_tlb_drop(struct smmuv3 *sc, struct smmuv3__tlbslot *ts)
 {
-	struct smmuv3__asid_gen *ag;
+	struct smmuv3__asid_cnt *ac;
 	uint64_t		 tag = smmuv3_ld(&ts->ts_tag);
 
 	if (smmuv3_tlb_is_wide(tag))
 		atomic_fetch_sub_explicit(
 		    &sc->sc_tlb_nwide, 1, memory_order_relaxed);
 	if ((tag & SMMUV3__TE_GLOBAL) == 0) {
-		ag = smmuv3__tlb_asid(
+		ac = smmuv3__tlb_acnt(
 		    sc, SMMUV3__TAG_REGIME(tag), SMMUV3__TAG_ASID(tag));
 		atomic_fetch_sub_explicit(
-		    &ag->ag_live, 1, memory_order_relaxed);
+		    &ac->ac_live, 1, memory_order_relaxed);
 		if (tag & SMMUV3__TE_WIDE)
 			atomic_fetch_sub_explicit(
-			    &ag->ag_wide, 1, memory_order_relaxed);
+			    &ac->ac_wide, 1, memory_order_relaxed);
 	}
 	smmuv3_st(&ts->ts_tag, 0);
 }
@@ -262,15 +269,17 @@ static void
 smmuv3_tlb_inv_asid(struct smmuv3 *sc, const struct smmuv3__tlbi *ti)
 {
 	struct smmuv3__asid_gen *ag;
+	struct smmuv3__asid_cnt *ac;
 	struct smmuv3__tlbslot	*ts;
 	uint64_t		 tag;
 	size_t			 i, n;
 
 	ag = smmuv3__tlb_asid(sc, ti->ti_regime, ti->ti_asid);
+	ac = smmuv3__tlb_acnt(sc, ti->ti_regime, ti->ti_asid);
 	sc->sc_stats.st_tlb_invalidated +=
-	    atomic_exchange_explicit(&ag->ag_live, 0, memory_order_relaxed);
+	    atomic_exchange_explicit(&ac->ac_live, 0, memory_order_relaxed);
 	atomic_fetch_sub_explicit(&sc->sc_tlb_nwide,
-	    atomic_exchange_explicit(&ag->ag_wide, 0, memory_order_relaxed),
+	    atomic_exchange_explicit(&ac->ac_wide, 0, memory_order_relaxed),
 	    memory_order_relaxed);
 	if (++ag->ag_gen != 0)
 		return;

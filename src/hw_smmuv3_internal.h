@@ -15,12 +15,11 @@
  *
  * Locking (a "big-reader" lock plus two small ones):
  *
- *  - Shared side: a device-side access (translate, probe, DMA) and an MMIO
- *    read hold ONE shard lock, sc_shard[k].sh_lock, for the whole access
- *    (translation and memory access alike).  Threads pick different
- *    shards (a per-thread hint, moved on when the shard is busy), so
- *    device threads on different streams touch no common cache line on a
- *    TLB hit.
+ *  - Shared side: a device-side access (translate, probe, DMA) and an
+ *    MMIO read hold ONE shard lock, sc_shard[k].sh_lock, for the whole
+ *    access (translation and memory access alike).  Threads pick
+ *    different shards (a per-thread hint, moved on when the shard is
+ *    busy), so device threads touch no common cache line on a TLB hit.
  *  - Exclusive side: MMIO writes (and so the command queue: every TLBI,
  *    CFGI and CMD_SYNC), reset, stats, TLB/config-cache introspection
  *    hold sc_wlock and EVERY shard lock.  So an exclusive section never
@@ -29,25 +28,32 @@
  *    access before the TLBI runs (and the TLBI then removes the entry),
  *    and any access that starts after the CMD_SYNC completes sees the
  *    invalidated state.  That is the whole in-flight argument.
+ *    sc_wpending makes arriving readers wait while a writer collects the
+ *    shards, so writers are not starved.
  *  - What the shared side may change, and under what:
- *      TLB slots and the set's victim: only while holding that set's
- *        fill lock (sc_tlb_set[set].tse_seq odd, a seqlock).  Lookups take no
- * lock: they read the slots with relaxed atomics between two reads of the set's
- * sequence and retry if a fill ran meanwhile. ASID live counts, sc_tlb_nwide,
- * sc_tlb_gshifts: atomic RMW. Device counters and the last config-cache hit: in
- * the caller's shard (sh_st, sh_cfgc_last), owned by whoever holds that shard.
- *      Event queue (sc_eventq_prod), GERROR, st_events*, st_stale,
- *        st_unimplemented and every ho_log / ho_trace / ho_stale / ho_irq /
- *        ho_msi call: under sc_side, a recursive spin lock, so these
- *        callbacks are still serialised per instance.
+ *    . TLB slots and the set's victim: only under that set's fill lock
+ *      (sc_tlb_set[set].tse_seq odd, a seqlock).  Lookups take no lock:
+ *      they read the slots with atomic loads between two reads of the
+ *      sequence and retry when a fill ran meanwhile.
+ *    . ASID live counts, sc_tlb_nwide, sc_tlb_gshifts: atomic RMW.
+ *    . Device counters and the last config-cache hit: in the caller's
+ *      shard (sh_st, sh_cfgc_last), owned by whoever holds that shard.
+ *    . Event queue (sc_eventq_prod), GERROR, st_events*, st_stale,
+ *      st_unimplemented and every ho_log / ho_trace / ho_stale / ho_irq /
+ *      ho_msi call: under sc_side, a recursive spin lock, so these
+ *      callbacks stay serialised per instance.
  *    Everything else (registers, config cache, ASID generations) changes
  *    only on the exclusive side; the shared side reads it without locks.
  *    The config cache is therefore read-only to the shared side: a
  *    config-cache miss (or a CD refetch after CFGI_CD) gives up the shard
  *    and redoes the access on the exclusive side (SMMUV3__NEED_EXCL).
- *  - Re-entry: each entry pushes a struct smmuv3__hold (on its stack) onto
- *    the thread's list smmuv3__tls.tl_held; an entry that finds its
- *    instance there fails with EDEADLK (a host callback re-entering it).
+ *  - Re-entry: an entry that may call host callbacks pushes a struct
+ *    smmuv3__hold (on its stack) onto the thread's list
+ *    smmuv3__tls.tl_held.  A thread inside sc holds sc's shard at its
+ *    hint (which does not move while it is inside any instance) or all
+ *    shards, so re-entering sc always fails the fast exchange and the
+ *    slow path finds sc on the list: EDEADLK.  A TLB hit calls no
+ *    callback and skips the list.
  *
  * Other invariants: caches change only on a fill (translate) or on an
  * invalidation command / reset; nothing reads guest memory except

@@ -11,8 +11,8 @@
  * exclusive side (sc_wlock and every shard); each lock spins briefly and
  * then yields.  The thread's list of entered instances makes a host
  * callback that re-enters its instance fail with EDEADLK instead of
- * deadlocking.  MMIO reads of the event-queue pointers and GERROR also
- * take the side lock, as the shared side records events.  Register
+ * deadlocking.  MMIO reads also take the side lock: the shared side
+ * writes the event-queue producer index and GERROR under it.  Register
  * writes take effect synchronously: CR0ACK mirrors CR0 and IRQ_CTRLACK mirrors
  * IRQ_CTRL as soon as the write returns, GBPA.UPDATE reads back as 0.
  *

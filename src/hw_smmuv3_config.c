@@ -15,6 +15,13 @@
  * stream table, L1 descriptors and CD tables goes through ho_mem_read; a
  * failed read is F_STE_FETCH / F_CD_FETCH with the fetch address.
  *
+ * Concurrency (hw_smmuv3_internal.h): the cache changes only on the
+ * exclusive side.  The shared side (device accesses) looks entries up and
+ * uses them in place without locks; when it would have to fill an entry
+ * or refetch a dropped CD, smmuv3__cfg_get answers SMMUV3__NEED_EXCL and
+ * the caller redoes the access on the exclusive side.  Probes decode into
+ * the caller's buffer and never touch the cache.
+ *
  * Choices where the architecture leaves room: a base address that is not
  * aligned to its table size has the low bits ignored; STRTAB LOG2SIZE is
  * clamped to IDR1.SIDSIZE for the StreamID check (alignment uses the
@@ -542,21 +549,23 @@ smmuv3_cfg_check_stale(struct smmuv3 *sc, const struct smmuv3__cfg *cached)
 	    sc, cached->cf_sid, cached->cf_ssid, SMMUV3__PROBE, &fresh, &ev);
 	if (error == 0 && smmuv3_cfg_same(cached, &fresh))
 		return;
+	smmuv3__side_enter(sc);
 	sc->sc_stats.st_stale++;
-	if (sc->sc_ops.ho_stale == NULL)
-		return;
-	memset(&sr, 0, sizeof(sr));
-	sr.sr_sid = cached->cf_sid;
-	sr.sr_ssid = cached->cf_ssid;
-	sr.sr_config = true;
-	sr.sr_fresh_event = error != 0 ? ev.ev_id : 0;
-	sc->sc_ops.ho_stale(sc->sc_cookie, &sr);
+	if (sc->sc_ops.ho_stale != NULL) {
+		memset(&sr, 0, sizeof(sr));
+		sr.sr_sid = cached->cf_sid;
+		sr.sr_ssid = cached->cf_ssid;
+		sr.sr_config = true;
+		sr.sr_fresh_event = error != 0 ? ev.ev_id : 0;
+		sc->sc_ops.ho_stale(sc->sc_cookie, &sr);
+	}
+	smmuv3__side_leave(sc);
 }
 
 int
-smmuv3__cfg_get(struct smmuv3 *sc, uint32_t sid, uint32_t ssid, unsigned flags,
-    const struct smmuv3__cfg **out, struct smmuv3__cfg *tmp,
-    struct smmuv3__event *ev)
+smmuv3__cfg_get(struct smmuv3 *sc, struct smmuv3__shard *sh, uint32_t sid,
+    uint32_t ssid, unsigned flags, const struct smmuv3__cfg **out,
+    struct smmuv3__cfg *tmp, struct smmuv3__event *ev)
 {
 	struct smmuv3__cfg *set, *cf;
 	unsigned	    s, w;
@@ -575,6 +584,8 @@ smmuv3__cfg_get(struct smmuv3 *sc, uint32_t sid, uint32_t ssid, unsigned flags,
 			continue;
 		if (!cf->cf_cd_valid) {
 			/* CFGI_CD dropped the CD: refetch through the STE. */
+			if (!(flags & SMMUV3__EXCL))
+				return SMMUV3__NEED_EXCL;
 			sc->sc_stats.st_cfg_misses++;
 			ev->ev_ssid = ssid;
 			if ((error = smmuv3_cd_fetch(sc, flags, cf, ev)) != 0) {
@@ -582,13 +593,15 @@ smmuv3__cfg_get(struct smmuv3 *sc, uint32_t sid, uint32_t ssid, unsigned flags,
 				return error;
 			}
 		} else {
-			sc->sc_stats.st_cfg_hits++;
+			sh->sh_st.ds_cfg_hits++;
 			if (sc->sc_cfg.cfg_check_stale)
 				smmuv3_cfg_check_stale(sc, cf);
 		}
 		*out = cf;
 		return 0;
 	}
+	if (!(flags & SMMUV3__EXCL))
+		return SMMUV3__NEED_EXCL;
 	sc->sc_stats.st_cfg_misses++;
 	if ((error = smmuv3_cfg_decode(sc, sid, ssid, flags, tmp, ev)) != 0)
 		return error;

@@ -15,12 +15,18 @@
  * while that error is active.  An interrupt follows every record written
  * while IRQ_CTRL.EVENTQ_IRQEN is set.
  *
+ * Recording runs under the side lock (hw_smmuv3_internal.h), as device
+ * threads on the shared side may fault at the same time; MMIO reads of
+ * the queue pointers take it too, MMIO writes are on the exclusive side.
+ *
  * Not implemented: stall (no STAG/Stall fields are ever set), the PRI
  * queue, stage-2 fields (S2, NSIPA, IPA).
  */
 #include <string.h>
 
 #include "hw_smmuv3_internal.h"
+
+static bool smmuv3_evtq_put(struct smmuv3 *, const struct smmuv3__event *);
 
 /*
  * 7.3: the architectural record layout.  Configuration events carry only
@@ -79,6 +85,17 @@ smmuv3__evtq_encode(const struct smmuv3__event *ev, uint8_t rec[32])
 /* Returns true when the record was written to the queue. */
 bool
 smmuv3__evtq_record(struct smmuv3 *sc, const struct smmuv3__event *ev)
+{
+	bool done;
+
+	smmuv3__side_enter(sc);
+	done = smmuv3_evtq_put(sc, ev);
+	smmuv3__side_leave(sc);
+	return done;
+}
+
+static bool
+smmuv3_evtq_put(struct smmuv3 *sc, const struct smmuv3__event *ev)
 {
 	uint8_t	 rec[SMMU_EVT_SIZE];
 	unsigned l2;

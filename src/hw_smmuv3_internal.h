@@ -1,20 +1,62 @@
 /*
  * libiommu - SMMUv3 model internals shared by the hw_smmuv3_*.c files:
- * the instance structure, the decoded configuration, TLB entries and the
- * cross-file smmuv3__ functions.  Never installed.
+ * the instance structure, the decoded configuration, TLB entries, the
+ * instance locks and the cross-file smmuv3__ functions.  Never installed.
  *
  * Layout of one instance (everything allocated once, at create):
  *
  *   struct smmuv3
  *     registers (sc_cr0 ... sc_eventq_irq_cfg*)      MMIO state, 6.3
+ *     sc_shard[SMMUV3__NSHARDS]                        reader locks, stats
  *     sc_cfgc[sets * ways]  struct smmuv3__cfg        config cache
- *     sc_tlb[sets * ways]   struct smmuv3__tlbe       TLB
+ *     sc_tlb[sets * ways]   struct smmuv3__tlbslot    TLB
+ *     sc_tlb_set[sets]                                 per-set fill locks
  *     sc_stats                                        counters
  *
- * Invariants: every field is protected by sc_lock; sc_owner names the
- * thread holding it (0 when free) so a host callback that re-enters the
- * same instance gets EDEADLK.  Caches change only on a fill (translate)
- * or on an invalidation command / reset; nothing reads guest memory except
+ * Locking (a "big-reader" lock plus two small ones):
+ *
+ *  - Shared side: a device-side access (translate, probe, DMA) and an
+ *    MMIO read hold ONE shard lock, sc_shard[k].sh_lock, for the whole
+ *    access (translation and memory access alike).  Threads pick
+ *    different shards (a per-thread hint, moved on when the shard is
+ *    busy), so device threads touch no common cache line on a TLB hit.
+ *  - Exclusive side: MMIO writes (and so the command queue: every TLBI,
+ *    CFGI and CMD_SYNC), reset, stats, TLB/config-cache introspection
+ *    hold sc_wlock and EVERY shard lock.  So an exclusive section never
+ *    overlaps any device-side access: a translation that walked a table
+ *    before a TLBI has also inserted its entry and finished its memory
+ *    access before the TLBI runs (and the TLBI then removes the entry),
+ *    and any access that starts after the CMD_SYNC completes sees the
+ *    invalidated state.  That is the whole in-flight argument.
+ *    sc_wpending makes arriving readers wait while a writer collects the
+ *    shards, so writers are not starved.
+ *  - What the shared side may change, and under what:
+ *    . TLB slots and the set's victim: only under that set's fill lock
+ *      (sc_tlb_set[set].tse_seq odd, a seqlock).  Lookups take no lock:
+ *      they read the slots with atomic loads between two reads of the
+ *      sequence and retry when a fill ran meanwhile.
+ *    . ASID live counts, sc_tlb_nwide, sc_tlb_gshifts: atomic RMW.
+ *    . Device counters and the last config-cache hit: in the caller's
+ *      shard (sh_st, sh_cfgc_last), owned by whoever holds that shard.
+ *    . Event queue (sc_eventq_prod), GERROR, st_events*, st_stale,
+ *      st_unimplemented and every ho_log / ho_trace / ho_stale / ho_irq /
+ *      ho_msi call: under sc_side, a recursive spin lock, so these
+ *      callbacks stay serialised per instance.
+ *    Everything else (registers, config cache, ASID generations) changes
+ *    only on the exclusive side; the shared side reads it without locks.
+ *    The config cache is therefore read-only to the shared side: a
+ *    config-cache miss (or a CD refetch after CFGI_CD) gives up the shard
+ *    and redoes the access on the exclusive side (SMMUV3__NEED_EXCL).
+ *  - Re-entry: an entry that may call host callbacks pushes a struct
+ *    smmuv3__hold (on its stack) onto the thread's list
+ *    smmuv3__tls.tl_held.  A thread inside sc holds sc's shard at its
+ *    hint (which does not move while it is inside any instance) or all
+ *    shards, so re-entering sc always fails the fast exchange and the
+ *    slow path finds sc on the list: EDEADLK.  A TLB hit calls no
+ *    callback and skips the list.
+ *
+ * Other invariants: caches change only on a fill (translate) or on an
+ * invalidation command / reset; nothing reads guest memory except
  * through sc_ops.ho_mem_read.
  */
 #ifndef HW_SMMUV3_INTERNAL_H
@@ -94,17 +136,77 @@ struct smmuv3__tlbe {
 };
 
 /*
+ * A TLB slot: the entry in three words that the shared side reads with
+ * relaxed atomics (see Locking).  ts_tag packs te_flags [7:0], te_regime
+ * [15:8], te_size_log2 [23:16], te_level [31:24], te_asid [47:32] and
+ * te_gen [63:48]; VMID is always 0 (no stage 2) and not stored.
+ */
+struct smmuv3__tlbslot {
+	_Atomic uint64_t ts_tag;
+	_Atomic uint64_t ts_va;
+	_Atomic uint64_t ts_pa;
+};
+
+#define SMMUV3__TAG_FLAGS(t)  ((uint8_t)(t))
+#define SMMUV3__TAG_REGIME(t) ((uint8_t)((t) >> 8))
+#define SMMUV3__TAG_SIZE(t)   ((unsigned)((t) >> 16) & 63u)
+#define SMMUV3__TAG_LEVEL(t)  ((uint8_t)((t) >> 24))
+#define SMMUV3__TAG_ASID(t)   ((uint16_t)((t) >> 32))
+#define SMMUV3__TAG_GEN(t)    ((uint16_t)((t) >> 48))
+
+static inline uint64_t
+smmuv3__tag_make(const struct smmuv3__tlbe *te)
+{
+	return (uint64_t)te->te_flags | (uint64_t)te->te_regime << 8 |
+	    (uint64_t)te->te_size_log2 << 16 | (uint64_t)te->te_level << 24 |
+	    (uint64_t)te->te_asid << 32 | (uint64_t)te->te_gen << 48;
+}
+
+static inline void
+smmuv3__tlbe_from(
+    struct smmuv3__tlbe *te, uint64_t tag, uint64_t va, uint64_t pa)
+{
+	te->te_va = va;
+	te->te_pa = pa;
+	te->te_asid = SMMUV3__TAG_ASID(tag);
+	te->te_vmid = 0;
+	te->te_flags = SMMUV3__TAG_FLAGS(tag);
+	te->te_regime = SMMUV3__TAG_REGIME(tag);
+	te->te_size_log2 = (uint8_t)SMMUV3__TAG_SIZE(tag);
+	te->te_level = SMMUV3__TAG_LEVEL(tag);
+	te->te_gen = SMMUV3__TAG_GEN(tag);
+}
+
+/*
  * Per (regime, ASID) state that makes TLBI by ASID O(1): the command bumps
  * ag_gen, and a non-global entry whose te_gen differs is dead (treated as
- * invalid everywhere, reused by the next fill).  ag_live and ag_wide count
- * that ASID's live non-global entries and those of them that are WIDE, so
- * the bump keeps st_tlb_invalidated and sc_tlb_nwide exact.
+ * invalid everywhere, reused by the next fill).  ac_live and ac_wide
+ * (struct smmuv3__asid_cnt) count that ASID's live non-global entries and
+ * those of them that are WIDE, so the bump keeps st_tlb_invalidated and
+ * sc_tlb_nwide exact.
  */
 struct smmuv3__asid_gen {
-	uint16_t ag_gen;
-	uint32_t ag_live;
-	uint32_t ag_wide;
+	uint16_t ag_gen; /* changes only on the exclusive side */
 };
+
+/*
+ * The live counts, apart from the generations: fills update them with
+ * atomics while lookups read ag_gen, and the counts of neighbouring
+ * ASIDs (smmuv3__tlb_acnt) sit on different cache lines, so two threads
+ * filling for two domains do not bounce one line.
+ */
+struct smmuv3__asid_cnt {
+	_Atomic uint32_t ac_live;
+	_Atomic uint32_t ac_wide;
+};
+
+/* Per TLB set, one cache line each: the fill lock and the victim. */
+struct smmuv3__tlbset {
+	_Atomic uint32_t tse_seq;    /* odd while a fill holds the set */
+	uint8_t		 tse_victim; /* round-robin, under the fill lock */
+	char		 tse_pad[64 - 5];
+};
+_Static_assert(sizeof(struct smmuv3__tlbset) == 64, "tlbset size");
 
 /* A translation request and its result, as the walker sees it. */
 struct smmuv3__req {
@@ -129,6 +231,66 @@ struct smmuv3__event {
 
 /* Translate flags. */
 #define SMMUV3__PROBE 0x1u /* no cache use or fill, no event, no counter */
+#define SMMUV3__EXCL  0x2u /* the caller holds the exclusive side */
+
+/*
+ * smmuv3__translate's answer when the shared side cannot finish (a
+ * config-cache fill is needed): redo the access on the exclusive side.
+ */
+#define SMMUV3__NEED_EXCL (-1)
+
+/* Reader shards: more than the threads expected to hit one instance. */
+#define SMMUV3__NSHARDS 8
+
+/* Device-side counters kept per shard (summed by smmuv3_get_stats). */
+struct smmuv3__dstats {
+	uint64_t ds_translations;
+	uint64_t ds_tlb_hits;
+	uint64_t ds_tlb_misses;
+	uint64_t ds_tlb_evictions;
+	uint64_t ds_walks;
+	uint64_t ds_walk_reads;
+	uint64_t ds_cfg_hits;
+	/* Fast-path hits: a translation, a config hit and a TLB hit each. */
+	uint64_t ds_fast_hits;
+};
+
+/*
+ * One reader lock with what its holder may change without other locks.
+ * The padding keeps two shards' fields out of one cache line (the
+ * instance itself is only malloc-aligned).
+ */
+struct smmuv3__shard {
+	atomic_uint	      sh_lock;	    /* 0 free, 1 held */
+	struct smmuv3__cfg   *sh_cfgc_last; /* last fast-path hit, or NULL */
+	struct smmuv3__dstats sh_st;
+	char		      sh_pad[256 - 16 - sizeof(struct smmuv3__dstats)];
+};
+/* A power-of-two size: finding the thread's shard is a shift. */
+_Static_assert(sizeof(struct smmuv3__shard) == 256, "shard size");
+
+struct smmuv3__hold;
+
+/* Per-thread: the entries it is inside of, and its preferred shard. */
+struct smmuv3__tls {
+	struct smmuv3__hold *tl_held;
+	/*
+	 * The hint: offsetof(struct smmuv3, sc_shard[k]) of the preferred
+	 * shard k, the same in every instance (0: none chosen yet); an
+	 * offset, so finding the shard adds no latency before the lock's
+	 * exchange.  Fixed while tl_held != NULL.
+	 */
+	size_t tl_shoff;
+};
+
+/* One entry into an instance, on the entering function's stack. */
+struct smmuv3__hold {
+	struct smmuv3	     *hd_sc;
+	struct smmuv3__hold  *hd_next;
+	struct smmuv3__tls   *hd_tls;
+	struct smmuv3__shard *hd_sh; /* counters go here */
+	bool		      hd_excl;
+};
 
 struct smmuv3 {
 	struct smmuv3_config	      sc_cfg;
@@ -136,8 +298,14 @@ struct smmuv3 {
 	void			     *sc_cookie;
 	const struct iommu_allocator *sc_alloc;
 
-	atomic_uint	   sc_lock; /* 0 free, 1 held */
-	_Atomic(uintptr_t) sc_owner;
+	/* Exclusive side: sc_wlock, then every shard (see Locking). */
+	atomic_uint sc_wlock;
+	atomic_uint sc_wpending;   /* a writer wants the shards: readers wait */
+	atomic_uint sc_next_shard; /* hands out first shard hints */
+	/* Side lock (recursive): events, GERROR, notification callbacks. */
+	atomic_uint	   sc_side;
+	_Atomic(uintptr_t) sc_side_owner;
+	unsigned	   sc_side_depth;
 
 	/* ID registers, computed at create (6.3.1 - 6.3.6). */
 	uint32_t sc_idr[6];
@@ -173,56 +341,115 @@ struct smmuv3 {
 	/* Config cache: sets * ways entries, round-robin victim per set. */
 	struct smmuv3__cfg *sc_cfgc;
 	uint8_t		   *sc_cfgc_victim;
-	struct smmuv3__cfg *sc_cfgc_last; /* last fast-path hit, or NULL */
 	unsigned	    sc_cfgc_sets;
 	unsigned	    sc_cfgc_ways;
 
 	/* TLB: sets * ways entries, round-robin victim per set. */
-	struct smmuv3__tlbe *sc_tlb;
-	uint8_t		    *sc_tlb_victim;
-	unsigned	     sc_tlb_sets;
-	unsigned	     sc_tlb_ways;
-	size_t		     sc_tlb_nwide; /* valid WIDE or GLOBAL entries */
+	struct smmuv3__tlbslot *sc_tlb;
+	struct smmuv3__tlbset  *sc_tlb_set; /* [sets] */
+	unsigned		sc_tlb_sets;
+	unsigned		sc_tlb_ways;
+	_Atomic size_t		sc_tlb_nwide; /* valid WIDE or GLOBAL entries */
 	/* Granule shifts (bit gshift - 12) filled since the last flush. */
-	unsigned sc_tlb_gshifts;
+	atomic_uint sc_tlb_gshifts;
 	/* [nregimes * nasids]: NS-EL1 ASIDs, then EL2 ones (IDR0.HYP). */
 	struct smmuv3__asid_gen *sc_tlb_asids;
+	struct smmuv3__asid_cnt *sc_tlb_acnt;	/* as sc_tlb_asids, permuted */
 	size_t			 sc_tlb_nasids; /* 256 or 65536 */
 	size_t			 sc_tlb_nregimes;
 
+	/* Exclusive-side counters (device ones are in the shards). */
 	struct smmuv3_stats sc_stats;
+
+	char		     sc_pad[64]; /* shards off the lines above */
+	struct smmuv3__shard sc_shard[SMMUV3__NSHARDS];
 };
 
 /* hw_smmuv3_model.c: locking, logging, interrupts, GERROR. */
-extern _Thread_local char smmuv3__thread_token;
-void			  smmuv3__lock_slow(struct smmuv3 *);
+extern _Thread_local struct smmuv3__tls smmuv3__tls;
+struct smmuv3__shard		       *smmuv3__shared_slow(
+		      struct smmuv3 *, struct smmuv3__tls *);
+int  smmuv3__enter_excl(struct smmuv3 *, struct smmuv3__hold *);
+void smmuv3__excl_release(struct smmuv3 *);
+void smmuv3__side_enter(struct smmuv3 *);
+void smmuv3__side_leave(struct smmuv3 *);
 
-/*
- * The instance lock: a test-and-set lock that yields the CPU while
- * contended (smmuv3__lock_slow).  An uncontended enter/leave is one atomic
- * exchange and one release store, which keeps a TLB-hit translation
- * within a few nanoseconds; a mutex costs several times that.  Returns
- * EDEADLK when the calling thread already holds the lock (a host callback
- * re-entering its instance).
- */
-static inline int
-smmuv3__enter(struct smmuv3 *sc)
+/* Is this thread inside sc already (a host callback re-entering it)? */
+static inline bool
+smmuv3__held(const struct smmuv3 *sc, const struct smmuv3__tls *tl)
 {
-	uintptr_t self = (uintptr_t)&smmuv3__thread_token;
+	const struct smmuv3__hold *h;
 
-	if (atomic_load_explicit(&sc->sc_owner, memory_order_relaxed) == self)
-		return EDEADLK;
-	if (atomic_exchange_explicit(&sc->sc_lock, 1, memory_order_acquire))
-		smmuv3__lock_slow(sc);
-	atomic_store_explicit(&sc->sc_owner, self, memory_order_relaxed);
-	return 0;
+	for (h = tl->tl_held; h != NULL; h = h->hd_next)
+		if (h->hd_sc == sc)
+			return true;
+	return false;
 }
 
 static inline void
-smmuv3__leave(struct smmuv3 *sc)
+smmuv3__push(struct smmuv3 *sc, struct smmuv3__hold *hd, struct smmuv3__tls *tl,
+    struct smmuv3__shard *sh, bool excl)
 {
-	atomic_store_explicit(&sc->sc_owner, 0, memory_order_relaxed);
-	atomic_store_explicit(&sc->sc_lock, 0, memory_order_release);
+	hd->hd_sc = sc;
+	hd->hd_tls = tl;
+	hd->hd_sh = sh;
+	hd->hd_excl = excl;
+	hd->hd_next = tl->tl_held;
+	tl->tl_held = hd;
+}
+
+/*
+ * The shared side: one exchange on the thread's own shard when nobody
+ * else uses it (as cheap as the old single test-and-set lock, without the
+ * shared cache line).  NULL when the thread is already inside sc: then
+ * it holds its hint shard of sc (or all of them), the exchange fails and
+ * smmuv3__shared_slow finds sc on the thread's list.
+ */
+static inline struct smmuv3__shard *
+smmuv3__shared_lock(struct smmuv3 *sc, struct smmuv3__tls *tl)
+{
+	size_t		      off = tl->tl_shoff;
+	struct smmuv3__shard *sh = (struct smmuv3__shard *)((char *)sc + off);
+
+	if (off == 0 ||
+	    atomic_load_explicit(&sc->sc_wpending, memory_order_relaxed) ||
+	    atomic_exchange_explicit(&sh->sh_lock, 1, memory_order_acquire))
+		return smmuv3__shared_slow(sc, tl);
+	return sh;
+}
+
+static inline void
+smmuv3__shared_unlock(struct smmuv3__shard *sh)
+{
+	atomic_store_explicit(&sh->sh_lock, 0, memory_order_release);
+}
+
+/*
+ * Enters the shared side, recorded in hd; EDEADLK when the thread is
+ * already inside sc.  A path that calls no host callback may use
+ * smmuv3__shared_lock alone.
+ */
+static inline int
+smmuv3__enter_shared(struct smmuv3 *sc, struct smmuv3__hold *hd)
+{
+	struct smmuv3__tls   *tl = &smmuv3__tls;
+	struct smmuv3__shard *sh = smmuv3__shared_lock(sc, tl);
+
+	if (sh == NULL)
+		return EDEADLK;
+	smmuv3__push(sc, hd, tl, sh, false);
+	return 0;
+}
+
+/* Leaves what smmuv3__enter_shared or smmuv3__enter_excl entered. */
+static inline void
+smmuv3__leave(struct smmuv3__hold *hd)
+{
+	hd->hd_tls->tl_held = hd->hd_next;
+	if (hd->hd_excl)
+		smmuv3__excl_release(hd->hd_sc);
+	else
+		smmuv3__shared_unlock(hd->hd_sh);
 }
 void smmuv3__log(struct smmuv3 *, enum smmuv3_log_level, const char *fmt, ...)
 #if defined(__GNUC__)
@@ -250,26 +477,30 @@ void smmuv3__cmdq_process(struct smmuv3 *);
 int  smmuv3__cfgc_init(struct smmuv3 *);
 void smmuv3__cfgc_fini(struct smmuv3 *);
 void smmuv3__cfgc_flush(struct smmuv3 *);
-/* Look up or fetch (sid, ssid); 0 with *out, or EFAULT with *ev filled. */
-int  smmuv3__cfg_get(struct smmuv3 *, uint32_t sid, uint32_t ssid,
-     unsigned flags, const struct smmuv3__cfg **out, struct smmuv3__cfg *tmp,
-     struct smmuv3__event *ev);
+/*
+ * Look up or fetch (sid, ssid); 0 with *out, EFAULT with *ev filled, or
+ * SMMUV3__NEED_EXCL on the shared side when the cache must change.
+ */
+int  smmuv3__cfg_get(struct smmuv3 *, struct smmuv3__shard *, uint32_t sid,
+     uint32_t ssid, unsigned flags, const struct smmuv3__cfg **out,
+     struct smmuv3__cfg *tmp, struct smmuv3__event *ev);
 void smmuv3__cfgc_inv_sid_range(
     struct smmuv3 *, uint64_t first, uint64_t last, bool cd_only);
 void   smmuv3__cfgc_inv_cd(struct smmuv3 *, uint32_t sid, uint32_t ssid);
 size_t smmuv3__cfgc_count(struct smmuv3 *);
 
 /* hw_smmuv3_walk.c: stage-1 walk of cfg for req (ev gets the fault). */
-int smmuv3__walk(struct smmuv3 *, const struct smmuv3__cfg *,
-    const struct smmuv3__req *, unsigned flags, struct smmuv3__tlbe *out,
-    struct smmuv3__event *ev);
+int smmuv3__walk(struct smmuv3 *, struct smmuv3__shard *,
+    const struct smmuv3__cfg *, const struct smmuv3__req *, unsigned flags,
+    struct smmuv3__tlbe *out, struct smmuv3__event *ev);
 
 /* hw_smmuv3_tlb.c */
 int  smmuv3__tlb_init(struct smmuv3 *);
 void smmuv3__tlb_fini(struct smmuv3 *);
 void smmuv3__tlb_flush(struct smmuv3 *);
-void smmuv3__tlb_insert(struct smmuv3 *, const struct smmuv3__cfg *,
-    unsigned gshift, uint64_t iova, const struct smmuv3__tlbe *);
+void smmuv3__tlb_insert(struct smmuv3 *, struct smmuv3__shard *,
+    const struct smmuv3__cfg *, unsigned gshift, uint64_t iova,
+    const struct smmuv3__tlbe *);
 
 /* Invalidation selector for smmuv3__tlb_invalidate. */
 struct smmuv3__tlbi {
@@ -286,8 +517,9 @@ struct smmuv3__tlbi {
 void smmuv3__tlb_invalidate(struct smmuv3 *, const struct smmuv3__tlbi *);
 
 /* hw_smmuv3_xlate.c */
-int smmuv3__translate(struct smmuv3 *, const struct smmuv3__req *,
-    unsigned flags, struct smmuv3_xlate *, struct smmuv3_fault *);
+int smmuv3__translate(struct smmuv3 *, struct smmuv3__shard *,
+    const struct smmuv3__req *, unsigned flags, struct smmuv3_xlate *,
+    struct smmuv3_fault *);
 
 /* 3.4.3: does [pa, pa + len) fit in the OAS? */
 static inline bool
@@ -369,41 +601,87 @@ smmuv3__tlb_asid(const struct smmuv3 *sc, unsigned regime, unsigned asid)
 	    (asid & (sc->sc_tlb_nasids - 1))];
 }
 
-/* Valid and, if non-global, of its ASID's current generation. */
-static inline bool
-smmuv3__tlbe_live(const struct smmuv3 *sc, const struct smmuv3__tlbe *te)
+/* Live counts of (regime, asid): ASIDs 8 apart share a line, not 1. */
+static inline struct smmuv3__asid_cnt *
+smmuv3__tlb_acnt(const struct smmuv3 *sc, unsigned regime, unsigned asid)
 {
-	if ((te->te_flags & SMMUV3__TE_VALID) == 0)
-		return false;
-	if ((te->te_flags & SMMUV3__TE_GLOBAL) != 0)
-		return true;
-	return te->te_gen ==
-	    smmuv3__tlb_asid(sc, te->te_regime, te->te_asid)->ag_gen;
+	size_t n = sc->sc_tlb_nasids, a = asid & (n - 1);
+
+	a = (a & 7) * (n / 8) + (a >> 3);
+	return &sc->sc_tlb_acnt[(regime == SMMU_STE_STRW_NSEL1 ? 0 : n) + a];
 }
 
-static inline const struct smmuv3__tlbe *
-smmuv3__tlb_lookup(struct smmuv3 *sc, const struct smmuv3__cfg *cf,
-    unsigned gshift, uint64_t iova)
+/* Valid and, if non-global, of its ASID's current generation. */
+static inline bool
+smmuv3__tag_live(const struct smmuv3 *sc, uint64_t tag)
 {
-	const struct smmuv3__tlbe *te;
-	unsigned		   w;
+	if ((tag & SMMUV3__TE_VALID) == 0)
+		return false;
+	if ((tag & SMMUV3__TE_GLOBAL) != 0)
+		return true;
+	return SMMUV3__TAG_GEN(tag) ==
+	    smmuv3__tlb_asid(sc, SMMUV3__TAG_REGIME(tag), SMMUV3__TAG_ASID(tag))
+		->ag_gen;
+}
 
-	te =
-	    &sc->sc_tlb[(size_t)smmuv3__tlb_set(sc, cf->cf_asid, gshift, iova) *
-		sc->sc_tlb_ways];
-	for (w = 0; w < sc->sc_tlb_ways; w++, te++) {
-		if ((te->te_flags & SMMUV3__TE_VALID) == 0 ||
-		    te->te_regime != cf->cf_strw)
+void smmuv3__tlb_seq_wait(_Atomic uint32_t *);
+
+/*
+ * Looks iova up for cf; on a hit copies the entry to *out.  Lock-free on
+ * the shared side: the set's sequence is even and unchanged around the
+ * reads, or a fill ran in between and the lookup is repeated.  A torn
+ * read is harmless (sizes are masked) because it is then discarded.  The
+ * slot loads are acquire loads (plain loads on x86, ARMv8 LDAR) so the
+ * second sequence read cannot move before them; the fill's slot stores
+ * are release stores for the mirror reason (no fences: TSan lacks them).
+ */
+static inline bool
+smmuv3__tlb_lookup(struct smmuv3 *sc, const struct smmuv3__cfg *cf,
+    unsigned gshift, uint64_t iova, struct smmuv3__tlbe *out)
+{
+	unsigned set = smmuv3__tlb_set(sc, cf->cf_asid, gshift, iova);
+	const struct smmuv3__tlbslot *ts0 =
+	    &sc->sc_tlb[(size_t)set * sc->sc_tlb_ways];
+	const struct smmuv3__tlbslot *ts;
+	_Atomic uint32_t	     *seqp = &sc->sc_tlb_set[set].tse_seq;
+	uint64_t		      tag = 0, va = 0, pa = 0;
+	uint32_t		      seq;
+	unsigned		      w, ways = sc->sc_tlb_ways;
+	uint16_t		      gen = cf->cf_agen->ag_gen;
+	bool			      hit;
+
+	for (;;) {
+		seq = atomic_load_explicit(seqp, memory_order_acquire);
+		if (seq & 1) {
+			smmuv3__tlb_seq_wait(seqp);
 			continue;
-		if (((iova ^ te->te_va) >> te->te_size_log2) != 0)
-			continue;
-		if ((te->te_flags & SMMUV3__TE_GLOBAL) == 0 &&
-		    (te->te_asid != cf->cf_asid ||
-			te->te_gen != cf->cf_agen->ag_gen))
-			continue;
-		return te;
+		}
+		hit = false;
+		for (w = 0, ts = ts0; w < ways; w++, ts++) {
+			tag = atomic_load_explicit(
+			    &ts->ts_tag, memory_order_acquire);
+			if ((tag & SMMUV3__TE_VALID) == 0 ||
+			    SMMUV3__TAG_REGIME(tag) != cf->cf_strw)
+				continue;
+			va = atomic_load_explicit(
+			    &ts->ts_va, memory_order_acquire);
+			if (((iova ^ va) >> SMMUV3__TAG_SIZE(tag)) != 0)
+				continue;
+			if ((tag & SMMUV3__TE_GLOBAL) == 0 &&
+			    (SMMUV3__TAG_ASID(tag) != cf->cf_asid ||
+				SMMUV3__TAG_GEN(tag) != gen))
+				continue;
+			pa = atomic_load_explicit(
+			    &ts->ts_pa, memory_order_acquire);
+			hit = true;
+			break;
+		}
+		if (atomic_load_explicit(seqp, memory_order_relaxed) == seq)
+			break;
 	}
-	return NULL;
+	if (hit)
+		smmuv3__tlbe_from(out, tag, va, pa);
+	return hit;
 }
 
 #endif /* HW_SMMUV3_INTERNAL_H */

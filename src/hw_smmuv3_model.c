@@ -5,10 +5,14 @@
  *
  * Design: one struct smmuv3 per instance, allocated with the embedder's
  * allocator at create together with its TLB and config cache; nothing is
- * allocated afterwards.  Every public entry point takes the instance lock
- * (a test-and-set lock that yields while contended, see
- * smmuv3__enter); the owning thread is recorded so a host callback that
- * re-enters the instance fails with EDEADLK instead of deadlocking.  Register
+ * allocated afterwards.  Locking is a big-reader lock (the invariants are
+ * in hw_smmuv3_internal.h): MMIO reads and device-side accesses take one
+ * reader shard, MMIO writes, reset, stats and introspection take the
+ * exclusive side (sc_wlock and every shard); each lock spins briefly and
+ * then yields.  The thread's list of entered instances makes a host
+ * callback that re-enters its instance fail with EDEADLK instead of
+ * deadlocking.  MMIO reads also take the side lock: the shared side
+ * writes the event-queue producer index and GERROR under it.  Register
  * writes take effect synchronously: CR0ACK mirrors CR0 and IRQ_CTRLACK mirrors
  * IRQ_CTRL as soon as the write returns, GBPA.UPDATE reads back as 0.
  *
@@ -19,13 +23,16 @@
  */
 #include <errno.h>
 #include <sched.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "hw_smmuv3_internal.h"
 
-_Thread_local char smmuv3__thread_token;
+_Thread_local struct smmuv3__tls smmuv3__tls;
+
+static void smmuv3_pause(unsigned *spins);
 
 static int	smmuv3_config_check(const struct smmuv3_config *);
 static bool	smmuv3_is_msi_reg(uint64_t);
@@ -114,6 +121,7 @@ smmuv3_create(const struct smmuv3_config *cfg,
 {
 	const struct iommu_allocator *a;
 	struct smmuv3		     *sc;
+	unsigned		      i;
 	int			      error;
 
 	if (out == NULL)
@@ -140,13 +148,18 @@ smmuv3_create(const struct smmuv3_config *cfg,
 					      : sizeof(sc->sc_ops));
 	sc->sc_ops.ho_size = sizeof(sc->sc_ops);
 	sc->sc_cookie = cookie;
-	atomic_init(&sc->sc_owner, 0);
+	atomic_init(&sc->sc_wlock, 0);
+	atomic_init(&sc->sc_wpending, 0);
+	atomic_init(&sc->sc_next_shard, 0);
+	atomic_init(&sc->sc_side, 0);
+	atomic_init(&sc->sc_side_owner, 0);
+	for (i = 0; i < SMMUV3__NSHARDS; i++)
+		atomic_init(&sc->sc_shard[i].sh_lock, 0);
 
 	if ((error = smmuv3__tlb_init(sc)) != 0)
 		goto fail;
 	if ((error = smmuv3__cfgc_init(sc)) != 0)
 		goto fail;
-	atomic_init(&sc->sc_lock, 0);
 	smmuv3_compute_idrs(sc);
 	smmuv3_reset_regs(sc);
 	*out = sc;
@@ -164,8 +177,7 @@ smmuv3_destroy(struct smmuv3 *sc)
 	if (sc == NULL)
 		return;
 	/* A host callback destroying its own instance is refused. */
-	if (atomic_load_explicit(&sc->sc_owner, memory_order_relaxed) ==
-	    (uintptr_t)&smmuv3__thread_token)
+	if (smmuv3__held(sc, &smmuv3__tls))
 		return;
 	smmuv3__cfgc_fini(sc);
 	smmuv3__tlb_fini(sc);
@@ -175,33 +187,154 @@ smmuv3_destroy(struct smmuv3 *sc)
 void
 smmuv3_reset(struct smmuv3 *sc)
 {
-	if (sc == NULL || smmuv3__enter(sc) != 0)
+	struct smmuv3__hold hd;
+	unsigned	    i;
+
+	if (sc == NULL || smmuv3__enter_excl(sc, &hd) != 0)
 		return;
 	smmuv3_reset_regs(sc);
 	smmuv3__tlb_flush(sc);
 	smmuv3__cfgc_flush(sc);
 	memset(&sc->sc_stats, 0, sizeof(sc->sc_stats));
-	smmuv3__leave(sc);
+	for (i = 0; i < SMMUV3__NSHARDS; i++) {
+		memset(
+		    &sc->sc_shard[i].sh_st, 0, sizeof(sc->sc_shard[i].sh_st));
+		sc->sc_shard[i].sh_cfgc_last = NULL;
+	}
+	smmuv3__leave(&hd);
 }
 
-/* Contended path of smmuv3__enter: spin briefly, then yield. */
-void
-smmuv3__lock_slow(struct smmuv3 *sc)
+/* Spin a little, then give the CPU away (the holder may be descheduled). */
+static void
+smmuv3_pause(unsigned *spins)
+{
+	if (++*spins >= 64) {
+		sched_yield();
+		*spins = 0;
+	}
+}
+
+static bool
+smmuv3_trylock(atomic_uint *l)
+{
+	return !atomic_load_explicit(l, memory_order_relaxed) &&
+	    !atomic_exchange_explicit(l, 1, memory_order_acquire);
+}
+
+static void
+smmuv3_spinlock(atomic_uint *l)
 {
 	unsigned spins = 0;
 
+	while (!smmuv3_trylock(l))
+		smmuv3_pause(&spins);
+}
+
+/*
+ * Contended path of smmuv3__shared_lock: NULL when the thread is inside
+ * sc already; else wait while a writer is pending, then take the first
+ * free shard from the thread's hint on (a thread's first entry takes the
+ * next hint the instance hands out, so threads spread over the shards);
+ * the shard taken becomes the new hint.  A thread inside some instance
+ * waits for its hint shard instead: the hint must not move while it is
+ * inside any instance, since "inside sc on the shared side" has to mean
+ * "holds sc's hint shard" for re-entry to always end up here.
+ */
+struct smmuv3__shard *
+smmuv3__shared_slow(struct smmuv3 *sc, struct smmuv3__tls *tl)
+{
+	const size_t base = offsetof(struct smmuv3, sc_shard);
+	unsigned     spins = 0, i, k = SMMUV3__NSHARDS;
+	bool	     pinned;
+
+	if (smmuv3__held(sc, tl))
+		return NULL;
+	if (tl->tl_shoff != 0)
+		k = (unsigned)((tl->tl_shoff - base) /
+		    sizeof(struct smmuv3__shard));
+	pinned = tl->tl_held != NULL && k < SMMUV3__NSHARDS;
+	if (k >= SMMUV3__NSHARDS)
+		k = atomic_fetch_add_explicit(
+			&sc->sc_next_shard, 1, memory_order_relaxed) %
+		    SMMUV3__NSHARDS;
 	for (;;) {
-		while (
-		    atomic_load_explicit(&sc->sc_lock, memory_order_relaxed)) {
-			if (++spins >= 64) {
-				sched_yield();
-				spins = 0;
+		while (atomic_load_explicit(
+		    &sc->sc_wpending, memory_order_relaxed))
+			smmuv3_pause(&spins);
+		for (i = 0; i < SMMUV3__NSHARDS; i++) {
+			if (smmuv3_trylock(&sc->sc_shard[k].sh_lock)) {
+				tl->tl_shoff =
+				    base + k * sizeof(struct smmuv3__shard);
+				return &sc->sc_shard[k];
 			}
+			if (pinned)
+				break;
+			k = (k + 1) % SMMUV3__NSHARDS;
 		}
-		if (!atomic_exchange_explicit(
-			&sc->sc_lock, 1, memory_order_acquire))
-			return;
+		smmuv3_pause(&spins);
 	}
+}
+
+/*
+ * The exclusive side: sc_wlock orders writers; sc_wpending holds new
+ * readers off while the writer collects every shard, so it cannot
+ * starve.  Returns EDEADLK when the thread is already inside sc.
+ */
+int
+smmuv3__enter_excl(struct smmuv3 *sc, struct smmuv3__hold *hd)
+{
+	struct smmuv3__tls *tl = &smmuv3__tls;
+	unsigned	    i;
+
+	if (smmuv3__held(sc, tl))
+		return EDEADLK;
+	smmuv3_spinlock(&sc->sc_wlock);
+	atomic_store_explicit(&sc->sc_wpending, 1, memory_order_relaxed);
+	for (i = 0; i < SMMUV3__NSHARDS; i++)
+		smmuv3_spinlock(&sc->sc_shard[i].sh_lock);
+	smmuv3__push(sc, hd, tl, &sc->sc_shard[0], true);
+	return 0;
+}
+
+void
+smmuv3__excl_release(struct smmuv3 *sc)
+{
+	unsigned i;
+
+	for (i = 0; i < SMMUV3__NSHARDS; i++)
+		atomic_store_explicit(
+		    &sc->sc_shard[i].sh_lock, 0, memory_order_release);
+	atomic_store_explicit(&sc->sc_wpending, 0, memory_order_relaxed);
+	atomic_store_explicit(&sc->sc_wlock, 0, memory_order_release);
+}
+
+/*
+ * The side lock: recursive, because an event record logs, traces and
+ * signals, each of which takes it too.  Taken only inside an entered
+ * section, never while waiting for the instance locks.
+ */
+void
+smmuv3__side_enter(struct smmuv3 *sc)
+{
+	uintptr_t self = (uintptr_t)&smmuv3__tls;
+
+	if (atomic_load_explicit(&sc->sc_side_owner, memory_order_relaxed) ==
+	    self) {
+		sc->sc_side_depth++;
+		return;
+	}
+	smmuv3_spinlock(&sc->sc_side);
+	atomic_store_explicit(&sc->sc_side_owner, self, memory_order_relaxed);
+	sc->sc_side_depth = 1;
+}
+
+void
+smmuv3__side_leave(struct smmuv3 *sc)
+{
+	if (--sc->sc_side_depth != 0)
+		return;
+	atomic_store_explicit(&sc->sc_side_owner, 0, memory_order_relaxed);
+	atomic_store_explicit(&sc->sc_side, 0, memory_order_release);
 }
 
 void
@@ -215,14 +348,18 @@ smmuv3__log(struct smmuv3 *sc, enum smmuv3_log_level lvl, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
+	smmuv3__side_enter(sc);
 	sc->sc_ops.ho_log(sc->sc_cookie, lvl, buf);
+	smmuv3__side_leave(sc);
 }
 
 void
 smmuv3__unimp(struct smmuv3 *sc, const char *what)
 {
+	smmuv3__side_enter(sc);
 	sc->sc_stats.st_unimplemented++;
 	smmuv3__log(sc, SMMUV3_LOG_UNIMP, "%s", what);
+	smmuv3__side_leave(sc);
 }
 
 /* Calls ho_trace; callers test SMMUV3__TRACING first. */
@@ -244,7 +381,9 @@ smmuv3__trace(struct smmuv3 *sc, enum smmuv3_trace_kind kind, uint32_t sid,
 	tr.tr_value = value;
 	tr.tr_level = level;
 	tr.tr_event = event;
+	smmuv3__side_enter(sc);
 	sc->sc_ops.ho_trace(sc->sc_cookie, &tr);
+	smmuv3__side_leave(sc);
 }
 
 /* 6.3.1 - 6.3.6: advertise exactly what the model implements. */
@@ -319,7 +458,8 @@ smmuv3_reset_regs(struct smmuv3 *sc)
 int
 smmuv3_mmio_read(struct smmuv3 *sc, uint64_t off, unsigned size, uint64_t *val)
 {
-	int error;
+	struct smmuv3__hold hd;
+	int		    error;
 
 	if (sc == NULL || val == NULL)
 		return EINVAL;
@@ -327,29 +467,32 @@ smmuv3_mmio_read(struct smmuv3 *sc, uint64_t off, unsigned size, uint64_t *val)
 	if ((size != 4 && size != 8) || (off & (size - 1)) != 0 ||
 	    off >= SMMU_MMIO_SIZE)
 		return EINVAL;
-	if ((error = smmuv3__enter(sc)) != 0)
+	if ((error = smmuv3__enter_shared(sc, &hd)) != 0)
 		return error;
+	smmuv3__side_enter(sc);
 	error = smmuv3_reg_read(sc, off, size, val);
-	smmuv3__leave(sc);
+	smmuv3__side_leave(sc);
+	smmuv3__leave(&hd);
 	return error;
 }
 
 int
 smmuv3_mmio_write(struct smmuv3 *sc, uint64_t off, unsigned size, uint64_t val)
 {
-	int error;
+	struct smmuv3__hold hd;
+	int		    error;
 
 	if (sc == NULL)
 		return EINVAL;
 	if ((size != 4 && size != 8) || (off & (size - 1)) != 0 ||
 	    off >= SMMU_MMIO_SIZE)
 		return EINVAL;
-	if ((error = smmuv3__enter(sc)) != 0)
+	if ((error = smmuv3__enter_excl(sc, &hd)) != 0)
 		return error;
 	if (size == 4)
 		val &= 0xffffffffu;
 	smmuv3_reg_write(sc, off, size, val);
-	smmuv3__leave(sc);
+	smmuv3__leave(&hd);
 	return 0;
 }
 
@@ -835,14 +978,30 @@ smmuv3__signal(
 void
 smmuv3_get_stats(struct smmuv3 *sc, struct smmuv3_stats *st)
 {
+	struct smmuv3__hold hd;
+	unsigned	    i;
+
 	if (sc == NULL || st == NULL)
 		return;
-	if (smmuv3__enter(sc) != 0) {
+	if (smmuv3__enter_excl(sc, &hd) != 0) {
 		memset(st, 0, sizeof(*st));
 		return;
 	}
 	*st = sc->sc_stats;
-	smmuv3__leave(sc);
+	for (i = 0; i < SMMUV3__NSHARDS; i++) {
+		const struct smmuv3__dstats *ds = &sc->sc_shard[i].sh_st;
+
+		st->st_translations += ds->ds_translations;
+		st->st_tlb_hits += ds->ds_tlb_hits;
+		st->st_tlb_misses += ds->ds_tlb_misses;
+		st->st_tlb_evictions += ds->ds_tlb_evictions;
+		st->st_walks += ds->ds_walks;
+		st->st_walk_reads += ds->ds_walk_reads;
+		st->st_cfg_hits += ds->ds_cfg_hits + ds->ds_fast_hits;
+		st->st_translations += ds->ds_fast_hits;
+		st->st_tlb_hits += ds->ds_fast_hits;
+	}
+	smmuv3__leave(&hd);
 }
 
 void
@@ -856,11 +1015,12 @@ smmuv3_get_config(struct smmuv3 *sc, struct smmuv3_config *cfg)
 size_t
 smmuv3_cfgcache_count(struct smmuv3 *sc)
 {
-	size_t n;
+	struct smmuv3__hold hd;
+	size_t		    n;
 
-	if (sc == NULL || smmuv3__enter(sc) != 0)
+	if (sc == NULL || smmuv3__enter_excl(sc, &hd) != 0)
 		return 0;
 	n = smmuv3__cfgc_count(sc);
-	smmuv3__leave(sc);
+	smmuv3__leave(&hd);
 	return n;
 }

@@ -12,7 +12,9 @@
  * the effective IPS), access flag (AF = 0 unless CD.AFFD); stage-1 faults
  * are CLASS IN, F_WALK_EABT is CLASS TT (7.3.12 - 7.3.14).  Permissions
  * are left to the caller (they apply to TLB hits as well): AP[2] and
- * APTable[1] make a mapping read-only.
+ * APTable[1] make a mapping read-only.  The walker only reads: it runs on
+ * the shared side, several walks at once, and counts in the caller's
+ * shard.
  *
  * Not implemented: hardware AF/dirty update (HTTU unadvertised), 52-bit
  * addresses (LPA/LPA2), EL0 / privileged distinction (AP[1], PXN/UXN:
@@ -42,9 +44,9 @@ smmuv3_walk_fault(
  * fault in *ev.
  */
 int
-smmuv3__walk(struct smmuv3 *sc, const struct smmuv3__cfg *cf,
-    const struct smmuv3__req *req, unsigned flags, struct smmuv3__tlbe *out,
-    struct smmuv3__event *ev)
+smmuv3__walk(struct smmuv3 *sc, struct smmuv3__shard *sh,
+    const struct smmuv3__cfg *cf, const struct smmuv3__req *req, unsigned flags,
+    struct smmuv3__tlbe *out, struct smmuv3__event *ev)
 {
 	const struct smmuv3__tt *tt;
 	uint64_t		 va = req->rq_iova, table, addr, desc, oa;
@@ -62,14 +64,14 @@ smmuv3__walk(struct smmuv3 *sc, const struct smmuv3__cfg *cf,
 	stride = gshift - 3;
 	table = tt->tt_base;
 	if (!(flags & SMMUV3__PROBE))
-		sc->sc_stats.st_walks++;
+		sh->sh_st.ds_walks++;
 	for (level = tt->tt_start_level;; level++) {
 		shift = gshift + (3 - level) * stride;
 		nbits = level == tt->tt_start_level ? tt->tt_va_bits - shift
 						    : stride;
 		addr = table + ((va >> shift) & ((1ULL << nbits) - 1)) * 8;
 		if (!(flags & SMMUV3__PROBE))
-			sc->sc_stats.st_walk_reads++;
+			sh->sh_st.ds_walk_reads++;
 		if (sc->sc_ops.ho_mem_read(sc->sc_cookie, addr, buf, 8) != 0)
 			return smmuv3_walk_fault(
 			    ev, SMMU_EVT_F_WALK_EABT, SMMU_EVT_CLASS_TT, addr);

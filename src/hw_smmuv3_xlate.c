@@ -10,8 +10,17 @@
  * F_ACCESS and F_PERMISSION only when CD.R = 1; F_WALK_EABT always.  An
  * STE with Config = abort and GBPA.ABORT terminate without an event.
  * smmuv3_probe runs the same flow from memory only (no cache lookup or
- * fill, no event, no counter).  DMA takes the lock once and translates
- * each page (each TLB entry's page or block) of the transfer in turn.
+ * fill, no event, no counter).  DMA enters once and translates each page
+ * (each TLB entry's page or block) of the transfer in turn.
+ *
+ * Locking (hw_smmuv3_internal.h): every entry point runs on the shared
+ * side, one reader shard held across translation AND memory access, so
+ * an invalidation (exclusive side) is never concurrent with either half:
+ * an access either completes before a TLBI is processed or starts after
+ * it.  Counters go to the shard, fault records and stale reports are
+ * made under the side lock.  When the config cache would have to change
+ * (a miss, a CD refetch) the access gives up its shard and is redone on
+ * the exclusive side; a DMA then stays exclusive for its remaining pages.
  *
  * Not implemented: stall (all faults terminate), RAZ/WI termination
  * (IDR0.TERM_MODEL = 1, so a CD with A = 0 is C_BAD_CD), ATS
@@ -26,10 +35,12 @@
 static bool smmuv3_fault_is_translation(uint8_t id);
 static int  smmuv3_fault(struct smmuv3 *, unsigned flags,
      const struct smmuv3__event *, bool record, struct smmuv3_fault *);
-static void smmuv3_tlb_check_stale(struct smmuv3 *, const struct smmuv3__cfg *,
-    const struct smmuv3__req *, const struct smmuv3__tlbe *);
-static inline bool smmuv3_xlate_fast(struct smmuv3 *, uint32_t sid,
-    uint32_t ssid, uint64_t iova, unsigned access, struct smmuv3_xlate *);
+static void smmuv3_tlb_check_stale(struct smmuv3 *, struct smmuv3__shard *,
+    const struct smmuv3__cfg *, const struct smmuv3__req *,
+    const struct smmuv3__tlbe *);
+static inline bool smmuv3_xlate_fast(struct smmuv3 *, struct smmuv3__shard *,
+    uint32_t sid, uint32_t ssid, uint64_t iova, unsigned access,
+    struct smmuv3_xlate *);
 static int	   smmuv3_dma(struct smmuv3 *, uint32_t sid, uint32_t ssid,
 	    uint64_t iova, void *rbuf, const void *wbuf, size_t len,
 	    struct smmuv3_fault *);
@@ -51,20 +62,27 @@ smmuv3_fault(struct smmuv3 *sc, unsigned flags, const struct smmuv3__event *ev,
 	ft->ft_fetch_addr = ev->ev_fetch_addr;
 	ft->ft_class = ev->ev_class;
 	ft->ft_rnw = ev->ev_rnw;
-	if (!(flags & SMMUV3__PROBE) && SMMUV3__TRACING(sc))
+	if (flags & SMMUV3__PROBE) {
+		ft->ft_aborted = ev->ev_id == 0;
+		return EFAULT;
+	}
+	smmuv3__side_enter(sc);
+	if (SMMUV3__TRACING(sc))
 		smmuv3__trace(sc, SMMUV3_TRACE_FAULT, ev->ev_sid, ev->ev_ssid,
 		    ev->ev_addr, ev->ev_fetch_addr, 0, 0, ev->ev_id);
 	if (ev->ev_id == 0)
 		ft->ft_aborted = true;
-	else if (record && !(flags & SMMUV3__PROBE))
+	else if (record)
 		ft->ft_recorded = smmuv3__evtq_record(sc, ev);
+	smmuv3__side_leave(sc);
 	return EFAULT;
 }
 
 /* Stale checker for TLB hits: a fresh walk must give the same leaf. */
 static void
-smmuv3_tlb_check_stale(struct smmuv3 *sc, const struct smmuv3__cfg *cf,
-    const struct smmuv3__req *rq, const struct smmuv3__tlbe *te)
+smmuv3_tlb_check_stale(struct smmuv3 *sc, struct smmuv3__shard *sh,
+    const struct smmuv3__cfg *cf, const struct smmuv3__req *rq,
+    const struct smmuv3__tlbe *te)
 {
 	struct smmuv3_stale_report sr;
 	struct smmuv3__tlbe	   fresh;
@@ -72,14 +90,17 @@ smmuv3_tlb_check_stale(struct smmuv3 *sc, const struct smmuv3__cfg *cf,
 	uint64_t		   off = rq->rq_iova - te->te_va;
 
 	memset(&ev, 0, sizeof(ev));
-	if (smmuv3__walk(sc, cf, rq, SMMUV3__PROBE, &fresh, &ev) == 0 &&
+	if (smmuv3__walk(sc, sh, cf, rq, SMMUV3__PROBE, &fresh, &ev) == 0 &&
 	    fresh.te_pa + (rq->rq_iova - fresh.te_va) == te->te_pa + off &&
 	    (fresh.te_flags & (SMMUV3__TE_R | SMMUV3__TE_W)) ==
 		(te->te_flags & (SMMUV3__TE_R | SMMUV3__TE_W)))
 		return;
+	smmuv3__side_enter(sc);
 	sc->sc_stats.st_stale++;
-	if (sc->sc_ops.ho_stale == NULL)
+	if (sc->sc_ops.ho_stale == NULL) {
+		smmuv3__side_leave(sc);
 		return;
+	}
 	memset(&sr, 0, sizeof(sr));
 	sr.sr_sid = cf->cf_sid;
 	sr.sr_ssid = cf->cf_ssid;
@@ -89,6 +110,7 @@ smmuv3_tlb_check_stale(struct smmuv3 *sc, const struct smmuv3__cfg *cf,
 		sr.sr_fresh_pa = fresh.te_pa + (rq->rq_iova - fresh.te_va);
 	sr.sr_fresh_event = ev.ev_id;
 	sc->sc_ops.ho_stale(sc->sc_cookie, &sr);
+	smmuv3__side_leave(sc);
 }
 
 /*
@@ -97,28 +119,29 @@ smmuv3_tlb_check_stale(struct smmuv3 *sc, const struct smmuv3__cfg *cf,
  * then does the counting itself).
  */
 static inline bool
-smmuv3_xlate_fast(struct smmuv3 *sc, uint32_t sid, uint32_t ssid, uint64_t iova,
-    unsigned access, struct smmuv3_xlate *xl)
+smmuv3_xlate_fast(struct smmuv3 *sc, struct smmuv3__shard *sh, uint32_t sid,
+    uint32_t ssid, uint64_t iova, unsigned access, struct smmuv3_xlate *xl)
 {
-	const struct smmuv3__cfg  *cf;
-	const struct smmuv3__tlbe *te;
-	const struct smmuv3__tt	  *tt;
-	unsigned		   perm;
-	int			   h;
+	const struct smmuv3__cfg *cf;
+	const struct smmuv3__tt	 *tt;
+	struct smmuv3__tlbe	  te;
+	unsigned		  perm;
+	int			  h;
 
 	if ((sc->sc_cr0 & 1u) == 0 || sc->sc_cfg.cfg_check_stale)
 		return false;
 	/*
-	 * The entry of the previous hit, if it still holds this key (any
-	 * invalidation or replacement changes cf_valid or the key).
+	 * The entry of this shard's previous hit, if it still holds this key
+	 * (any invalidation or replacement changes cf_valid or the key; both
+	 * happen only on the exclusive side).
 	 */
-	cf = sc->sc_cfgc_last;
+	cf = sh->sh_cfgc_last;
 	if (cf == NULL || !cf->cf_valid || cf->cf_sid != sid ||
 	    cf->cf_ssid != ssid) {
-		if ((sc->sc_cfgc_last = smmuv3__cfgc_lookup(sc, sid, ssid)) ==
+		if ((sh->sh_cfgc_last = smmuv3__cfgc_lookup(sc, sid, ssid)) ==
 		    NULL)
 			return false;
-		cf = sc->sc_cfgc_last;
+		cf = sh->sh_cfgc_last;
 	}
 	if (!cf->cf_cd_valid || cf->cf_kind != SMMUV3__CFG_S1)
 		return false;
@@ -128,39 +151,39 @@ smmuv3_xlate_fast(struct smmuv3 *sc, uint32_t sid, uint32_t ssid, uint64_t iova,
 	tt = &cf->cf_tt[h];
 	if (tt->tt_disabled || tt->tt_tbi)
 		return false;
-	te = smmuv3__tlb_lookup(sc, cf, tt->tt_gshift, iova);
-	if (te == NULL)
+	if (!smmuv3__tlb_lookup(sc, cf, tt->tt_gshift, iova, &te))
 		return false;
 	/* SMMUV3__TE_R / _W sit two bits above SMMUV3_ACCESS_READ / _WRITE. */
-	perm = (te->te_flags >> 2) & 3u;
+	perm = (te.te_flags >> 2) & 3u;
 	if ((access & ~perm) != 0)
 		return false;
-	sc->sc_stats.st_translations++;
-	sc->sc_stats.st_cfg_hits++;
-	sc->sc_stats.st_tlb_hits++;
-	xl->xl_pa = te->te_pa + (iova - te->te_va);
-	xl->xl_size = 1ULL << te->te_size_log2;
+	sh->sh_st.ds_fast_hits++;
+	xl->xl_pa = te.te_pa + (iova - te.te_va);
+	xl->xl_size = 1ULL << te.te_size_log2;
 	xl->xl_perm = perm;
-	xl->xl_level = te->te_level;
+	xl->xl_level = te.te_level;
 	xl->xl_bypass = false;
 	return true;
 }
 
+/*
+ * The full flow.  The caller counts the translation (unless it returns
+ * SMMUV3__NEED_EXCL: then the caller redoes it on the exclusive side).
+ */
 int
-smmuv3__translate(struct smmuv3 *sc, const struct smmuv3__req *rq,
-    unsigned flags, struct smmuv3_xlate *xl, struct smmuv3_fault *ft)
+smmuv3__translate(struct smmuv3 *sc, struct smmuv3__shard *sh,
+    const struct smmuv3__req *rq, unsigned flags, struct smmuv3_xlate *xl,
+    struct smmuv3_fault *ft)
 {
 	const struct smmuv3__cfg  *cf;
 	const struct smmuv3__tlbe *te;
 	struct smmuv3__cfg	   tmp;
-	struct smmuv3__tlbe	   leaf;
+	struct smmuv3__tlbe	   leaf, hit;
 	struct smmuv3__event	   ev;
 	struct smmuv3__req	   req = *rq;
 	unsigned		   perm;
-	int			   h;
+	int			   h, error;
 
-	if (!(flags & SMMUV3__PROBE))
-		sc->sc_stats.st_translations++;
 	ev.ev_id = 0;
 	ev.ev_sid = rq->rq_sid;
 	ev.ev_ssid = rq->rq_ssid;
@@ -177,8 +200,11 @@ smmuv3__translate(struct smmuv3 *sc, const struct smmuv3__req *rq,
 			return smmuv3_fault(sc, flags, &ev, false, ft);
 		goto bypass;
 	}
-	if (smmuv3__cfg_get(
-		sc, rq->rq_sid, rq->rq_ssid, flags, &cf, &tmp, &ev) != 0) {
+	error = smmuv3__cfg_get(
+	    sc, sh, rq->rq_sid, rq->rq_ssid, flags, &cf, &tmp, &ev);
+	if (error == SMMUV3__NEED_EXCL)
+		return error;
+	if (error != 0) {
 		/* 5.1.1: invalid StreamIDs are recorded only with RECINVSID. */
 		return smmuv3_fault(sc, flags, &ev,
 		    ev.ev_id != SMMU_EVT_C_BAD_STREAMID ||
@@ -221,24 +247,28 @@ smmuv3__translate(struct smmuv3 *sc, const struct smmuv3__req *rq,
 	}
 	te = NULL;
 	if (!(flags & SMMUV3__PROBE)) {
-		te = smmuv3__tlb_lookup(
-		    sc, cf, cf->cf_tt[h].tt_gshift, req.rq_iova);
-		if (te != NULL) {
-			sc->sc_stats.st_tlb_hits++;
+		if (smmuv3__tlb_lookup(
+			sc, cf, cf->cf_tt[h].tt_gshift, req.rq_iova, &hit)) {
+			te = &hit;
+			sh->sh_st.ds_tlb_hits++;
 			if (sc->sc_cfg.cfg_check_stale)
-				smmuv3_tlb_check_stale(sc, cf, &req, te);
+				smmuv3_tlb_check_stale(sc, sh, cf, &req, te);
 		} else
-			sc->sc_stats.st_tlb_misses++;
+			sh->sh_st.ds_tlb_misses++;
 	}
 	if (te == NULL) {
-		if (smmuv3__walk(sc, cf, &req, flags, &leaf, &ev) != 0)
+		if (smmuv3__walk(sc, sh, cf, &req, flags, &leaf, &ev) != 0)
 			return smmuv3_fault(sc, flags, &ev,
 			    cf->cf_record ||
 				!smmuv3_fault_is_translation(ev.ev_id),
 			    ft);
+		/*
+		 * Safe on the shared side: no TLBI can run before this
+		 * access leaves its shard, so the entry cannot outlive one.
+		 */
 		if (!(flags & SMMUV3__PROBE))
-			smmuv3__tlb_insert(
-			    sc, cf, cf->cf_tt[h].tt_gshift, req.rq_iova, &leaf);
+			smmuv3__tlb_insert(sc, sh, cf, cf->cf_tt[h].tt_gshift,
+			    req.rq_iova, &leaf);
 		te = &leaf;
 	}
 	perm = ((te->te_flags & SMMUV3__TE_R) ? SMMUV3_ACCESS_READ : 0) |
@@ -269,25 +299,41 @@ smmuv3_xlate_entry(struct smmuv3 *sc, uint32_t sid, uint32_t ssid,
     uint64_t iova, unsigned access, unsigned flags, struct smmuv3_xlate *xl,
     struct smmuv3_fault *fault)
 {
-	struct smmuv3__req  rq;
-	struct smmuv3_fault ft_local;
-	int		    error;
+	struct smmuv3__req    rq;
+	struct smmuv3__hold   hd;
+	struct smmuv3_fault   ft_local;
+	struct smmuv3__tls   *tl = &smmuv3__tls;
+	struct smmuv3__shard *sh;
+	int		      error;
 
 	if (sc == NULL || xl == NULL || access == 0 ||
 	    (access & ~(SMMUV3_ACCESS_READ | SMMUV3_ACCESS_WRITE)) != 0)
 		return EINVAL;
+	if ((sh = smmuv3__shared_lock(sc, tl)) == NULL)
+		return EDEADLK;
+	/* A TLB hit calls no host callback: no need to record the entry. */
+	if (flags == 0 &&
+	    smmuv3_xlate_fast(sc, sh, sid, ssid, iova, access, xl)) {
+		smmuv3__shared_unlock(sh);
+		return 0;
+	}
+	smmuv3__push(sc, &hd, tl, sh, false);
 	rq.rq_sid = sid;
 	rq.rq_ssid = ssid;
 	rq.rq_iova = iova;
 	rq.rq_access = access;
-	if ((error = smmuv3__enter(sc)) != 0)
-		return error;
-	if (flags == 0 && smmuv3_xlate_fast(sc, sid, ssid, iova, access, xl))
-		error = 0;
-	else
-		error = smmuv3__translate(
-		    sc, &rq, flags, xl, fault ? fault : &ft_local);
-	smmuv3__leave(sc);
+	error = smmuv3__translate(
+	    sc, hd.hd_sh, &rq, flags, xl, fault ? fault : &ft_local);
+	if (error == SMMUV3__NEED_EXCL) {
+		smmuv3__leave(&hd);
+		if ((error = smmuv3__enter_excl(sc, &hd)) != 0)
+			return error;
+		error = smmuv3__translate(sc, hd.hd_sh, &rq,
+		    flags | SMMUV3__EXCL, xl, fault ? fault : &ft_local);
+	}
+	if (!(flags & SMMUV3__PROBE))
+		hd.hd_sh->sh_st.ds_translations++;
+	smmuv3__leave(&hd);
 	return error;
 }
 
@@ -313,8 +359,10 @@ smmuv3_dma(struct smmuv3 *sc, uint32_t sid, uint32_t ssid, uint64_t iova,
 	struct smmuv3_fault ft_local;
 	struct smmuv3_xlate xl;
 	struct smmuv3__req  rq;
+	struct smmuv3__hold hd;
 	uint64_t	    chunk;
 	size_t		    done = 0;
+	unsigned	    flags = 0;
 	int		    error = 0;
 
 	if (sc == NULL || (len != 0 && rbuf == NULL && wbuf == NULL))
@@ -325,17 +373,29 @@ smmuv3_dma(struct smmuv3 *sc, uint32_t sid, uint32_t ssid, uint64_t iova,
 		fault = &ft_local;
 	if (len == 0)
 		return 0;
-	if ((error = smmuv3__enter(sc)) != 0)
+	if ((error = smmuv3__enter_shared(sc, &hd)) != 0)
 		return error;
 	rq.rq_sid = sid;
 	rq.rq_ssid = ssid;
 	rq.rq_access = rbuf != NULL ? SMMUV3_ACCESS_READ : SMMUV3_ACCESS_WRITE;
 	while (done < len) {
 		rq.rq_iova = iova + done;
-		if (!smmuv3_xlate_fast(
-			sc, sid, ssid, rq.rq_iova, rq.rq_access, &xl) &&
-		    (error = smmuv3__translate(sc, &rq, 0, &xl, fault)) != 0)
-			break;
+		if (!smmuv3_xlate_fast(sc, hd.hd_sh, sid, ssid, rq.rq_iova,
+			rq.rq_access, &xl)) {
+			error = smmuv3__translate(
+			    sc, hd.hd_sh, &rq, flags, &xl, fault);
+			if (error == SMMUV3__NEED_EXCL) {
+				/* Pages done so far were whole accesses. */
+				smmuv3__leave(&hd);
+				if ((error = smmuv3__enter_excl(sc, &hd)) != 0)
+					return error;
+				flags = SMMUV3__EXCL;
+				continue;
+			}
+			hd.hd_sh->sh_st.ds_translations++;
+			if (error != 0)
+				break;
+		}
 		chunk = xl.xl_size - (rq.rq_iova & (xl.xl_size - 1));
 		if (chunk > len - done)
 			chunk = len - done;
@@ -355,7 +415,7 @@ smmuv3_dma(struct smmuv3 *sc, uint32_t sid, uint32_t ssid, uint64_t iova,
 		}
 		done += (size_t)chunk;
 	}
-	smmuv3__leave(sc);
+	smmuv3__leave(&hd);
 	return error;
 }
 

@@ -37,6 +37,9 @@ struct smoke {
 	struct smmuv3_inval sm_inval;
 	bool		    sm_reenter;
 	int		    sm_reenter_error;
+	/* On the next walk step: translate on sm_call / call into sm_back. */
+	struct smoke *sm_call, *sm_back;
+	int	      sm_back_errors[4];
 };
 
 static int
@@ -61,6 +64,34 @@ ram_write(void *cookie, uint64_t pa, const void *buf, size_t len)
 	return 0;
 }
 
+/* A walk in one instance calls another, whose walk calls back. */
+static void
+on_walk_nest(struct smoke *sm)
+{
+	struct smoke	   *peer;
+	struct smmuv3_xlate xl;
+	struct smmuv3_fault ft;
+	uint64_t	    v;
+
+	if ((peer = sm->sm_call) != NULL) {
+		sm->sm_call = NULL;
+		(void)smmuv3_translate(peer->sm_smmu, 1, SMMUV3_NO_SSID, IOVA,
+		    SMMUV3_ACCESS_READ, &xl, &ft);
+	}
+	if ((peer = sm->sm_back) != NULL) {
+		sm->sm_back = NULL;
+		/* A TLB hit, a walk, an MMIO read and an MMIO write. */
+		sm->sm_back_errors[0] = smmuv3_translate(peer->sm_smmu, 1,
+		    SMMUV3_NO_SSID, IOVA, SMMUV3_ACCESS_READ, &xl, &ft);
+		sm->sm_back_errors[1] = smmuv3_dma_read(peer->sm_smmu, 1,
+		    SMMUV3_NO_SSID, IOVA + 0x2000, &v, sizeof(v), &ft);
+		sm->sm_back_errors[2] =
+		    smmuv3_mmio_read(peer->sm_smmu, SMMU_IDR0, 4, &v);
+		sm->sm_back_errors[3] =
+		    smmuv3_mmio_write(peer->sm_smmu, SMMU_GERRORN, 4, 0);
+	}
+}
+
 static void
 on_trace(void *cookie, const struct smmuv3_trace *tr)
 {
@@ -74,6 +105,8 @@ on_trace(void *cookie, const struct smmuv3_trace *tr)
 		sm->sm_reenter_error =
 		    smmuv3_mmio_read(sm->sm_smmu, SMMU_IDR0, 4, &v);
 	}
+	if (tr->tr_kind == SMMUV3_TRACE_WALK)
+		on_walk_nest(sm);
 }
 
 static void
@@ -306,6 +339,44 @@ reentrant_call_from_a_hook_gets_edeadlk(void **state)
 	    0);
 }
 
+/*
+ * Instance a's walk calls into instance b, whose walk calls back into a:
+ * every call back fails with EDEADLK, TLB hits included, although the
+ * thread entered b in between.
+ */
+static void
+reentry_through_another_instance_gets_edeadlk(void **state)
+{
+	struct smoke	   *a = *state, *b;
+	struct smmuv3_xlate xl;
+	struct smmuv3_fault ft;
+	void		   *bstate;
+	unsigned	    i;
+
+	assert_int_equal(setup(&bstate), 0);
+	b = bstate;
+	/* a caches IOVA, then walks (and faults on) an unmapped page. */
+	assert_int_equal(smmuv3_translate(a->sm_smmu, 1, SMMUV3_NO_SSID, IOVA,
+			     SMMUV3_ACCESS_READ, &xl, &ft),
+	    0);
+	a->sm_call = b;
+	b->sm_back = a;
+	assert_int_equal(smmuv3_translate(a->sm_smmu, 1, SMMUV3_NO_SSID,
+			     IOVA + 0x1000, SMMUV3_ACCESS_READ, &xl, &ft),
+	    EFAULT);
+	assert_null(b->sm_back); /* the nested walk did run */
+	for (i = 0; i < 4; i++)
+		assert_int_equal(b->sm_back_errors[i], EDEADLK);
+	/* Both instances are still usable afterwards. */
+	assert_int_equal(smmuv3_translate(a->sm_smmu, 1, SMMUV3_NO_SSID, IOVA,
+			     SMMUV3_ACCESS_READ, &xl, &ft),
+	    0);
+	assert_int_equal(smmuv3_translate(b->sm_smmu, 1, SMMUV3_NO_SSID, IOVA,
+			     SMMUV3_ACCESS_READ, &xl, &ft),
+	    0);
+	teardown(&bstate);
+}
+
 static void
 short_ho_size_leaves_new_hooks_unset(void **state)
 {
@@ -416,6 +487,8 @@ main(void)
 		invalidation_notices_carry_the_range, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		reentrant_call_from_a_hook_gets_edeadlk, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		reentry_through_another_instance_gets_edeadlk, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		short_ho_size_leaves_new_hooks_unset, setup_short_ops,
 		teardown),

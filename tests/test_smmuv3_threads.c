@@ -6,10 +6,20 @@
  * page, never anything else; DMA data must round-trip.  Run under TSan by
  * the CI (label "threads").  Worker threads never call cmocka: they count
  * failures, which the main thread checks after joining.
+ *
+ * The in-flight rule (device accesses run concurrently on the shared side
+ * of the model's lock): once a TLBI + CMD_SYNC has completed, no access
+ * that starts afterwards may use the old translation, including one whose
+ * walk read the old table before the TLBI and whose TLB fill comes after.
+ * One test checks it by data: every remap points the page at a frame
+ * holding the remap's number, so a DMA that starts after remap u was
+ * synced must read u or later.  Another hammers two streams while a
+ * third thread invalidates, with the stale-translation checker on.
  */
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -271,6 +281,319 @@ separate_instances_run_in_parallel(void **state)
 	test_free(td);
 }
 
+#define INFL_FRAMES 4
+#define INFL_IOVA   0x30000000ULL
+#define INFL_SID    20
+
+struct inflight {
+	struct smmu_td	      if_td;
+	struct smmu_td_dom    if_dom;
+	uint64_t	      if_frame[INFL_FRAMES];
+	_Atomic uint64_t      if_synced; /* remaps whose CMD_SYNC completed */
+	_Atomic bool	      if_stop;
+	unsigned long	      if_bad, if_old_seen;
+	_Atomic unsigned long if_dmas;
+};
+
+/* Reads the remapped page until told to stop; checks the remap number. */
+static void *
+inflight_device(void *arg)
+{
+	struct inflight	   *in = arg;
+	struct smmuv3_fault ft;
+	uint64_t	    before, after, got[2];
+
+	while (!atomic_load_explicit(&in->if_stop, memory_order_acquire)) {
+		before =
+		    atomic_load_explicit(&in->if_synced, memory_order_acquire);
+		if (smmuv3_dma_read(in->if_td.td_smmu, INFL_SID, SMMUV3_NO_SSID,
+			INFL_IOVA + 64, got, sizeof(got), &ft) != 0) {
+			in->if_bad++;
+			continue;
+		}
+		after =
+		    atomic_load_explicit(&in->if_synced, memory_order_acquire);
+		atomic_fetch_add_explicit(
+		    &in->if_dmas, 1, memory_order_release);
+		/*
+		 * Remap before + 1 may be live already (its PTE written, its
+		 * sync pending), so anything in [before, after + 1] is fine.
+		 */
+		if (got[0] != got[1] || got[0] < before || got[0] > after + 1)
+			in->if_bad++;
+		else if (got[0] < after)
+			in->if_old_seen++; /* in flight across a sync: allowed
+					    */
+	}
+	return NULL;
+}
+
+static void
+inflight_fill(struct inflight *in, uint64_t frame, uint64_t m)
+{
+	unsigned i;
+
+	for (i = 0; i < 4096 / 8; i++)
+		test_flatmem_wr64(&in->if_td.td_mem, frame + i * 8, m);
+}
+
+static void
+dma_never_uses_a_translation_invalidated_before_it_started(void **state)
+{
+	struct inflight *in = test_malloc(sizeof(*in));
+	pthread_t	 th;
+	uint64_t	 m, n;
+	unsigned	 k;
+
+	(void)state;
+	memset(in, 0, sizeof(*in));
+	smmu_td_init(&in->if_td, NULL, 0);
+	smmu_td_enable(&in->if_td, NULL);
+	smmu_td_attach(&in->if_td, &in->if_dom, INFL_SID, INFL_SID, 0, 0);
+	for (k = 0; k < INFL_FRAMES; k++)
+		in->if_frame[k] =
+		    test_flatmem_alloc(&in->if_td.td_mem, 4096, 4096);
+	inflight_fill(in, in->if_frame[0], 0);
+	smmu_td_map(&in->if_td, in->if_dom.dm_root, INFL_IOVA, in->if_frame[0],
+	    SMMU_TD_4K, SMMU_TD_PTE_RW);
+	atomic_init(&in->if_synced, 0);
+	atomic_init(&in->if_dmas, 0);
+	atomic_init(&in->if_stop, false);
+	assert_int_equal(pthread_create(&th, NULL, inflight_device, in), 0);
+	n = test_scale(SMMU_TD_SANITIZED ? 1500 : 8000);
+	for (m = 1; m <= n; m++) {
+		/* Frame m % 4 last served remap m - 4, dead since sync m - 3.
+		 */
+		uint64_t frame = in->if_frame[m % INFL_FRAMES];
+
+		inflight_fill(in, frame, m);
+		smmu_td_map(&in->if_td, in->if_dom.dm_root, INFL_IOVA, frame,
+		    SMMU_TD_4K, SMMU_TD_PTE_RW);
+		if (m % 5 == 0)
+			smmu_td_cmd_sync(&in->if_td,
+			    smmu_cmd_tlbi_asid(SMMU_OP_TLBI_NH_ASID, INFL_SID));
+		else if (m % 13 == 0)
+			smmu_td_cmd_sync(&in->if_td,
+			    smmu_cmd_tlbi_all(SMMU_OP_TLBI_NSNH_ALL));
+		else
+			smmu_td_cmd_sync(&in->if_td,
+			    smmu_cmd_tlbi_va(SMMU_OP_TLBI_NH_VA, INFL_SID,
+				INFL_IOVA, true, 0, 0, 0, 0));
+		atomic_store_explicit(&in->if_synced, m, memory_order_release);
+		/* Let the device run between remaps (Valgrind: one CPU). */
+		if (m % 16 == 0)
+			sched_yield();
+	}
+	/* Under Valgrind the device may not have run yet. */
+	while (atomic_load_explicit(&in->if_dmas, memory_order_acquire) == 0)
+		sched_yield();
+	atomic_store_explicit(&in->if_stop, true, memory_order_release);
+	assert_int_equal(pthread_join(th, NULL), 0);
+	assert_int_equal(in->if_bad, 0);
+	smmu_td_fini(&in->if_td);
+	test_free(in);
+}
+
+#define HAM_STREAMS 2
+#define HAM_PAGES   8
+#define HAM_IOVA    0x40000000ULL
+#define HAM_ASID    30
+
+/*
+ * Two streams sharing one ASID and one table (as streams of one domain
+ * do): both threads fill and read the same TLB entries, so a torn fill
+ * would show.  Each has its own DMA window in that table.
+ */
+struct hammer {
+	struct smmu_td	   hm_td;
+	struct smmu_td_dom hm_dom[HAM_STREAMS];
+	uint64_t	   hm_page[HAM_PAGES];
+	uint64_t	   hm_dma[HAM_STREAMS];
+	_Atomic bool	   hm_stop;
+};
+
+struct hammer_arg {
+	struct hammer	     *ha_hm;
+	unsigned	      ha_id;
+	unsigned long	      ha_bad;
+	_Atomic unsigned long ha_iters;
+};
+
+/*
+ * A device on its own stream: reads the stable pages (each holds its own
+ * physical address), round-trips data through its window and faults now
+ * and then.
+ */
+static void *
+hammer_device(void *arg)
+{
+	struct hammer_arg  *ha = arg;
+	struct hammer	   *hm = ha->ha_hm;
+	uint32_t	    sid = hm->hm_dom[ha->ha_id].dm_sid;
+	uint64_t	    win = HAM_IOVA + 0x100000 + ha->ha_id * 0x10000;
+	struct smmuv3_xlate xl;
+	struct smmuv3_fault ft;
+	uint8_t		    out[5000], in[5000];
+	uint64_t	    v;
+	unsigned long	    i;
+	unsigned	    p, j;
+
+	for (i = 0; !atomic_load_explicit(&hm->hm_stop, memory_order_acquire);
+	     i++,
+	    atomic_fetch_add_explicit(&ha->ha_iters, 1, memory_order_release)) {
+		p = (unsigned)(i % HAM_PAGES);
+		if (smmuv3_dma_read(hm->hm_td.td_smmu, sid, SMMUV3_NO_SSID,
+			HAM_IOVA + p * SMMU_TD_4K + 8 * p, &v, sizeof(v),
+			&ft) != 0 ||
+		    v != hm->hm_page[p])
+			ha->ha_bad++;
+		for (j = 0; j < sizeof(out); j++)
+			out[j] = (uint8_t)(i * 7 + j + ha->ha_id);
+		if (smmuv3_dma_write(hm->hm_td.td_smmu, sid, SMMUV3_NO_SSID,
+			win + 300, out, sizeof(out), NULL) != 0 ||
+		    smmuv3_dma_read(hm->hm_td.td_smmu, sid, SMMUV3_NO_SSID,
+			win + 300, in, sizeof(in), NULL) != 0 ||
+		    memcmp(in, out, sizeof(in)) != 0)
+			ha->ha_bad++;
+		if (i % 97 == 0 &&
+		    smmuv3_translate(hm->hm_td.td_smmu, sid, SMMUV3_NO_SSID,
+			0x7000000000ULL, SMMUV3_ACCESS_READ, &xl,
+			&ft) != EFAULT)
+			ha->ha_bad++;
+	}
+	return NULL;
+}
+
+static void
+hammer_init(struct hammer *hm)
+{
+	struct smmuv3_config cfg;
+	unsigned	     w, p;
+
+	memset(hm, 0, sizeof(*hm));
+	smmuv3_config_init(&cfg);
+	cfg.cfg_check_stale = true;
+	cfg.cfg_tlb_sets = 4; /* small: fills evict each other's entries */
+	smmu_td_init(&hm->hm_td, &cfg, 0);
+	smmu_td_enable(&hm->hm_td, NULL);
+	for (w = 0; w < HAM_STREAMS; w++) {
+		struct smmu_td_dom *d = &hm->hm_dom[w];
+
+		smmu_td_attach(&hm->hm_td, d, 30 + w, HAM_ASID, 0, 0);
+		if (w > 0) {
+			/* Not used yet: nothing cached, no CFGI owed. */
+			d->dm_root = hm->hm_dom[0].dm_root;
+			smmu_cd_s1(d->dm_cd, d->dm_root, HAM_ASID);
+			smmu_td_dom_rewrite(&hm->hm_td, d);
+		}
+		hm->hm_dma[w] = test_flatmem_alloc(
+		    &hm->hm_td.td_mem, 2 * SMMU_TD_4K, SMMU_TD_4K);
+		for (p = 0; p < 2; p++)
+			smmu_td_map(&hm->hm_td, d->dm_root,
+			    HAM_IOVA + 0x100000 + w * 0x10000 + p * SMMU_TD_4K,
+			    hm->hm_dma[w] + p * SMMU_TD_4K, SMMU_TD_4K,
+			    SMMU_TD_PTE_RW);
+	}
+	for (p = 0; p < HAM_PAGES; p++) {
+		hm->hm_page[p] =
+		    test_flatmem_alloc(&hm->hm_td.td_mem, 4096, 4096);
+		test_flatmem_wr64(
+		    &hm->hm_td.td_mem, hm->hm_page[p] + 8 * p, hm->hm_page[p]);
+		smmu_td_map(&hm->hm_td, hm->hm_dom[0].dm_root,
+		    HAM_IOVA + p * SMMU_TD_4K, hm->hm_page[p], SMMU_TD_4K,
+		    SMMU_TD_PTE_RW);
+	}
+}
+
+/* One invalidation of kind k (nothing in memory changes). */
+static void
+hammer_invalidate(struct hammer *hm, unsigned long k)
+{
+	uint32_t sid = hm->hm_dom[k % HAM_STREAMS].dm_sid;
+
+	switch (k % 6) {
+	case 0:
+		smmu_td_cmd_sync(&hm->hm_td,
+		    smmu_cmd_tlbi_asid(SMMU_OP_TLBI_NH_ASID, HAM_ASID));
+		break;
+	case 1:
+		smmu_td_cmd_sync(&hm->hm_td,
+		    smmu_cmd_tlbi_va(SMMU_OP_TLBI_NH_VA, HAM_ASID,
+			HAM_IOVA + (k % HAM_PAGES) * SMMU_TD_4K, true, 0, 0, 0,
+			0));
+		break;
+	case 2:
+		smmu_td_cmd_sync(
+		    &hm->hm_td, smmu_cmd_tlbi_all(SMMU_OP_TLBI_NSNH_ALL));
+		break;
+	case 3:
+		smmu_td_cmd_sync(&hm->hm_td, smmu_cmd_cfgi_ste(sid, true));
+		break;
+	case 4:
+		smmu_td_cmd_sync(&hm->hm_td, smmu_cmd_cfgi_cd(sid, 0, true));
+		break;
+	default:
+		smmu_td_cmd_sync(&hm->hm_td,
+		    smmu_cmd_tlbi_va(SMMU_OP_TLBI_NH_VAA, 0,
+			HAM_IOVA + 0x100000, true, 0, 0, 0, 0));
+		break;
+	}
+}
+
+static void
+two_streams_hammer_dma_while_a_third_thread_invalidates(void **state)
+{
+	struct hammer	   *hm = test_malloc(sizeof(*hm));
+	struct hammer_arg   ha[HAM_STREAMS];
+	struct smmuv3_stats st;
+	pthread_t	    th[HAM_STREAMS];
+	unsigned long	    i, n;
+	unsigned	    w;
+
+	(void)state;
+	hammer_init(hm);
+	atomic_init(&hm->hm_stop, false);
+	for (w = 0; w < HAM_STREAMS; w++) {
+		ha[w].ha_hm = hm;
+		ha[w].ha_id = w;
+		ha[w].ha_bad = 0;
+		atomic_init(&ha[w].ha_iters, 0);
+		assert_int_equal(
+		    pthread_create(&th[w], NULL, hammer_device, &ha[w]), 0);
+	}
+	/*
+	 * The invalidating thread: every kind of TLBI and CFGI for the two
+	 * streams, so fills race invalidations and config-cache misses send
+	 * accesses to the exclusive side.  As the tables never change, no
+	 * translation may change and no stale report may appear.
+	 */
+	n = test_scale(SMMU_TD_SANITIZED ? 800 : 4000);
+	for (i = 0; i < n; i++) {
+		hammer_invalidate(hm, i);
+		if (i % 8 == 0)
+			sched_yield();
+	}
+	/* Under Valgrind a device may not have run yet. */
+	for (w = 0; w < HAM_STREAMS; w++)
+		while (atomic_load_explicit(
+			   &ha[w].ha_iters, memory_order_acquire) == 0)
+			sched_yield();
+	atomic_store_explicit(&hm->hm_stop, true, memory_order_release);
+	for (w = 0; w < HAM_STREAMS; w++) {
+		assert_int_equal(pthread_join(th[w], NULL), 0);
+		assert_int_equal(ha[w].ha_bad, 0);
+	}
+	assert_int_equal(smmu_td_stale_count(&hm->hm_td), 0);
+	smmuv3_get_stats(hm->hm_td.td_smmu, &st);
+	assert_int_equal(st.st_stale, 0);
+	/* Every translation is a TLB hit or a miss, or faulted before. */
+	assert_true(st.st_tlb_hits + st.st_tlb_misses <= st.st_translations);
+	assert_true(st.st_tlb_misses > 0 && st.st_tlb_hits > 0);
+	assert_true(smmu_td_drain_events(&hm->hm_td) > 0);
+	smmu_td_fini(&hm->hm_td);
+	test_free(hm);
+}
+
 int
 main(void)
 {
@@ -278,6 +601,10 @@ main(void)
 	    cmocka_unit_test(
 		devices_translate_while_driver_remaps_and_invalidates),
 	    cmocka_unit_test(separate_instances_run_in_parallel),
+	    cmocka_unit_test(
+		dma_never_uses_a_translation_invalidated_before_it_started),
+	    cmocka_unit_test(
+		two_streams_hammer_dma_while_a_third_thread_invalidates),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -18,15 +18,23 @@
  * commands over 1024 entries, at -O2); size cfg_cmdqs and the caches
  * with that product in mind.
  *
- * Threading: one lock per instance; every entry point (MMIO, translate,
- * probe, DMA, stats, introspection) may be called from any thread,
- * concurrently; calls on one instance are serialised.  Different
- * instances share nothing.  Host callbacks are invoked with the instance
- * lock held and must not call back into the same instance (a re-entrant
- * call fails with EDEADLK instead of deadlocking; void functions called
- * re-entrantly do nothing).  smmuv3_destroy must not race with other calls
- * on the same instance.  The lock spins briefly and then yields while
- * contended, so host callbacks should not block for long.
+ * Threading: every entry point (MMIO, translate, probe, DMA, stats,
+ * introspection) may be called from any thread, concurrently.  Device-side
+ * calls (translate, probe, DMA) and MMIO reads on one instance run in
+ * parallel with each other; MMIO writes (and so every command: TLBI,
+ * CFGI, CMD_SYNC), reset, stats and introspection run alone, never
+ * overlapping a device-side call.  So when a CMD_SYNC completes, every
+ * translation or DMA that could have used an entry invalidated before it
+ * has finished, and none that starts later uses it.  Different instances
+ * share nothing.  ho_mem_read / ho_mem_write may be called from several
+ * threads at once (one per concurrent device-side call); the other
+ * callbacks (irq, msi, log, stale, trace, invalidate) are never called
+ * concurrently for one instance.  Host callbacks must not call back into
+ * the same instance (a re-entrant call fails with EDEADLK instead of
+ * deadlocking; void functions called re-entrantly do nothing).
+ * smmuv3_destroy must not race with other calls on the same instance.
+ * The locks spin briefly and then yield while contended, so host
+ * callbacks should not block for long.
  */
 #ifndef IOMMU_SMMUV3_MODEL_H
 #define IOMMU_SMMUV3_MODEL_H

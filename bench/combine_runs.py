@@ -1,15 +1,17 @@
 #!/usr/bin/env python3
 """Combine several `iommu-bench --csv` runs into Markdown tables.
 
-On a shared machine other work inflates some repetitions; each run already
-reports the median of its repetitions, and this script keeps, per row, the
-lowest of those medians across runs (the least disturbed run) together with
-the highest, so the spread between runs stays visible.  Derived columns
-(overhead, Mbit/s, ratios) are recomputed from the kept values.
+Each run already reports the median of its repetitions; this script gives,
+per row and column, the median of those run medians, with the lowest and
+highest run medians of ns so that the spread between runs stays visible
+(on a shared machine other work inflates whole runs).  Overhead and Mbit/s
+are recomputed from the medians; scale ratios are the median of each run's
+own ratio (a ratio is only meaningful inside one run).
 
 usage: combine_runs.py run1.csv run2.csv ... > tables.md
 """
 import csv
+import statistics
 import sys
 from collections import OrderedDict
 
@@ -28,16 +30,22 @@ def main():
                 key = (r["scenario"], r["variant"], r["strategy"], int(r["n"]))
                 rows.setdefault(key, []).append(r)
 
-    def best(key, col):
-        vals = [num(r[col]) for r in rows[key] if num(r[col]) is not None]
-        return (min(vals), max(vals)) if vals else (None, None)
+    def vals(key, col):
+        return [num(r[col]) for r in rows.get(key, []) if num(r[col]) is not None]
+
+    def med(key, col):
+        v = vals(key, col)
+        return statistics.median(v) if v else None
+
+    def spread(key, col):
+        v = vals(key, col)
+        return (min(v), max(v)) if v else (None, None)
 
     def fmt(v, prec=1):
         return "-" if v is None else "%.*f" % (prec, v)
 
-    # Stack cost from the lowest no-IOMMU TX median at the ring depth of
-    # the default run (256).
-    base = best(("tcpbench", "tx", "noiommu", 256), "ns")[0]
+    # Stack cost from the no-IOMMU TX median at the default ring depth.
+    base = med(("tcpbench", "tx", "noiommu", 256), "ns")
     stack = PKT_BITS / 700e6 * 1e9 - base if base else None
     print("Runs combined: %d; stack cost S = %.0f ns\n" %
           (len(sys.argv) - 1, stack or 0))
@@ -48,43 +56,47 @@ def main():
     for (scn, var), keys in groups.items():
         print("### %s / %s\n" % (scn, var))
         if scn == "tcpbench":
-            print("| strategy | N | ns/packet (min..max of run medians) |"
-                  " overhead ns | alloc ns | pt ns | inval ns |"
-                  " map+unmap ns | Mbit/s |")
-            print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+            print("| strategy | N | ns/packet (runs: min..max) |"
+                  " overhead ns | map+unmap ns | replay alloc / pt / inval |"
+                  " Mbit/s |")
+            print("|---|---:|---:|---:|---:|---|---:|")
             for k in keys:
-                lo, hi = best(k, "ns")
-                b = best((scn, var, "noiommu", k[3]), "ns")[0]
-                ov = lo - b if b is not None and k[2] != "noiommu" else None
-                mb = PKT_BITS / (stack + lo) * 1000 if stack else None
-                print("| %s | %d | %s (..%s) | %s | %s | %s | %s | %s | %s |" % (
-                    k[2], k[3], fmt(lo), fmt(hi), fmt(ov),
-                    fmt(best(k, "alloc_ns")[0]), fmt(best(k, "pt_ns")[0]),
-                    fmt(best(k, "inval_ns")[0]), fmt(best(k, "iommu_ns")[0]),
-                    fmt(mb)))
+                m = med(k, "ns")
+                lo, hi = spread(k, "ns")
+                b = med((scn, var, "noiommu", k[3]), "ns")
+                ov = m - b if b is not None and k[2] != "noiommu" else None
+                mb = PKT_BITS / (stack + m) * 1000 if stack else None
+                br = "-" if med(k, "alloc_ns") is None else "%s / %s / %s" % (
+                    fmt(med(k, "alloc_ns"), 0), fmt(med(k, "pt_ns"), 0),
+                    fmt(med(k, "inval_ns"), 0))
+                print("| %s | %d | %s (%s..%s) | %s | %s | %s | %s |" % (
+                    k[2], k[3], fmt(m), fmt(lo), fmt(hi), fmt(ov),
+                    fmt(med(k, "map_ns")), br, fmt(mb)))
         elif scn == "translate" and var.startswith("dma"):
             print("| strategy | bytes | ns/transfer | MB/s |")
             print("|---|---:|---:|---:|")
             for k in keys:
-                lo, hi = best(k, "ns")
-                print("| %s | %d | %s (..%s) | %.0f |" % (
-                    k[2], k[3], fmt(lo), fmt(hi), k[3] / lo * 1000))
+                m = med(k, "ns")
+                lo, hi = spread(k, "ns")
+                print("| %s | %d | %s (%s..%s) | %.0f |" % (
+                    k[2], k[3], fmt(m), fmt(lo), fmt(hi), k[3] / m * 1000))
         elif scn == "scale":
             print("| strategy | threads | ns/packet/thread | aggregate kpps |"
-                  " vs 1 thread |")
+                  " vs 1 thread (runs: min..max) |")
             print("|---|---:|---:|---:|---:|")
             for k in keys:
-                lo, hi = best(k, "ns")
-                one = best((scn, var, k[2], 1), "ns")[0]
-                print("| %s | %d | %s (..%s) | %.0f | %.2fx |" % (
-                    k[2], k[3], fmt(lo), fmt(hi), k[3] * 1e6 / lo,
-                    (k[3] / lo) / (1 / one)))
+                m = med(k, "ns")
+                rlo, rhi = spread(k, "ratio")
+                print("| %s | %d | %s | %.0f | %.2fx (%.2f..%.2f) |" % (
+                    k[2], k[3], fmt(m), k[3] * 1e6 / m, med(k, "ratio"),
+                    rlo, rhi))
         else:
-            print("| strategy | n | ns (min..max of run medians) |")
+            print("| strategy | n | ns (runs: min..max) |")
             print("|---|---:|---:|")
             for k in keys:
-                lo, hi = best(k, "ns")
-                print("| %s | %d | %s (..%s) |" % (k[2], k[3], fmt(lo),
+                lo, hi = spread(k, "ns")
+                print("| %s | %d | %s (%s..%s) |" % (k[2], k[3],
+                                                   fmt(med(k, "ns")), fmt(lo),
                                                    fmt(hi)))
         print()
 

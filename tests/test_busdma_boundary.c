@@ -88,13 +88,7 @@ bfx_begin(void **state, unsigned ias)
 	dc.dc_magazines = f->v.v_mags;
 	if (ias != 0)
 		dc.dc_ias = ias;
-	assert_int_equal(
-	    iommu_domain_create(f->fx.fx_smmu, SID, &dc, &f->dom), 0);
-	assert_int_equal(iommu_dma_tag_create_platform(
-			     f->fx.fx_pm, f->fx.fx_alloc, &f->ptag),
-	    0);
-	assert_int_equal(
-	    iommu_dma_tag_create_iommu(f->dom, f->ptag, &f->tag), 0);
+	drv_fixture_busdma(&f->fx, SID, &dc, &f->dom, &f->ptag, &f->tag);
 	/* NWIN 64 KiB windows of RAM, filled with a pattern. */
 	f->npages = (NWIN + 1) * WINPG;
 	assert_int_equal(

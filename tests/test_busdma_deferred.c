@@ -72,13 +72,7 @@ dfx_init(
 	dc.dc_iova = strat;
 	dc.dc_flush_depth = depth;
 	dc.dc_magazines = mags;
-	assert_int_equal(
-	    iommu_domain_create(d->fx.fx_smmu, SID, &dc, &d->dom), 0);
-	assert_int_equal(iommu_dma_tag_create_platform(
-			     d->fx.fx_pm, d->fx.fx_alloc, &d->ptag),
-	    0);
-	assert_int_equal(
-	    iommu_dma_tag_create_iommu(d->dom, d->ptag, &d->tag), 0);
+	drv_fixture_busdma(&d->fx, SID, &dc, &d->dom, &d->ptag, &d->tag);
 	assert_int_equal(iommu_physmem_alloc_pages(d->fx.fx_pm, 16, &d->pa), 0);
 	d->kva = iommu_physmem_kva(d->fx.fx_pm, d->pa);
 	for (i = 0; i < 16; i++)

@@ -68,13 +68,7 @@ world_init(struct world *w, bool threads)
 	drv_fixture_init(&w->fx, &o);
 	iommu_domain_config_init(&dc);
 	dc.dc_magazines = true;
-	assert_int_equal(
-	    iommu_domain_create(w->fx.fx_smmu, SID, &dc, &w->dom), 0);
-	assert_int_equal(iommu_dma_tag_create_platform(
-			     w->fx.fx_pm, w->fx.fx_alloc, &w->platform),
-	    0);
-	assert_int_equal(
-	    iommu_dma_tag_create_iommu(w->dom, w->platform, &w->tag), 0);
+	drv_fixture_busdma(&w->fx, SID, &dc, &w->dom, &w->platform, &w->tag);
 }
 
 static void

@@ -215,13 +215,7 @@ test_random(void **state)
 	dc.dc_magazines =
 	    *state == &s_per_map_mags || *state == &s_per_seg_mags;
 	test_rng_seed(&r->rng, 0x5eed0000u + (uint64_t)dc.dc_iova);
-	assert_int_equal(
-	    iommu_domain_create(r->fx.fx_smmu, SID, &dc, &r->dom), 0);
-	assert_int_equal(iommu_dma_tag_create_platform(
-			     r->fx.fx_pm, r->fx.fx_alloc, &r->ptag),
-	    0);
-	assert_int_equal(
-	    iommu_dma_tag_create_iommu(r->dom, r->ptag, &r->tag), 0);
+	drv_fixture_busdma(&r->fx, SID, &dc, &r->dom, &r->ptag, &r->tag);
 	assert_int_equal(
 	    iommu_physmem_alloc_pages(r->fx.fx_pm, BUFPG, &r->dpa), 0);
 	r->dbuf = iommu_physmem_kva(r->fx.fx_pm, r->dpa);

@@ -255,6 +255,18 @@ drv_dev_write(struct drv_fixture *fx, uint32_t sid, uint64_t iova,
 	    fx->fx_model, sid, SMMUV3_NO_SSID, iova, buf, len, ft);
 }
 
+void
+drv_fixture_busdma(struct drv_fixture *fx, uint32_t sid,
+    const struct iommu_domain_config *dc, struct iommu_domain **dom,
+    struct iommu_dma_tag **platform, struct iommu_dma_tag **tag)
+{
+	assert_int_equal(iommu_domain_create(fx->fx_smmu, sid, dc, dom), 0);
+	assert_int_equal(
+	    iommu_dma_tag_create_platform(fx->fx_pm, fx->fx_alloc, platform),
+	    0);
+	assert_int_equal(iommu_dma_tag_create_iommu(*dom, *platform, tag), 0);
+}
+
 uint64_t
 drv_fixture_page(struct drv_fixture *fx)
 {

@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <iommu/busdma.h>
 #include <iommu/domain.h>
 #include <iommu/physmem.h>
 #include <iommu/smmuv3_model.h>
@@ -96,6 +97,13 @@ int drv_dev_read(struct drv_fixture *, uint32_t sid, uint64_t iova, void *buf,
     size_t len, struct smmuv3_fault *ft);
 int drv_dev_write(struct drv_fixture *, uint32_t sid, uint64_t iova,
     const void *buf, size_t len, struct smmuv3_fault *ft);
+/*
+ * A domain for sid made with dc, a platform tag over the fixture's RAM and
+ * the domain's IOMMU tag over that (asserts each step).
+ */
+void drv_fixture_busdma(struct drv_fixture *, uint32_t sid,
+    const struct iommu_domain_config *dc, struct iommu_domain **dom,
+    struct iommu_dma_tag **platform, struct iommu_dma_tag **tag);
 /* One zeroed frame of RAM (asserts); free with iommu_physmem_free_pages. */
 uint64_t drv_fixture_page(struct drv_fixture *);
 

@@ -13,8 +13,13 @@
  *   dom_fq_gen             tickets handed out: unloads that returned
  *                          before their invalidation was known complete
  *   dom_fq_done            every ticket <= it is invalidated
+ *   dom_fq_base            dom_fq_gen as the last flush took it: a
+ *                          deferred domain flushes when gen - base
+ *                          reaches dc_flush_depth
  *
- * A flush takes the whole queue and the current dom_fq_gen under
+ * Tickets are taken with an atomic add (release: the unload's removes
+ * come first), without dom_fq_mtx, which only guards the span queue.  A
+ * flush takes the whole queue and the current dom_fq_gen (acquire) under
  * dom_fq_mtx, then (without it) issues TLBI by ASID + CMD_SYNC under the
  * command lock.  Every unload numbered up to that dom_fq_gen removed its
  * pages before taking its number, so the TLBI covers it; on success the

@@ -355,6 +355,55 @@ pt_ensure_levels(
 	return 0;
 }
 
+/* Arguments every enter checks: EINVAL, or 0. */
+static int
+pt_enter_args(
+    uint64_t iova, uint64_t pa, unsigned prot, unsigned cache, unsigned flags)
+{
+	if ((iova | pa) & IOMMU_PAGE_MASK ||
+	    (prot & (IOMMU_PROT_READ | IOMMU_PROT_WRITE)) == 0 ||
+	    (prot & ~(unsigned)(IOMMU_PROT_READ | IOMMU_PROT_WRITE)) != 0 ||
+	    cache > IOMMU_CACHE_DEV || (flags & ~IOMMU_PT_NOLEVELALLOC) != 0)
+		return EINVAL;
+	return 0;
+}
+
+/* What the descriptor grants: stage 1 has no write-only. */
+static unsigned
+pt_effective_prot(unsigned prot)
+{
+	return (prot & IOMMU_PROT_WRITE) ? prot | IOMMU_PROT_READ : prot;
+}
+
+/* The software side of a mapping (pd_pte and pd_parked are the caller's). */
+static void
+pt_pted_set(struct iommu__pted *pd, uint64_t pa, unsigned prot, unsigned cache)
+{
+	pd->pd_pa = pa;
+	pd->pd_prot = prot;
+	pd->pd_cache = cache;
+}
+
+/* A PTED of the pool's, becoming the mapping of va with descriptor desc. */
+static void
+pt_pted_init(struct iommu__pted *pd, uint64_t va, uint64_t pa, unsigned prot,
+    unsigned cache, uint64_t desc)
+{
+	pd->pd_va = va;
+	pt_pted_set(pd, pa, prot, cache);
+	pd->pd_parked = false;
+	pd->pd_pte = desc;
+}
+
+/* A page left the table: tell the TLB hooks. */
+static void
+pt_note_removed(struct iommu_pt *pt, uint64_t iova)
+{
+	if (pt->pt_tlb != NULL && pt->pt_tlb->tlb_add_page != NULL)
+		pt->pt_tlb->tlb_add_page(
+		    pt->pt_tlb_cookie, iova, IOMMU_PAGE_SIZE);
+}
+
 /*
  * A page whose slot already holds a PTED: a parked one is filled (the
  * compare-and-swap on pd_pte makes one of two racing enters win), any
@@ -368,15 +417,12 @@ pt_fill_parked(struct iommu__pt_level *l3, unsigned i3,
 
 	if (!pted->pd_parked)
 		return EEXIST;
-	if (prot & IOMMU_PROT_WRITE)
-		prot |= IOMMU_PROT_READ;
+	prot = pt_effective_prot(prot);
 	desc = iommu__pt_page_desc(pa, prot, cache);
 	if (!__atomic_compare_exchange_n(&pted->pd_pte, &expect, desc, false,
 		__ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
 		return EEXIST;
-	pted->pd_pa = pa;
-	pted->pd_prot = prot;
-	pted->pd_cache = cache;
+	pt_pted_set(pted, pa, prot, cache);
 	pt_desc_store(l3, i3, desc);
 	return 0;
 }
@@ -414,10 +460,7 @@ iommu_pt_enter(struct iommu_pt *pt, uint64_t iova, uint64_t pa, unsigned prot,
 	unsigned		level, i3 = pt_index(3, iova);
 	int			error;
 
-	if ((iova | pa) & IOMMU_PAGE_MASK ||
-	    (prot & (IOMMU_PROT_READ | IOMMU_PROT_WRITE)) == 0 ||
-	    (prot & ~(unsigned)(IOMMU_PROT_READ | IOMMU_PROT_WRITE)) != 0 ||
-	    cache > IOMMU_CACHE_DEV || (flags & ~IOMMU_PT_NOLEVELALLOC) != 0)
+	if (pt_enter_args(iova, pa, prot, cache, flags) != 0)
 		return EINVAL;
 	if (iova >> pt->pt_ias != 0 || pa >> pt->pt_oas != 0)
 		return ERANGE;
@@ -433,14 +476,9 @@ iommu_pt_enter(struct iommu_pt *pt, uint64_t iova, uint64_t pa, unsigned prot,
 	pted = iommu_pool_get(pt->pt_pted_pool, IOMMU_PR_NOWAIT);
 	if (pted == NULL)
 		return ENOMEM;
-	if (prot & IOMMU_PROT_WRITE)
-		prot |= IOMMU_PROT_READ; /* stage 1 has no write-only */
-	pted->pd_va = iova;
-	pted->pd_pa = pa;
-	pted->pd_prot = prot;
-	pted->pd_cache = cache;
-	pted->pd_parked = false;
-	pted->pd_pte = iommu__pt_page_desc(pa, prot, cache);
+	prot = pt_effective_prot(prot);
+	pt_pted_init(
+	    pted, iova, pa, prot, cache, iommu__pt_page_desc(pa, prot, cache));
 
 	if (level != PT_LAST_LEVEL) {
 		error = pt_ensure_levels(pt, iova, &l3);
@@ -478,9 +516,7 @@ iommu_pt_remove(struct iommu_pt *pt, uint64_t iova)
 		return ENOENT;
 	/* Invalidate for the walker first, then retire the software state. */
 	parked = pt_clear_slot(l3, i3, pted);
-	if (pt->pt_tlb != NULL && pt->pt_tlb->tlb_add_page != NULL)
-		pt->pt_tlb->tlb_add_page(
-		    pt->pt_tlb_cookie, iova, IOMMU_PAGE_SIZE);
+	pt_note_removed(pt, iova);
 	if (!parked)
 		iommu_pool_put(pt->pt_pted_pool, pted);
 	return 0;
@@ -518,18 +554,14 @@ iommu_pt_enter_range(struct iommu_pt *pt, uint64_t iova, uint64_t pa,
 
 	if (entered != NULL)
 		*entered = 0;
-	if ((iova | pa) & IOMMU_PAGE_MASK || npages == 0 ||
-	    npages > (UINT64_MAX >> IOMMU_PAGE_SHIFT) ||
-	    (prot & (IOMMU_PROT_READ | IOMMU_PROT_WRITE)) == 0 ||
-	    (prot & ~(unsigned)(IOMMU_PROT_READ | IOMMU_PROT_WRITE)) != 0 ||
-	    cache > IOMMU_CACHE_DEV || (flags & ~IOMMU_PT_NOLEVELALLOC) != 0)
+	if (pt_enter_args(iova, pa, prot, cache, flags) != 0 || npages == 0 ||
+	    npages > (UINT64_MAX >> IOMMU_PAGE_SHIFT))
 		return EINVAL;
 	if ((iova + (npages << IOMMU_PAGE_SHIFT) - 1) >> pt->pt_ias != 0 ||
 	    (pa + (npages << IOMMU_PAGE_SHIFT) - 1) >> pt->pt_oas != 0 ||
 	    iova + (npages << IOMMU_PAGE_SHIFT) - 1 < iova)
 		return ERANGE;
-	if (prot & IOMMU_PROT_WRITE)
-		prot |= IOMMU_PROT_READ; /* stage 1 has no write-only */
+	prot = pt_effective_prot(prot);
 	desc = iommu__pt_page_desc(pa, prot, cache);
 	for (; done < npages; done++, iova += IOMMU_PAGE_SIZE,
 	     pa += IOMMU_PAGE_SIZE, desc += IOMMU_PAGE_SIZE) {
@@ -558,12 +590,7 @@ iommu_pt_enter_range(struct iommu_pt *pt, uint64_t iova, uint64_t pa,
 			used = 0;
 		}
 		pd = pv[used];
-		pd->pd_va = iova;
-		pd->pd_pa = pa;
-		pd->pd_prot = prot;
-		pd->pd_cache = cache;
-		pd->pd_parked = false;
-		pd->pd_pte = desc;
+		pt_pted_init(pd, iova, pa, prot, cache, desc);
 		expect = NULL;
 		if (!atomic_compare_exchange_strong_explicit(&l3->lv_child[i3],
 			&expect, pd, memory_order_release,
@@ -618,9 +645,7 @@ iommu_pt_remove_range(
 		}
 		/* As iommu_pt_remove: the walker's view first. */
 		parked = pt_clear_slot(l3, i3, pv[n]);
-		if (pt->pt_tlb != NULL && pt->pt_tlb->tlb_add_page != NULL)
-			pt->pt_tlb->tlb_add_page(
-			    pt->pt_tlb_cookie, iova, IOMMU_PAGE_SIZE);
+		pt_note_removed(pt, iova);
 		if (!parked && ++n == PT_BATCH) {
 			iommu_pool_put_n(pt->pt_pted_pool, pv, n);
 			n = 0;

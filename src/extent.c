@@ -43,6 +43,7 @@
  * EX_CONFLICTOK; there is no EX_CATCH (no signals to catch).
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <string.h>
@@ -542,6 +543,14 @@ iommu_extent_alloc_subregion_with_descr(struct iommu_extent *ex,
 	    boundary, flags, rp, result);
 }
 
+/* [start, start + size - 1] is non-empty, does not wrap, lies in ex. */
+static bool
+range_in_extent(const struct iommu_extent *ex, uint64_t start, uint64_t size)
+{
+	return size != 0 && size - 1 <= UINT64_MAX - start &&
+	    start >= ex->ex_start && start + (size - 1) <= ex->ex_end;
+}
+
 int
 iommu_extent_alloc_region(
     struct iommu_extent *ex, uint64_t start, uint64_t size, int flags)
@@ -551,9 +560,8 @@ iommu_extent_alloc_region(
 	uint64_t		     end, ns, ne;
 	int			     error;
 
-	if (ex == NULL || (flags & ~EX_REGION_OK) != 0 || size == 0 ||
-	    size - 1 > UINT64_MAX - start || start < ex->ex_start ||
-	    start + (size - 1) > ex->ex_end)
+	if (ex == NULL || (flags & ~EX_REGION_OK) != 0 ||
+	    !range_in_extent(ex, start, size))
 		return EINVAL;
 	end = start + (size - 1);
 
@@ -632,9 +640,8 @@ iommu_extent_free(
 	uint64_t		     end;
 	int			     error;
 
-	if (ex == NULL || (flags & ~EX_FREE_OK) != 0 || size == 0 ||
-	    size - 1 > UINT64_MAX - start || start < ex->ex_start ||
-	    start + (size - 1) > ex->ex_end)
+	if (ex == NULL || (flags & ~EX_FREE_OK) != 0 ||
+	    !range_in_extent(ex, start, size))
 		return EINVAL;
 	end = start + (size - 1);
 
@@ -689,8 +696,8 @@ iommu_extent_release_descr(
 	uint64_t		     end;
 	int			     error;
 
-	if (ex == NULL || (flags & ~EX_FREE_OK) != 0 || size == 0 ||
-	    size - 1 > UINT64_MAX - start)
+	if (ex == NULL || (flags & ~EX_FREE_OK) != 0 ||
+	    !range_in_extent(ex, start, size))
 		return EINVAL;
 	end = start + (size - 1);
 	ex_lock(ex);

@@ -233,6 +233,18 @@ reset_map(struct iommu_dmamap *map)
 	map->dm_mapsize = 0;
 }
 
+/* The end of every load: nothing stays loaded on error, else the size. */
+static int
+load_done(struct iommu_dmamap *map, int error, uint64_t mapsize)
+{
+	if (error != 0) {
+		reset_map(map);
+		return error;
+	}
+	map->dm_mapsize = mapsize;
+	return 0;
+}
+
 static int
 plat_load(struct iommu_dma_tag *t, struct iommu_dmamap *map, void *buf,
     size_t len, int flags)
@@ -241,12 +253,8 @@ plat_load(struct iommu_dma_tag *t, struct iommu_dmamap *map, void *buf,
 
 	(void)flags;
 	reset_map(map);
-	if ((error = load_buffer(t->dt_cookie, map, buf, len)) != 0) {
-		reset_map(map);
-		return error;
-	}
-	map->dm_mapsize = len;
-	return 0;
+	error = load_buffer(t->dt_cookie, map, buf, len);
+	return load_done(map, error, len);
 }
 
 static int
@@ -275,12 +283,7 @@ plat_load_mbuf(struct iommu_dma_tag *t, struct iommu_dmamap *map,
 	}
 	if (error == 0 && total == 0)
 		error = EINVAL;
-	if (error != 0) {
-		reset_map(map);
-		return error;
-	}
-	map->dm_mapsize = total;
-	return 0;
+	return load_done(map, error, total);
 }
 
 static int
@@ -306,12 +309,7 @@ plat_load_uio(struct iommu_dma_tag *t, struct iommu_dmamap *map,
 	}
 	if (error == 0 && resid != 0)
 		error = EINVAL;
-	if (error != 0) {
-		reset_map(map);
-		return error;
-	}
-	map->dm_mapsize = uio->uio_resid;
-	return 0;
+	return load_done(map, error, uio->uio_resid);
 }
 
 static int
@@ -338,12 +336,7 @@ plat_load_raw(struct iommu_dma_tag *t, struct iommu_dmamap *map,
 	}
 	if (error == 0 && resid != 0)
 		error = EINVAL;
-	if (error != 0) {
-		reset_map(map);
-		return error;
-	}
-	map->dm_mapsize = size;
-	return 0;
+	return load_done(map, error, size);
 }
 
 static void

@@ -73,7 +73,6 @@ struct bench_row {
 	double	      inval_ns; /* invalidation commands + CMD_SYNC */
 	double	      iommu_ns; /* alloc + pt + inval (the replay) */
 	double	      map_ns;	/* bus_dma load + unload over no-IOMMU's */
-	double	      nodev_ns; /* ns per packet without the device */
 	double	      mbit_s;	/* equivalent tcpbench Mbit/s */
 	double	      mbyte_s;	/* bytes/s / 1e6 (DMA) or kpps (scale) */
 	double	      ratio;	/* scenario-specific, see the docs */
@@ -119,6 +118,12 @@ struct bench_result {
  */
 void bench_measure(const struct bench_opts *, bench_fn *, void *arg,
     uint64_t min_iters, uint64_t max_iters, struct bench_result *);
+/*
+ * The cost of fn(a) over fn(b) per iteration: repetitions of a and b
+ * alternate and the median of their differences is reported.
+ */
+void bench_measure_paired(const struct bench_opts *, bench_fn *, void *a,
+    void *b, uint64_t max_iters, struct bench_result *);
 void bench_result_to_row(const struct bench_result *, struct bench_row *);
 
 /* Sorts v[0..n) and returns the q-quantile (0..1), linear interpolation. */

@@ -5,8 +5,9 @@
  *
  * Per strategy and N: ns and cycles per packet through bus_dma (median of
  * the repetitions); the overhead over the no-IOMMU row of the same N;
- * map_ns, the CPU cost of bus_dma load + unload alone: a second run
- * without the device's accesses, minus the no-IOMMU tag's same run; the
+ * map_ns, the CPU cost of bus_dma load + unload alone: runs without the
+ * device's accesses, alternating with the no-IOMMU tag's same runs over a
+ * ring of its own, the median of the paired differences; the
  * breakdown from a third run that replays the IOMMU tag's work through
  * the domain API with the cycle counter around each phase (IOVA
  * allocation and free; page-table enter and remove; TLBI + CMD_SYNC; not
@@ -55,13 +56,37 @@ measure_phases(const struct bench_opts *o, struct ring *rg, uint64_t iters,
 	row->iommu_ns = row->alloc_ns + row->pt_ns + row->inval_ns;
 }
 
+/* row->map_ns: rg's load + unload over the no-IOMMU tag's, paired. */
+static int
+measure_map(const struct bench_opts *o, struct testbed *tb, struct ring *rg,
+    unsigned long n, bool rx, uint64_t max_iters, struct bench_row *row)
+{
+	struct stream	    bse;
+	struct ring	    brg;
+	struct bench_result map;
+	int		    error;
+
+	if ((error = stream_init(tb, &bse, BS_NOIOMMU, 0)) != 0)
+		return error;
+	if ((error = ring_init(&brg, tb, &bse, n, rx, false)) == 0) {
+		rg->rg_nodev = brg.rg_nodev = true;
+		bench_measure_paired(o, ring_run, rg, &brg, max_iters, &map);
+		rg->rg_nodev = false;
+		row->map_ns = map.ns;
+		error = brg.rg_error;
+		ring_fini(&brg);
+	}
+	stream_fini(tb, &bse);
+	return error;
+}
+
 static int
 one_case(const struct bench_opts *o, struct bench_report *rep,
     struct testbed *tb, enum bench_strategy st, unsigned long n, bool rx)
 {
 	struct stream	    se;
 	struct ring	    rg;
-	struct bench_result res, nodev;
+	struct bench_result res;
 	struct bench_row    row;
 	const char	   *name = bench_strategy_name(st);
 	uint64_t	    max_iters;
@@ -85,11 +110,9 @@ one_case(const struct bench_opts *o, struct bench_report *rep,
 	bench_measure(o, ring_run, &rg, 1, max_iters, &res);
 	bench_row_init(&row, "tcpbench", rx ? "rx" : "tx", name, n, "packet");
 	bench_result_to_row(&res, &row);
-	rg.rg_nodev = true;
-	bench_measure(o, ring_run, &rg, 1, max_iters, &nodev);
-	rg.rg_nodev = false;
-	row.nodev_ns = nodev.ns;
-	if (st != BS_NOIOMMU && st != BS_ATCREATE_LAZY &&
+	if (st != BS_NOIOMMU)
+		error = measure_map(o, tb, &rg, n, rx, max_iters, &row);
+	if (error == 0 && st != BS_NOIOMMU && st != BS_ATCREATE_LAZY &&
 	    st != BS_MAGAZINE_LAZY) {
 		if (rg.rg_replay) {
 			measure_phases(o, &rg, res.iters, &row);
@@ -124,11 +147,8 @@ finish_rows(struct bench_report *rep, size_t first, double stack_ns)
 		    bench_report_find(rep, "tcpbench", r->variant,
 			bench_strategy_name(BS_NOIOMMU), r->n);
 
-		if (base != NULL) {
+		if (base != NULL)
 			r->overhead = r->ns - base->ns;
-			if (r != base)
-				r->map_ns = r->nodev_ns - base->nodev_ns;
-		}
 		if (!isnan(stack_ns))
 			r->mbit_s = bench_equiv_mbit_s(stack_ns, r->ns);
 	}
@@ -157,7 +177,8 @@ bench_scn_tcpbench(const struct bench_opts *o, struct bench_report *rep)
 	for (i = 0; i < nn; i++)
 		if (ns[i] > nmax)
 			nmax = ns[i];
-	error = testbed_init(&tb, o, 64 + nmax * 8 * 3 / 1024, 0, 0);
+	/* Two rings at once (map_ns): 8 KiB each per slot, and tables. */
+	error = testbed_init(&tb, o, 64 + nmax * 8 * 4 / 1024, 0, 0);
 	if (error != 0) {
 		fprintf(stderr, "iommu-bench: testbed: %s\n", strerror(error));
 		return error;

@@ -34,7 +34,7 @@ bench_row_init(struct bench_row *r, const char *scenario, const char *variant,
 	r->unit = unit;
 	r->ns = r->ns_lo = r->ns_hi = r->cycles = NAN;
 	r->overhead = r->alloc_ns = r->pt_ns = r->inval_ns = NAN;
-	r->iommu_ns = r->map_ns = r->nodev_ns = NAN;
+	r->iommu_ns = r->map_ns = NAN;
 	r->mbit_s = r->mbyte_s = r->ratio = NAN;
 }
 
@@ -110,6 +110,46 @@ bench_measure(const struct bench_opts *o, bench_fn *fn, void *arg,
 	res->ns_lo = bench_quantile(ns, runs, 0.25);
 	res->ns_hi = bench_quantile(ns, runs, 0.75);
 	res->cycles = bench_quantile(cyc, runs, 0.5);
+}
+
+/*
+ * The cost of a over b, paired: each repetition runs a, then b, for the
+ * same iteration count (sized for a, the slower, to run_ms / 4), and the
+ * median of the runs * 4 per-repetition differences is the answer, the
+ * quartiles its spread.  Noise on this machine comes in bursts longer
+ * than a repetition: neighbours in time see the same burst, so their
+ * difference cancels most of it where two separate medians would not.
+ */
+void
+bench_measure_paired(const struct bench_opts *o, bench_fn *fn, void *a, void *b,
+    uint64_t max_iters, struct bench_result *res)
+{
+	struct bench_opts   sub = *o;
+	struct bench_result sized;
+	double		    d[4 * MAX_RUNS];
+	uint64_t	    t0, t1, t2, iters;
+	unsigned	    runs, i;
+
+	sub.run_ms = o->run_ms / 4;
+	sub.runs = 1;
+	bench_measure(&sub, fn, a, 1, max_iters, &sized);
+	fn(b, sized.iters); /* b's warm-up */
+	iters = sized.iters;
+	runs = 4 * (o->runs < 1 ? 1 : o->runs > MAX_RUNS ? MAX_RUNS : o->runs);
+	for (i = 0; i < runs; i++) {
+		t0 = bench_now_ns();
+		fn(a, iters);
+		t1 = bench_now_ns();
+		fn(b, iters);
+		t2 = bench_now_ns();
+		d[i] = ((double)(t1 - t0) - (double)(t2 - t1)) / (double)iters;
+		bench_progress(NULL);
+	}
+	res->iters = iters;
+	res->ns = bench_quantile(d, runs, 0.5);
+	res->ns_lo = bench_quantile(d, runs, 0.25);
+	res->ns_hi = bench_quantile(d, runs, 0.75);
+	res->cycles = NAN;
 }
 
 void

@@ -78,6 +78,8 @@
 #define ROUND_PAGE(x)	(((x) + IOMMU_PAGE_MASK) & ~IOMMU_PAGE_MASK)
 /* Segments of this many pages or more are entered and removed as ranges. */
 #define RANGE_MIN_PAGES 4
+/* at-create: segments' runs of handles filled per call. */
+#define WINDOW_RUNS	16
 
 struct iommu_map_seg {
 	struct iommu_extent_region mg_er;
@@ -96,8 +98,12 @@ struct iommu_map_state {
 	 * the invalidation each must await before it is entered again. */
 	unsigned ms_nwin, ms_win;
 	uint64_t ms_winlen, ms_stride; /* window length, distance apart */
+	uint64_t ms_winpages; /* pages a load may use: winlen - guard */
 	uint64_t ms_ticket[2];
-	struct iommu_map_seg ms_segs[]; /* per-segment only */
+	/* at-create: the handles of window 0's pages, then window 1's */
+	struct iommu_pt_slot **ms_slot;
+	/* The tail: ms_segs (per-segment) or what ms_slot points at. */
+	struct iommu_map_seg ms_segs[];
 };
 
 struct iommu_tag {
@@ -121,7 +127,10 @@ static void iommu_unload(struct iommu_dma_tag *, struct iommu_dmamap *);
 static void iommu_tag_free(struct iommu_dma_tag *);
 
 static int  load_map(struct iommu_tag *, struct iommu_dmamap *, int);
+static int  load_window(struct iommu_tag *, struct iommu_dmamap *, unsigned);
 static void unload_map(struct iommu_tag *, struct iommu_dmamap *);
+static void clear_window(struct iommu_tag *, struct iommu_dmamap *, bool);
+static void remove_segs(struct iommu_tag *, struct iommu_dmamap *);
 #if IOMMU_DEBUG >= 3
 static void check_loaded(struct iommu_tag *, const struct iommu_dmamap *);
 #endif
@@ -231,28 +240,87 @@ seg_place(uint64_t cur, uint64_t span, uint64_t b)
 	return cur;
 }
 
-/* The map's boundary where the IOVA layout must honour it, else 0. */
+/* The boundary the IOVA layout must honour, else 0. */
+static inline uint64_t
+layout_boundary(uint64_t boundary)
+{
+	/* b <= PAGE: the page offset is kept, so the IOVA honours it. */
+	return boundary > PAGE ? boundary : 0;
+}
+
 static inline uint64_t
 map_boundary(const struct iommu_dmamap *map)
 {
-	/* b <= PAGE: the page offset is kept, so the IOVA honours it. */
-	return map->_dm_boundary > PAGE ? map->_dm_boundary : 0;
+	return layout_boundary(map->_dm_boundary);
+}
+
+/*
+ * At-create geometry: window length and stride, and how the reservation
+ * is placed (*align, *bound).  Between two b lines when it fits there (no
+ * load needs a gap), else b-aligned so that seg_place's offsets are the
+ * lines' (the guard page may cross: it stays unmapped).  Deferred
+ * invalidation: two windows, loaded in turn, so a load need not wait for
+ * the flush of the unload just before it (its window was unloaded one
+ * load earlier); with a boundary the second starts on a b line too.
+ * EINVAL when the size overflows.
+ */
+static int
+at_create_plan(struct iommu_tag *it, uint64_t size, int nsegments,
+    uint64_t boundary, struct iommu_map_state *ms, uint64_t *align,
+    uint64_t *bound)
+{
+	uint64_t b = layout_boundary(boundary);
+
+	*align = *bound = 0;
+	ms->ms_nwin = it->it_dom->dom_fq_depth != 0 ? 2 : 1;
+	ms->ms_winlen = at_create_len(size, nsegments, b);
+	ms->ms_stride = ms->ms_winlen;
+	if (b != 0 && ms->ms_nwin == 1 && ms->ms_winlen <= b) {
+		*bound = b;
+	} else if (b != 0) {
+		*align = b;
+		ms->ms_stride = (ms->ms_winlen + b - 1) & ~(b - 1);
+	}
+	if (ms->ms_winlen == 0 || ms->ms_stride < ms->ms_winlen)
+		return EINVAL;
+	ms->ms_winpages = (ms->ms_winlen >> IOMMU_PAGE_SHIFT) - 1;
+	/* The handles live in the map state: their size must be a size_t. */
+	if (ms->ms_winpages > SIZE_MAX / (4 * sizeof(ms->ms_slot[0])))
+		return EINVAL;
+	return 0;
+}
+
+/* at-create: the handles of the loaded window's pages from dva on. */
+static inline struct iommu_pt_slot **
+window_slots(const struct iommu_map_state *ms, uint64_t dva)
+{
+	uint64_t base = ms->ms_dva + ms->ms_win * ms->ms_stride;
+
+	return ms->ms_slot + ms->ms_win * ms->ms_winpages +
+	    ((dva - base) >> IOMMU_PAGE_SHIFT);
 }
 
 /*
  * Table levels and parked PTEDs for every page a load may enter (each
- * window but its guard page): loads and unloads then take nothing from
- * the pools (OpenBSD's later smmu_prepare).
+ * window but its guard page), and their handles: loads and unloads then
+ * take nothing from the pools (OpenBSD's later smmu_prepare) and walk no
+ * table.
  */
 static int
 prepare_windows(struct iommu_tag *it, struct iommu_map_state *ms)
 {
+	uint64_t wbase;
 	unsigned w;
 	int	 error = 0;
 
-	for (w = 0; w < ms->ms_nwin && error == 0; w++)
-		error = iommu_domain_prepare_pteds(it->it_dom,
-		    ms->ms_dva + w * ms->ms_stride, ms->ms_winlen - PAGE);
+	for (w = 0; w < ms->ms_nwin && error == 0; w++) {
+		wbase = ms->ms_dva + w * ms->ms_stride;
+		error = iommu_domain_prepare_pteds(
+		    it->it_dom, wbase, ms->ms_winlen - PAGE);
+		if (error == 0)
+			error = iommu_pt_slots(it->it_dom->dom_pt, wbase,
+			    ms->ms_winpages, ms->ms_slot + w * ms->ms_winpages);
+	}
 	return error;
 }
 
@@ -274,9 +342,9 @@ iommu_create(struct iommu_dma_tag *t, uint64_t size, int nsegments,
 {
 	struct iommu_tag       *it = (struct iommu_tag *)t;
 	struct iommu_dma_tag   *parent = t->dt_parent;
-	struct iommu_map_state *ms;
+	struct iommu_map_state *ms, plan;
 	struct iommu_dmamap    *map;
-	uint64_t		len, b, align = 0, bound = 0;
+	uint64_t		len, align = 0, bound = 0;
 	size_t			mssize = sizeof(*ms);
 	int			error;
 
@@ -286,6 +354,14 @@ iommu_create(struct iommu_dma_tag *t, uint64_t size, int nsegments,
 		return EINVAL;
 	if (it->it_strategy == IOMMU_IOVA_PER_SEGMENT)
 		mssize += (size_t)nsegments * sizeof(ms->ms_segs[0]);
+	if (it->it_strategy == IOMMU_IOVA_AT_CREATE) {
+		error = at_create_plan(
+		    it, size, nsegments, boundary, &plan, &align, &bound);
+		if (error != 0)
+			return error;
+		mssize +=
+		    plan.ms_nwin * plan.ms_winpages * sizeof(ms->ms_slot[0]);
+	}
 	error = parent->dt_ops->create(
 	    parent, size, nsegments, maxsegsz, boundary, flags, mssize, &map);
 	if (error != 0)
@@ -293,30 +369,14 @@ iommu_create(struct iommu_dma_tag *t, uint64_t size, int nsegments,
 	ms = map->_dm_cookie;
 	ms->ms_strategy = it->it_strategy;
 	if (it->it_strategy == IOMMU_IOVA_AT_CREATE) {
-		/*
-		 * Between two b lines when it fits there (no load needs a
-		 * gap), else b-aligned so that seg_place's offsets are
-		 * the lines' (the guard page may cross: it stays unmapped).
-		 * Deferred invalidation: two such windows, loaded in turn,
-		 * so a load need not wait for the flush of the unload just
-		 * before it (its window was unloaded one load earlier); with
-		 * a boundary the second starts on a b line too.
-		 */
-		b = map_boundary(map);
-		ms->ms_nwin = it->it_dom->dom_fq_depth != 0 ? 2 : 1;
-		ms->ms_winlen = at_create_len(size, nsegments, b);
-		ms->ms_stride = ms->ms_winlen;
-		if (b != 0 && ms->ms_nwin == 1 && ms->ms_winlen <= b) {
-			bound = b;
-		} else if (b != 0) {
-			align = b;
-			ms->ms_stride = (ms->ms_winlen + b - 1) & ~(b - 1);
-		}
+		ms->ms_nwin = plan.ms_nwin;
+		ms->ms_winlen = plan.ms_winlen;
+		ms->ms_stride = plan.ms_stride;
+		ms->ms_winpages = plan.ms_winpages;
+		ms->ms_slot = (struct iommu_pt_slot **)(void *)ms->ms_segs;
 		len = ms->ms_stride * (ms->ms_nwin - 1) + ms->ms_winlen;
-		error = ms->ms_winlen == 0 || ms->ms_stride < ms->ms_winlen
-		    ? EINVAL
-		    : iommu_domain_iova_alloc_constrained(it->it_dom, len,
-			  align, bound, &ms->ms_er, &ms->ms_dva);
+		error = iommu_domain_iova_alloc_constrained(
+		    it->it_dom, len, align, bound, &ms->ms_er, &ms->ms_dva);
 		if (error == 0) {
 			ms->ms_len = len;
 			error = prepare_windows(it, ms);
@@ -479,61 +539,108 @@ enter_seg(struct iommu_tag *it, struct iommu_map_state *ms,
 	return 0;
 }
 
+/* Fills n runs of a window's handles; ms_loaded grows by each page. */
+static int
+fill_runs(struct iommu_tag *it, struct iommu_map_state *ms,
+    struct iommu_pt_slot **slots, const struct iommu_pt_run *runs, unsigned n,
+    unsigned prot)
+{
+	uint64_t done;
+	int	 error;
+
+	error = iommu_pt_slots_fill(
+	    it->it_dom->dom_pt, slots, runs, n, prot, IOMMU_CACHE_WB, &done);
+	ms->ms_loaded += done << IOMMU_PAGE_SHIFT;
+	return error;
+}
+
+/*
+ * at-create: fills the handles of the next window, segment after segment
+ * in seg_place's layout.  The window's last unload, if deferred or
+ * failed, must be invalidated first: the SMMU may still cache its old
+ * translations.
+ */
+static int
+load_window(struct iommu_tag *it, struct iommu_dmamap *map, unsigned prot)
+{
+	struct iommu_map_state	 *ms = map->_dm_cookie;
+	struct iommu_dma_segment *seg;
+	struct iommu_pt_slot	**slots;
+	struct iommu_pt_run	  runs[WINDOW_RUNS];
+	uint64_t		  b = map_boundary(map), base, off = 0, span;
+	unsigned w = ms->ms_nwin == 2 ? ms->ms_win ^ 1 : 0, n = 0;
+	int	 i, error = 0;
+
+	if (ms->ms_ticket[w] != 0) {
+		error = iommu__domain_ticket_wait(it->it_dom, ms->ms_ticket[w]);
+		if (error != 0)
+			return error;
+		ms->ms_ticket[w] = 0;
+	}
+	ms->ms_win = w;
+	base = ms->ms_dva + w * ms->ms_stride;
+	slots = ms->ms_slot + w * ms->ms_winpages;
+	for (i = 0; i < map->dm_nsegs && error == 0; i++) {
+		seg = &map->dm_segs[i];
+		span = seg_pages_len(seg);
+		off = seg_place(off, span, b);
+		if (off + span > ms->ms_winpages << IOMMU_PAGE_SHIFT) {
+			error = EFBIG; /* cannot happen: see at_create_len */
+			break;
+		}
+		seg->ds_addr = base + off + (seg->_ds_paddr & IOMMU_PAGE_MASK);
+		runs[n].pr_slot = off >> IOMMU_PAGE_SHIFT;
+		runs[n].pr_pa = TRUNC_PAGE(seg->_ds_paddr);
+		runs[n].pr_npages = span >> IOMMU_PAGE_SHIFT;
+		off += span;
+		if (++n == WINDOW_RUNS) {
+			error = fill_runs(it, ms, slots, runs, n, prot);
+			n = 0;
+		}
+	}
+	/* ms_loaded counts pages in segment order: runs are filled so. */
+	if (n > 0 && error == 0)
+		error = fill_runs(it, ms, slots, runs, n, prot);
+	return error;
+}
+
 static int
 load_map(struct iommu_tag *it, struct iommu_dmamap *map, int flags)
 {
 	struct iommu_map_state *ms = map->_dm_cookie;
 	struct iommu_map_seg   *mg;
 	unsigned		prot = load_prot(flags);
-	uint64_t maplen = 0, off, span, base, b = map_boundary(map);
-	unsigned w;
-	int	 seg, error = 0;
+	uint64_t		maplen = 0, off, span, b = map_boundary(map);
+	int			seg, error = 0;
 
 	ms->ms_loaded = 0;
 	switch (ms->ms_strategy) {
 	case IOMMU_IOVA_PER_MAP:
-	case IOMMU_IOVA_AT_CREATE:
 		for (seg = 0; seg < map->dm_nsegs; seg++) {
 			span = seg_pages_len(&map->dm_segs[seg]);
 			maplen = seg_place(maplen, span, b) + span;
 		}
-		if (ms->ms_strategy == IOMMU_IOVA_PER_MAP) {
-			/*
-			 * No gap (maplen <= b): anywhere between two lines;
-			 * gaps: from a line, where seg_place put them.
-			 */
-			error = iommu_domain_iova_alloc_constrained(it->it_dom,
-			    maplen, maplen > b ? b : 0, maplen > b ? 0 : b,
-			    &ms->ms_er, &ms->ms_dva);
-			if (error != 0)
-				return error;
-			ms->ms_len = maplen;
-		} else if (maplen > ms->ms_winlen - PAGE) {
-			return EFBIG; /* cannot happen: see at_create_len */
-		}
-		base = ms->ms_dva;
-		if (ms->ms_strategy == IOMMU_IOVA_AT_CREATE) {
-			w = (ms->ms_win + 1) % ms->ms_nwin;
-			/* The window's last unload was deferred or failed:
-			 * its old translations may still be cached. */
-			if (ms->ms_ticket[w] != 0) {
-				error = iommu__domain_ticket_wait(
-				    it->it_dom, ms->ms_ticket[w]);
-				if (error != 0)
-					return error;
-				ms->ms_ticket[w] = 0;
-			}
-			ms->ms_win = w;
-			base += w * ms->ms_stride;
-		}
+		/*
+		 * No gap (maplen <= b): anywhere between two lines; gaps:
+		 * from a line, where seg_place put them.
+		 */
+		error = iommu_domain_iova_alloc_constrained(it->it_dom, maplen,
+		    maplen > b ? b : 0, maplen > b ? 0 : b, &ms->ms_er,
+		    &ms->ms_dva);
+		if (error != 0)
+			return error;
+		ms->ms_len = maplen;
 		for (seg = 0, off = 0; seg < map->dm_nsegs && error == 0;
 		     seg++) {
 			span = seg_pages_len(&map->dm_segs[seg]);
 			off = seg_place(off, span, b);
 			error = enter_seg(
-			    it, ms, &map->dm_segs[seg], base + off, prot);
+			    it, ms, &map->dm_segs[seg], ms->ms_dva + off, prot);
 			off += span;
 		}
+		break;
+	case IOMMU_IOVA_AT_CREATE:
+		error = load_window(it, map, prot);
 		break;
 	case IOMMU_IOVA_PER_SEGMENT:
 		ms->ms_nalloc = 0;
@@ -610,26 +717,61 @@ give_back(
 }
 
 /*
- * Removes the ms_loaded bytes of pages entered (segment order, each
- * segment's pages from TRUNC_PAGE(ds_addr), so the boundary gaps of the
- * layout need no recomputing), waits for the SMMU to drop
- * them (CMD_SYNC), and only then returns the IOVA to the arena.
+ * at-create: clears the ms_loaded bytes of pages filled in the loaded
+ * window.  Without a boundary the layout has no gap: they are the
+ * window's first pages.  Else segment after segment, as one run where
+ * their pages follow each other.  quiet (deferred): no per-page TLB note,
+ * the pages are counted here instead.
  */
 static void
-unload_map(struct iommu_tag *it, struct iommu_dmamap *map)
+clear_window(struct iommu_tag *it, struct iommu_dmamap *map, bool quiet)
 {
 	struct iommu_map_state *ms = map->_dm_cookie;
-	struct iommu__iova_span last = {0, 0};
-	uint64_t		loaded = ms->ms_loaded, n, dva;
-	bool			batched = false, have_last = false;
-	int			seg, i, error;
+	struct iommu_pt_slot  **run = NULL, **s;
+	uint64_t		loaded = ms->ms_loaded, n, runlen = 0;
+	unsigned		flags = quiet ? IOMMU_PT_NOTLBADD : 0;
+	int			i;
 
-	/*
-	 * The removes only note their pages; the TLBIs and the CMD_SYNC go
-	 * out together under one hold of the command lock.
-	 */
-	if (loaded != 0)
-		batched = iommu__domain_batch_begin(it->it_dom);
+	if (map_boundary(map) == 0) {
+		run = ms->ms_slot + ms->ms_win * ms->ms_winpages;
+		runlen = loaded >> IOMMU_PAGE_SHIFT;
+		loaded = 0;
+	}
+	for (i = 0; i < map->dm_nsegs && loaded > 0; i++) {
+		n = seg_pages_len(&map->dm_segs[i]);
+		if (n > loaded)
+			n = loaded;
+		loaded -= n;
+		s = window_slots(ms, TRUNC_PAGE(map->dm_segs[i].ds_addr));
+		if (run != NULL && run + runlen == s) {
+			runlen += n >> IOMMU_PAGE_SHIFT;
+			continue;
+		}
+		if (run != NULL)
+			(void)iommu_pt_slots_clear(
+			    it->it_dom->dom_pt, run, runlen, flags, NULL);
+		run = s;
+		runlen = n >> IOMMU_PAGE_SHIFT;
+	}
+	if (run != NULL)
+		(void)iommu_pt_slots_clear(
+		    it->it_dom->dom_pt, run, runlen, flags, NULL);
+	if (quiet)
+		iommu__domain_count_removes(
+		    it->it_dom, ms->ms_loaded >> IOMMU_PAGE_SHIFT);
+}
+
+/*
+ * Removes the ms_loaded bytes of pages entered, segment after segment,
+ * each segment's pages from TRUNC_PAGE(ds_addr).
+ */
+static void
+remove_segs(struct iommu_tag *it, struct iommu_dmamap *map)
+{
+	struct iommu_map_state *ms = map->_dm_cookie;
+	uint64_t		loaded = ms->ms_loaded, n, dva;
+	int			seg;
+
 	for (seg = 0; seg < map->dm_nsegs && loaded > 0; seg++) {
 		n = seg_pages_len(&map->dm_segs[seg]);
 		if (n > loaded)
@@ -645,6 +787,36 @@ unload_map(struct iommu_tag *it, struct iommu_dmamap *map)
 			for (; n > 0; n -= PAGE, dva += PAGE)
 				(void)iommu_domain_remove(it->it_dom, dva);
 	}
+}
+
+/*
+ * Removes the ms_loaded bytes of pages entered (segment order, each
+ * segment's pages from TRUNC_PAGE(ds_addr), so the boundary gaps of the
+ * layout need no recomputing), waits for the SMMU to drop
+ * them (CMD_SYNC), and only then returns the IOVA to the arena.
+ */
+static void
+unload_map(struct iommu_tag *it, struct iommu_dmamap *map)
+{
+	struct iommu_map_state *ms = map->_dm_cookie;
+	struct iommu__iova_span last = {0, 0};
+	bool			batched = false, have_last = false;
+	bool quiet = ms->ms_strategy == IOMMU_IOVA_AT_CREATE &&
+	    it->it_dom->dom_fq_depth != 0;
+	int i, error;
+
+	/*
+	 * The removes only note their pages; the TLBIs and the CMD_SYNC go
+	 * out together under one hold of the command lock.  A deferred
+	 * at-create unload notes nothing: the flush's TLBI by ASID covers
+	 * its pages.
+	 */
+	if (ms->ms_loaded != 0 && !quiet)
+		batched = iommu__domain_batch_begin(it->it_dom);
+	if (ms->ms_loaded != 0 && ms->ms_strategy == IOMMU_IOVA_AT_CREATE)
+		clear_window(it, map, quiet);
+	else if (ms->ms_loaded != 0)
+		remove_segs(it, map);
 	/*
 	 * The IOVA goes back to the arena only once the SMMU has consumed the
 	 * invalidations: the seed frees it before smmu_tlb_sync_context(), so

@@ -297,6 +297,13 @@ iommu__domain_batch_release(struct iommu_domain *dom)
 }
 
 void
+iommu__domain_count_removes(struct iommu_domain *dom, uint64_t pages)
+{
+	atomic_fetch_add_explicit(
+	    &dom->dom_stats.fq_removes, pages, memory_order_relaxed);
+}
+
+void
 iommu_domain_config_init(struct iommu_domain_config *cfg)
 {
 	if (cfg == NULL)

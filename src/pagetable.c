@@ -58,58 +58,8 @@
 #include <iommu/physmem.h>
 #include <iommu/pool.h>
 
-#include "iommu_internal.h"
-#include "pagetable_desc.h"
+#include "pagetable_internal.h"
 
-#define PT_LEVEL_BITS 9
-#define PT_ENTRIES    (1u << PT_LEVEL_BITS)
-#define PT_LAST_LEVEL 3
-#define PT_L3_SPAN    ((uint64_t)PT_ENTRIES << IOMMU_PAGE_SHIFT)
-
-/* Host side of one level: a VP pool item. */
-struct iommu__pt_level {
-	_Atomic(void *) lv_child[PT_ENTRIES]; /* levels, or PTEDs at level 3 */
-	uint64_t	lv_pa;		      /* descriptor frame */
-	uint64_t       *lv_desc;	      /* its direct-map pointer */
-	uint64_t	lv_base;	      /* level 3: first IOVA mapped */
-};
-
-/* What the software knows about one mapped page: a PTED pool item. */
-struct iommu__pted {
-	uint64_t pd_va;	    /* IOVA of the page */
-	uint64_t pd_pa;	    /* PA of the page */
-	uint64_t pd_pte;    /* the page descriptor written for it; parked: 0
-			       while unmapped (atomic: enter claims it) */
-	unsigned pd_prot;   /* effective IOMMU_PROT_* */
-	unsigned pd_cache;  /* IOMMU_CACHE_* */
-	bool	 pd_parked; /* from prepare_pteds: kept across removes */
-};
-
-struct iommu_pt {
-	struct iommu_physmem	      *pt_pm;
-	struct iommu_pool	      *pt_pted_pool;
-	struct iommu_pool	      *pt_vp_pool;
-	const struct iommu_pt_tlb_ops *pt_tlb;
-	void			      *pt_tlb_cookie;
-	const struct iommu_allocator  *pt_alloc;
-	unsigned		       pt_ias;
-	unsigned		       pt_oas;
-	unsigned		       pt_start; /* 0 or 1 */
-	struct iommu__pt_level	      *pt_root;
-	pthread_mutex_t		       pt_lock; /* level creation */
-	uint64_t		       pt_levels[4];
-	uint64_t		       pt_level_allocs;
-	/* Written by walkers: kept off the lines of the fields above. */
-	char				  pt_pad0[64];
-	_Atomic(struct iommu__pt_level *) pt_l3_hint;
-	char				  pt_pad1[64 - sizeof(void *)];
-};
-
-static unsigned pt_index(unsigned level, uint64_t iova);
-static uint64_t pt_desc_load(const struct iommu__pt_level *, unsigned i);
-static void	pt_desc_store(struct iommu__pt_level *, unsigned i, uint64_t);
-static struct iommu__pt_level *pt_walk(
-    struct iommu_pt *, uint64_t iova, unsigned *level);
 static int pt_ensure_levels(
     struct iommu_pt *, uint64_t iova, struct iommu__pt_level **);
 static int  pt_level_alloc(struct iommu_pt *, struct iommu__pt_level **);
@@ -132,39 +82,12 @@ iommu_pt_vp_item_size(void)
 	return sizeof(struct iommu__pt_level);
 }
 
-static unsigned
-pt_index(unsigned level, uint64_t iova)
-{
-	unsigned shift;
-
-	shift = IOMMU_PAGE_SHIFT + PT_LEVEL_BITS * (PT_LAST_LEVEL - level);
-	return (unsigned)(iova >> shift) & (PT_ENTRIES - 1);
-}
-
-static uint64_t
-pt_desc_load(const struct iommu__pt_level *lv, unsigned i)
-{
-	uint64_t raw;
-
-	raw = __atomic_load_n(&lv->lv_desc[i], __ATOMIC_ACQUIRE);
-	return iommu__le64_dec(&raw);
-}
-
-/* Release: a walker that sees the descriptor sees what was built before. */
-static void
-pt_desc_store(struct iommu__pt_level *lv, unsigned i, uint64_t desc)
-{
-	uint64_t raw;
-
-	iommu__le64_enc(&raw, desc);
-	__atomic_store_n(&lv->lv_desc[i], raw, __ATOMIC_RELEASE);
-}
-
 int
 iommu_pt_create(const struct iommu_pt_cfg *cfg, struct iommu_pt **out)
 {
 	const struct iommu_allocator *a;
 	struct iommu_pt		     *pt;
+	unsigned		      c;
 	int			      error;
 
 	if (cfg == NULL || out == NULL || cfg->ptc_physmem == NULL ||
@@ -186,6 +109,11 @@ iommu_pt_create(const struct iommu_pt_cfg *cfg, struct iommu_pt **out)
 	/* 52-bit output needs FEAT_LPA descriptors: not written here. */
 	pt->pt_oas = cfg->ptc_oas > 48 ? 48 : cfg->ptc_oas;
 	pt->pt_start = cfg->ptc_ias <= 39 ? 1 : 0;
+	for (c = 0; c <= IOMMU_CACHE_DEV; c++) {
+		pt->pt_attrs[c][0] = iommu__pt_page_desc(0, IOMMU_PROT_READ, c);
+		pt->pt_attrs[c][1] = iommu__pt_page_desc(
+		    0, IOMMU_PROT_READ | IOMMU_PROT_WRITE, c);
+	}
 	if (pthread_mutex_init(&pt->pt_lock, NULL) != 0) {
 		iommu__free(a, pt, sizeof(*pt));
 		return ENOMEM;
@@ -275,36 +203,6 @@ pt_level_free(struct iommu_pt *pt, struct iommu__pt_level *lv)
 }
 
 /*
- * Lock-free walk from the root towards iova: returns the deepest existing
- * level on the way (at most level 3) and sets *level to its depth.
- */
-static struct iommu__pt_level *
-pt_walk(struct iommu_pt *pt, uint64_t iova, unsigned *level)
-{
-	struct iommu__pt_level *lv = pt->pt_root, *child, *hint;
-	unsigned		l;
-
-	/* Acquire: pairs with the release below, so lv_base is visible. */
-	hint = atomic_load_explicit(&pt->pt_l3_hint, memory_order_acquire);
-	if (hint != NULL && hint->lv_base == (iova & ~(PT_L3_SPAN - 1))) {
-		*level = PT_LAST_LEVEL;
-		return hint;
-	}
-	for (l = pt->pt_start; l < PT_LAST_LEVEL; l++) {
-		child = atomic_load_explicit(
-		    &lv->lv_child[pt_index(l, iova)], memory_order_acquire);
-		if (child == NULL)
-			break;
-		lv = child;
-	}
-	if (l == PT_LAST_LEVEL)
-		atomic_store_explicit(
-		    &pt->pt_l3_hint, lv, memory_order_release);
-	*level = l;
-	return lv;
-}
-
-/*
  * The slow path of the seed's double-checked locking: under the lock,
  * walk again (another thread may have created levels since), allocate
  * every missing level, build the chain privately and link it.  0 with
@@ -355,76 +253,26 @@ pt_ensure_levels(
 	return 0;
 }
 
-/* Arguments every enter checks: EINVAL, or 0. */
-static int
-pt_enter_args(
-    uint64_t iova, uint64_t pa, unsigned prot, unsigned cache, unsigned flags)
-{
-	if ((iova | pa) & IOMMU_PAGE_MASK ||
-	    (prot & (IOMMU_PROT_READ | IOMMU_PROT_WRITE)) == 0 ||
-	    (prot & ~(unsigned)(IOMMU_PROT_READ | IOMMU_PROT_WRITE)) != 0 ||
-	    cache > IOMMU_CACHE_DEV || (flags & ~IOMMU_PT_NOLEVELALLOC) != 0)
-		return EINVAL;
-	return 0;
-}
-
-/* What the descriptor grants: stage 1 has no write-only. */
-static unsigned
-pt_effective_prot(unsigned prot)
-{
-	return (prot & IOMMU_PROT_WRITE) ? prot | IOMMU_PROT_READ : prot;
-}
-
-/* The software side of a mapping (pd_pte and pd_parked are the caller's). */
-static void
-pt_pted_set(struct iommu__pted *pd, uint64_t pa, unsigned prot, unsigned cache)
-{
-	pd->pd_pa = pa;
-	pd->pd_prot = prot;
-	pd->pd_cache = cache;
-}
-
 /* A PTED of the pool's, becoming the mapping of va with descriptor desc. */
 static void
-pt_pted_init(struct iommu__pted *pd, uint64_t va, uint64_t pa, unsigned prot,
-    unsigned cache, uint64_t desc)
+pt_pted_init(struct iommu__pted *pd, uint64_t va, uint64_t desc)
 {
 	pd->pd_va = va;
-	pt_pted_set(pd, pa, prot, cache);
 	pd->pd_parked = false;
+	pd->pd_slot = NULL;
 	pd->pd_pte = desc;
 }
 
-/* A page left the table: tell the TLB hooks. */
-static void
-pt_note_removed(struct iommu_pt *pt, uint64_t iova)
-{
-	if (pt->pt_tlb != NULL && pt->pt_tlb->tlb_add_page != NULL)
-		pt->pt_tlb->tlb_add_page(
-		    pt->pt_tlb_cookie, iova, IOMMU_PAGE_SIZE);
-}
-
 /*
- * A page whose slot already holds a PTED: a parked one is filled (the
- * compare-and-swap on pd_pte makes one of two racing enters win), any
+ * A page whose slot already holds a PTED: a parked one is filled, any
  * other means the page is mapped.
  */
 static int
-pt_fill_parked(struct iommu__pt_level *l3, unsigned i3,
-    struct iommu__pted *pted, uint64_t pa, unsigned prot, unsigned cache)
+pt_fill_found(struct iommu__pted *pted, uint64_t desc)
 {
-	uint64_t expect = 0, desc;
-
 	if (!pted->pd_parked)
 		return EEXIST;
-	prot = pt_effective_prot(prot);
-	desc = iommu__pt_page_desc(pa, prot, cache);
-	if (!__atomic_compare_exchange_n(&pted->pd_pte, &expect, desc, false,
-		__ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
-		return EEXIST;
-	pt_pted_set(pted, pa, prot, cache);
-	pt_desc_store(l3, i3, desc);
-	return 0;
+	return pt_parked_fill(pted, desc);
 }
 
 /*
@@ -435,19 +283,13 @@ pt_fill_parked(struct iommu__pt_level *l3, unsigned i3,
 static bool
 pt_clear_slot(struct iommu__pt_level *l3, unsigned i3, struct iommu__pted *pd)
 {
-	pt_desc_store(l3, i3, 0);
 	if (pd->pd_parked) {
-		__atomic_store_n(&pd->pd_pte, 0, __ATOMIC_RELEASE);
+		pt_parked_clear(pd);
 		return true;
 	}
+	pt_desc_store(l3, i3, 0);
 	atomic_store_explicit(&l3->lv_child[i3], NULL, memory_order_release);
 	return false;
-}
-
-static bool
-pt_pted_mapped(const struct iommu__pted *pd)
-{
-	return __atomic_load_n(&pd->pd_pte, __ATOMIC_ACQUIRE) != 0;
 }
 
 int
@@ -469,16 +311,14 @@ iommu_pt_enter(struct iommu_pt *pt, uint64_t iova, uint64_t pa, unsigned prot,
 	if (level == PT_LAST_LEVEL &&
 	    (pted = atomic_load_explicit(
 		 &l3->lv_child[i3], memory_order_acquire)) != NULL)
-		return pt_fill_parked(l3, i3, pted, pa, prot, cache);
+		return pt_fill_found(pted, pt_page_desc(pt, pa, prot, cache));
 	if (level != PT_LAST_LEVEL && (flags & IOMMU_PT_NOLEVELALLOC))
 		return ENOMEM;
 
 	pted = iommu_pool_get(pt->pt_pted_pool, IOMMU_PR_NOWAIT);
 	if (pted == NULL)
 		return ENOMEM;
-	prot = pt_effective_prot(prot);
-	pt_pted_init(
-	    pted, iova, pa, prot, cache, iommu__pt_page_desc(pa, prot, cache));
+	pt_pted_init(pted, iova, pt_page_desc(pt, pa, prot, cache));
 
 	if (level != PT_LAST_LEVEL) {
 		error = pt_ensure_levels(pt, iova, &l3);
@@ -561,8 +401,7 @@ iommu_pt_enter_range(struct iommu_pt *pt, uint64_t iova, uint64_t pa,
 	    (pa + (npages << IOMMU_PAGE_SHIFT) - 1) >> pt->pt_oas != 0 ||
 	    iova + (npages << IOMMU_PAGE_SHIFT) - 1 < iova)
 		return ERANGE;
-	prot = pt_effective_prot(prot);
-	desc = iommu__pt_page_desc(pa, prot, cache);
+	desc = pt_page_desc(pt, pa, prot, cache);
 	for (; done < npages; done++, iova += IOMMU_PAGE_SIZE,
 	     pa += IOMMU_PAGE_SIZE, desc += IOMMU_PAGE_SIZE) {
 		i3 = pt_index(3, iova);
@@ -573,7 +412,7 @@ iommu_pt_enter_range(struct iommu_pt *pt, uint64_t iova, uint64_t pa,
 		pd = atomic_load_explicit(
 		    &l3->lv_child[i3], memory_order_acquire);
 		if (pd != NULL) {
-			error = pt_fill_parked(l3, i3, pd, pa, prot, cache);
+			error = pt_fill_found(pd, desc);
 			if (error != 0)
 				break;
 			continue;
@@ -590,7 +429,7 @@ iommu_pt_enter_range(struct iommu_pt *pt, uint64_t iova, uint64_t pa,
 			used = 0;
 		}
 		pd = pv[used];
-		pt_pted_init(pd, iova, pa, prot, cache, desc);
+		pt_pted_init(pd, iova, desc);
 		expect = NULL;
 		if (!atomic_compare_exchange_strong_explicit(&l3->lv_child[i3],
 			&expect, pd, memory_order_release,
@@ -657,6 +496,27 @@ iommu_pt_remove_range(
 	return error;
 }
 
+/* The protection a page descriptor grants (AP[2]: read-only). */
+static unsigned
+pt_desc_prot(uint64_t desc)
+{
+	return SMMU_FGET(desc, SMMU_PTE_AP) & 2
+	    ? IOMMU_PROT_READ
+	    : IOMMU_PROT_READ | IOMMU_PROT_WRITE;
+}
+
+/* desc is exactly what an enter writes for its PA, protection and cache. */
+static bool
+pt_page_desc_wellformed(uint64_t desc)
+{
+	unsigned cache = (unsigned)SMMU_FGET(desc, SMMU_PTE_ATTRINDX);
+
+	return cache <= IOMMU_CACHE_DEV &&
+	    desc ==
+	    iommu__pt_page_desc(
+		desc & IOMMU__PT_OA_MASK, pt_desc_prot(desc), cache);
+}
+
 /*
  * Reads the translation from the page descriptor, not from the PTED: a
  * remove racing with this may free the PTED, while levels and their
@@ -682,9 +542,7 @@ iommu_pt_extract(
 	if (pa != NULL)
 		*pa = (desc & IOMMU__PT_OA_MASK) | (iova & IOMMU_PAGE_MASK);
 	if (prot != NULL)
-		*prot = SMMU_FGET(desc, SMMU_PTE_AP) & 2
-		    ? IOMMU_PROT_READ
-		    : IOMMU_PROT_READ | IOMMU_PROT_WRITE;
+		*prot = pt_desc_prot(desc);
 	return 0;
 }
 
@@ -745,6 +603,7 @@ iommu_pt_prepare_pteds(struct iommu_pt *pt, uint64_t iova, uint64_t len)
 		}
 		pd->pd_va = va;
 		pd->pd_parked = true;
+		pd->pd_slot = &l3->lv_desc[i3];
 		expect = NULL;
 		if (!atomic_compare_exchange_strong_explicit(&l3->lv_child[i3],
 			&expect, pd, memory_order_release,
@@ -880,15 +739,17 @@ pt_validate_level(struct iommu_pt *pt, struct iommu__pt_level *lv,
 			return EFAULT;
 		if (level == PT_LAST_LEVEL) {
 			pted = child;
+			if (pted->pd_va != va ||
+			    (pted->pd_parked &&
+				pted->pd_slot != &lv->lv_desc[i]))
+				return EFAULT;
 			if (pted->pd_parked && pted->pd_pte == 0) {
-				if (pted->pd_va != va || desc != 0)
+				if (desc != 0)
 					return EFAULT;
 				continue;
 			}
-			if (pted->pd_va != va || desc != pted->pd_pte ||
-			    desc !=
-				iommu__pt_page_desc(
-				    pted->pd_pa, pted->pd_prot, pted->pd_cache))
+			if (desc != pted->pd_pte ||
+			    !pt_page_desc_wellformed(desc))
 				return EFAULT;
 			continue;
 		}

@@ -267,6 +267,8 @@ void iommu__domain_fq_fini(struct iommu_domain *);
 int iommu__domain_sync_locked(struct iommu_domain *, bool asid);
 /* Ends a deferred unload batch: its removes are counted, no command. */
 void iommu__domain_batch_release(struct iommu_domain *);
+/* Counts pages a deferred unload removed without noting them. */
+void iommu__domain_count_removes(struct iommu_domain *, uint64_t pages);
 
 /* smmu_events.c */
 int iommu__evtq_init(struct iommu_smmu *);

@@ -76,6 +76,8 @@ struct iommu_pt;
  * missing level is ENOMEM instead of being allocated.
  */
 #define IOMMU_PT_NOLEVELALLOC 0x1
+/* iommu_pt_slots_clear() flag: no tlb_add_page calls (see there). */
+#define IOMMU_PT_NOTLBADD     0x2
 
 /*
  * TLB maintenance hooks (as Linux io-pgtable's flush ops).  None may block
@@ -196,6 +198,50 @@ IOMMU_EXPORT int iommu_pt_prepare_pteds(
  */
 IOMMU_EXPORT int iommu_pt_unprepare(
     struct iommu_pt *pt, uint64_t iova, uint64_t len);
+
+/*
+ * Owned runs.  A caller that alone maps and unmaps the pages of a range it
+ * prepared with iommu_pt_prepare_pteds (a bus_dma map's create-time
+ * window) fetches their parked PTEDs once as handles, then fills and
+ * clears runs of them without walking the table: what iommu_pt_enter and
+ * iommu_pt_remove do for those pages, minus the walk.  Handles stay valid
+ * until iommu_pt_unprepare of their pages or iommu_pt_destroy.
+ *
+ * iommu_pt_slots: a handle for each of npages pages from iova.  EINVAL for
+ * a misaligned iova, npages 0 or a wrapping range; ERANGE beyond the
+ * input size; ENOENT when a page holds no parked PTED (never prepared, or
+ * entered by iommu_pt_enter before it was prepared).
+ */
+struct iommu_pt_slot;
+IOMMU_EXPORT int iommu_pt_slots(struct iommu_pt *pt, uint64_t iova,
+    uint64_t npages, struct iommu_pt_slot **slots);
+/* A run to fill: slots[pr_slot ..] map pr_npages pages from pr_pa. */
+struct iommu_pt_run {
+	uint64_t pr_slot;
+	uint64_t pr_pa;
+	uint64_t pr_npages;
+};
+/*
+ * Fills runs[0 .. nruns) in order, each as iommu_pt_enter_range would
+ * map its pages, with one prot and cache for all: EINVAL for nruns 0, a
+ * bad prot or cache, a run of 0 pages or a misaligned pr_pa; ERANGE for a
+ * run beyond the output size; EEXIST at the first page already mapped (a
+ * racing iommu_pt_enter of the page: one wins).  *entered (may be NULL)
+ * counts the pages mapped, in run order, before the page that failed.
+ */
+IOMMU_EXPORT int iommu_pt_slots_fill(struct iommu_pt *pt,
+    struct iommu_pt_slot *const *slots, const struct iommu_pt_run *runs,
+    unsigned nruns, unsigned prot, unsigned cache, uint64_t *entered);
+/*
+ * Unmaps the pages of slots[0 .. npages) (tlb_add_page for each), as
+ * iommu_pt_remove_range: ENOENT at the first page not mapped, with
+ * *removed (may be NULL) counting those unmapped before it.  Flags:
+ * IOMMU_PT_NOTLBADD calls no hook: the caller invalidates the whole
+ * context (by ASID) before it relies on the pages being gone.
+ */
+IOMMU_EXPORT int iommu_pt_slots_clear(struct iommu_pt *pt,
+    struct iommu_pt_slot *const *slots, uint64_t npages, unsigned flags,
+    uint64_t *removed);
 
 /*
  * Statistics.  pts_pteds walks the tables: not for hot paths, and exact

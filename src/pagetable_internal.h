@@ -1,0 +1,199 @@
+/*
+ * libiommu - the VP tables' private structures and the small helpers that
+ * pagetable.c (walks, enter, remove, prepare) and pagetable_slots.c (an
+ * owner's runs of parked PTEDs) share.  The layout and its invariants are
+ * described in pagetable.c.
+ */
+#ifndef IOMMU_PAGETABLE_INTERNAL_H
+#define IOMMU_PAGETABLE_INTERNAL_H
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <iommu/pagetable.h>
+#include <iommu/physmem.h>
+
+#include "iommu_internal.h"
+#include "pagetable_desc.h"
+
+#define PT_LEVEL_BITS 9
+#define PT_ENTRIES    (1u << PT_LEVEL_BITS)
+#define PT_LAST_LEVEL 3
+#define PT_L3_SPAN    ((uint64_t)PT_ENTRIES << IOMMU_PAGE_SHIFT)
+
+/* Host side of one level: a VP pool item. */
+struct iommu__pt_level {
+	_Atomic(void *) lv_child[PT_ENTRIES]; /* levels, or PTEDs at level 3 */
+	uint64_t	lv_pa;		      /* descriptor frame */
+	uint64_t       *lv_desc;	      /* its direct-map pointer */
+	uint64_t	lv_base;	      /* level 3: first IOVA mapped */
+};
+
+/*
+ * What the software knows about one page: a PTED pool item.  The page
+ * descriptor encodes the PA, protection and cache mode, so pd_pte is the
+ * whole record of the mapping.
+ */
+struct iommu__pted {
+	uint64_t pd_va;	     /* IOVA of the page */
+	uint64_t pd_pte;     /* the page descriptor written for it; parked: 0
+				while unmapped (atomic: enter claims it) */
+	uint64_t *pd_slot;   /* parked: its descriptor in the level-3 frame */
+	bool	  pd_parked; /* from prepare_pteds: kept across removes */
+};
+
+struct iommu_pt {
+	struct iommu_physmem	      *pt_pm;
+	struct iommu_pool	      *pt_pted_pool;
+	struct iommu_pool	      *pt_vp_pool;
+	const struct iommu_pt_tlb_ops *pt_tlb;
+	void			      *pt_tlb_cookie;
+	const struct iommu_allocator  *pt_alloc;
+	unsigned		       pt_ias;
+	unsigned		       pt_oas;
+	unsigned		       pt_start; /* 0 or 1 */
+	struct iommu__pt_level	      *pt_root;
+	pthread_mutex_t		       pt_lock; /* level creation */
+	uint64_t		       pt_levels[4];
+	uint64_t		       pt_level_allocs;
+	/* A page descriptor's bits but the PA, by cache mode and WRITE. */
+	uint64_t pt_attrs[IOMMU_CACHE_DEV + 1][2];
+	/* Written by walkers: kept off the lines of the fields above. */
+	char				  pt_pad0[64];
+	_Atomic(struct iommu__pt_level *) pt_l3_hint;
+	char				  pt_pad1[64 - sizeof(void *)];
+};
+
+static inline unsigned
+pt_index(unsigned level, uint64_t iova)
+{
+	unsigned shift;
+
+	shift = IOMMU_PAGE_SHIFT + PT_LEVEL_BITS * (PT_LAST_LEVEL - level);
+	return (unsigned)(iova >> shift) & (PT_ENTRIES - 1);
+}
+
+static inline uint64_t
+pt_desc_load(const struct iommu__pt_level *lv, unsigned i)
+{
+	uint64_t raw;
+
+	raw = __atomic_load_n(&lv->lv_desc[i], __ATOMIC_ACQUIRE);
+	return iommu__le64_dec(&raw);
+}
+
+/*
+ * Lock-free walk from the root towards iova: returns the deepest existing
+ * level on the way (at most level 3) and sets *level to its depth.
+ */
+static inline struct iommu__pt_level *
+pt_walk(struct iommu_pt *pt, uint64_t iova, unsigned *level)
+{
+	struct iommu__pt_level *lv = pt->pt_root, *child, *hint;
+	unsigned		l;
+
+	/* Acquire: pairs with the release below, so lv_base is visible. */
+	hint = atomic_load_explicit(&pt->pt_l3_hint, memory_order_acquire);
+	if (hint != NULL && hint->lv_base == (iova & ~(PT_L3_SPAN - 1))) {
+		*level = PT_LAST_LEVEL;
+		return hint;
+	}
+	for (l = pt->pt_start; l < PT_LAST_LEVEL; l++) {
+		child = atomic_load_explicit(
+		    &lv->lv_child[pt_index(l, iova)], memory_order_acquire);
+		if (child == NULL)
+			break;
+		lv = child;
+	}
+	if (l == PT_LAST_LEVEL)
+		atomic_store_explicit(
+		    &pt->pt_l3_hint, lv, memory_order_release);
+	*level = l;
+	return lv;
+}
+
+/* Release: a walker that sees the descriptor sees what was built before. */
+static inline void
+pt_desc_write(uint64_t *slot, uint64_t desc)
+{
+	uint64_t raw;
+
+	iommu__le64_enc(&raw, desc);
+	__atomic_store_n(slot, raw, __ATOMIC_RELEASE);
+}
+
+static inline void
+pt_desc_store(struct iommu__pt_level *lv, unsigned i, uint64_t desc)
+{
+	pt_desc_write(&lv->lv_desc[i], desc);
+}
+
+/* Arguments every enter checks: EINVAL, or 0. */
+static inline int
+pt_enter_args(
+    uint64_t iova, uint64_t pa, unsigned prot, unsigned cache, unsigned flags)
+{
+	if ((iova | pa) & IOMMU_PAGE_MASK ||
+	    (prot & (IOMMU_PROT_READ | IOMMU_PROT_WRITE)) == 0 ||
+	    (prot & ~(unsigned)(IOMMU_PROT_READ | IOMMU_PROT_WRITE)) != 0 ||
+	    cache > IOMMU_CACHE_DEV || (flags & ~IOMMU_PT_NOLEVELALLOC) != 0)
+		return EINVAL;
+	return 0;
+}
+
+/*
+ * The descriptor for pa (prot and cache checked by pt_enter_args): stage 1
+ * has no write-only, WRITE maps READ too.
+ */
+static inline uint64_t
+pt_page_desc(
+    const struct iommu_pt *pt, uint64_t pa, unsigned prot, unsigned cache)
+{
+	return pt->pt_attrs[cache][(prot & IOMMU_PROT_WRITE) != 0] |
+	    (pa & IOMMU__PT_OA_MASK);
+}
+
+/* A page left the table: tell the TLB hooks. */
+static inline void
+pt_note_removed(struct iommu_pt *pt, uint64_t iova)
+{
+	if (pt->pt_tlb != NULL && pt->pt_tlb->tlb_add_page != NULL)
+		pt->pt_tlb->tlb_add_page(
+		    pt->pt_tlb_cookie, iova, IOMMU_PAGE_SIZE);
+}
+
+static inline bool
+pt_pted_mapped(const struct iommu__pted *pd)
+{
+	return __atomic_load_n(&pd->pd_pte, __ATOMIC_ACQUIRE) != 0;
+}
+
+/*
+ * Maps the page of a parked PTED with descriptor desc: the
+ * compare-and-swap on pd_pte makes one of two racing enters win (EEXIST
+ * for the other, and for a page already mapped).
+ */
+static inline int
+pt_parked_fill(struct iommu__pted *pd, uint64_t desc)
+{
+	uint64_t expect = 0;
+
+	if (!__atomic_compare_exchange_n(&pd->pd_pte, &expect, desc, false,
+		__ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+		return EEXIST;
+	pt_desc_write(pd->pd_slot, desc);
+	return 0;
+}
+
+/* Unmaps the page of a parked PTED, which stays parked. */
+static inline void
+pt_parked_clear(struct iommu__pted *pd)
+{
+	pt_desc_write(pd->pd_slot, 0);
+	__atomic_store_n(&pd->pd_pte, 0, __ATOMIC_RELEASE);
+}
+
+#endif /* IOMMU_PAGETABLE_INTERNAL_H */

@@ -1,0 +1,127 @@
+/*
+ * libiommu - owned runs of parked PTEDs (iommu/pagetable.h,
+ * iommu_pt_slots): a caller that alone maps and unmaps a prepared range
+ * keeps its parked PTEDs as handles and skips the walk.
+ *
+ * A handle is the parked PTED itself (struct iommu_pt_slot is never
+ * defined).  A parked PTED knows its descriptor's place in the level-3
+ * frame (pd_slot), so a fill is the PTED's compare-and-swap plus one
+ * descriptor store and a clear is two stores, each exactly what enter and
+ * remove do to a parked page once they have walked to it.  Handles stay
+ * valid because nothing but iommu_pt_unprepare and iommu_pt_destroy
+ * unlinks a parked PTED, and levels are never freed before destroy.
+ */
+#include "pagetable_internal.h"
+
+static inline struct iommu__pted *
+slot_pted(struct iommu_pt_slot *slot)
+{
+	return (struct iommu__pted *)(void *)slot;
+}
+
+int
+iommu_pt_slots(struct iommu_pt *pt, uint64_t iova, uint64_t npages,
+    struct iommu_pt_slot **slots)
+{
+	struct iommu__pt_level *l3 = NULL;
+	struct iommu__pted     *pd;
+	uint64_t		k, last;
+	unsigned		i3, level;
+
+	if (pt == NULL || slots == NULL || (iova & IOMMU_PAGE_MASK) != 0 ||
+	    npages == 0 || npages > (UINT64_MAX >> IOMMU_PAGE_SHIFT))
+		return EINVAL;
+	last = iova + (npages << IOMMU_PAGE_SHIFT) - 1;
+	if (last < iova)
+		return EINVAL;
+	if (last >> pt->pt_ias != 0)
+		return ERANGE;
+	for (k = 0; k < npages; k++, iova += IOMMU_PAGE_SIZE) {
+		i3 = pt_index(3, iova);
+		if (l3 == NULL || i3 == 0) {
+			l3 = pt_walk(pt, iova, &level);
+			if (level != PT_LAST_LEVEL)
+				return ENOENT;
+		}
+		pd = atomic_load_explicit(
+		    &l3->lv_child[i3], memory_order_acquire);
+		if (pd == NULL || !pd->pd_parked)
+			return ENOENT;
+		slots[k] = (struct iommu_pt_slot *)(void *)pd;
+	}
+	return 0;
+}
+
+/* A run's pages: EINVAL, ERANGE or 0 (see iommu_pt_slots_fill). */
+static int
+run_check(const struct iommu_pt *pt, const struct iommu_pt_run *r)
+{
+	uint64_t last;
+
+	if ((r->pr_pa & IOMMU_PAGE_MASK) != 0 || r->pr_npages == 0 ||
+	    r->pr_npages > (UINT64_MAX >> IOMMU_PAGE_SHIFT))
+		return EINVAL;
+	last = r->pr_pa + (r->pr_npages << IOMMU_PAGE_SHIFT) - 1;
+	if (last >> pt->pt_oas != 0 || last < r->pr_pa)
+		return ERANGE;
+	return 0;
+}
+
+int
+iommu_pt_slots_fill(struct iommu_pt *pt, struct iommu_pt_slot *const *slots,
+    const struct iommu_pt_run *runs, unsigned nruns, unsigned prot,
+    unsigned cache, uint64_t *entered)
+{
+	struct iommu_pt_slot *const *s;
+	uint64_t		     done = 0, k, desc;
+	unsigned		     i;
+	int			     error = 0;
+
+	if (pt == NULL || slots == NULL || runs == NULL || nruns == 0 ||
+	    pt_enter_args(0, 0, prot, cache, 0) != 0)
+		error = EINVAL;
+	for (i = 0; i < nruns && error == 0; i++) {
+		if ((error = run_check(pt, &runs[i])) != 0)
+			break;
+		s = slots + runs[i].pr_slot;
+		desc = pt_page_desc(pt, runs[i].pr_pa, prot, cache);
+		for (k = 0; k < runs[i].pr_npages;
+		     k++, desc += IOMMU_PAGE_SIZE) {
+			error = pt_parked_fill(slot_pted(s[k]), desc);
+			if (error != 0)
+				break;
+		}
+		done += k;
+	}
+	if (entered != NULL)
+		*entered = done;
+	return error;
+}
+
+int
+iommu_pt_slots_clear(struct iommu_pt *pt, struct iommu_pt_slot *const *slots,
+    uint64_t npages, unsigned flags, uint64_t *removed)
+{
+	struct iommu__pted *pd;
+	uint64_t	    k = 0;
+	int		    error = 0;
+
+	if (removed != NULL)
+		*removed = 0;
+	if (pt == NULL || slots == NULL || npages == 0 ||
+	    (flags & ~(unsigned)IOMMU_PT_NOTLBADD) != 0)
+		return EINVAL;
+	for (; k < npages; k++) {
+		pd = slot_pted(slots[k]);
+		if (!pt_pted_mapped(pd)) {
+			error = ENOENT;
+			break;
+		}
+		pt_parked_clear(pd);
+		if (!(flags & IOMMU_PT_NOTLBADD))
+			pt_note_removed(pt, pd->pd_va);
+	}
+	if (removed != NULL)
+		*removed = k;
+	return error;
+}

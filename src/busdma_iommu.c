@@ -101,7 +101,7 @@ struct iommu_map_state {
 	uint64_t ms_winpages; /* pages a load may use: winlen - guard */
 	uint64_t ms_ticket[2];
 	/* at-create: the handles of window 0's pages, then window 1's */
-	struct iommu_pt_slot **ms_slot;
+	struct iommu_pt_slot *ms_slot;
 	/* The tail: ms_segs (per-segment) or what ms_slot points at. */
 	struct iommu_map_seg ms_segs[];
 };
@@ -291,7 +291,7 @@ at_create_plan(struct iommu_tag *it, uint64_t size, int nsegments,
 }
 
 /* at-create: the handles of the loaded window's pages from dva on. */
-static inline struct iommu_pt_slot **
+static inline struct iommu_pt_slot *
 window_slots(const struct iommu_map_state *ms, uint64_t dva)
 {
 	uint64_t base = ms->ms_dva + ms->ms_win * ms->ms_stride;
@@ -373,7 +373,7 @@ iommu_create(struct iommu_dma_tag *t, uint64_t size, int nsegments,
 		ms->ms_winlen = plan.ms_winlen;
 		ms->ms_stride = plan.ms_stride;
 		ms->ms_winpages = plan.ms_winpages;
-		ms->ms_slot = (struct iommu_pt_slot **)(void *)ms->ms_segs;
+		ms->ms_slot = (struct iommu_pt_slot *)(void *)ms->ms_segs;
 		len = ms->ms_stride * (ms->ms_nwin - 1) + ms->ms_winlen;
 		error = iommu_domain_iova_alloc_constrained(
 		    it->it_dom, len, align, bound, &ms->ms_er, &ms->ms_dva);
@@ -542,7 +542,7 @@ enter_seg(struct iommu_tag *it, struct iommu_map_state *ms,
 /* Fills n runs of a window's handles; ms_loaded grows by each page. */
 static int
 fill_runs(struct iommu_tag *it, struct iommu_map_state *ms,
-    struct iommu_pt_slot **slots, const struct iommu_pt_run *runs, unsigned n,
+    struct iommu_pt_slot *slots, const struct iommu_pt_run *runs, unsigned n,
     unsigned prot)
 {
 	uint64_t done;
@@ -565,7 +565,7 @@ load_window(struct iommu_tag *it, struct iommu_dmamap *map, unsigned prot)
 {
 	struct iommu_map_state	 *ms = map->_dm_cookie;
 	struct iommu_dma_segment *seg;
-	struct iommu_pt_slot	**slots;
+	struct iommu_pt_slot	 *slots;
 	struct iommu_pt_run	  runs[WINDOW_RUNS];
 	uint64_t		  b = map_boundary(map), base, off = 0, span;
 	unsigned w = ms->ms_nwin == 2 ? ms->ms_win ^ 1 : 0, n = 0;
@@ -727,7 +727,7 @@ static void
 clear_window(struct iommu_tag *it, struct iommu_dmamap *map, bool quiet)
 {
 	struct iommu_map_state *ms = map->_dm_cookie;
-	struct iommu_pt_slot  **run = NULL, **s;
+	struct iommu_pt_slot   *run = NULL, *s;
 	uint64_t		loaded = ms->ms_loaded, n, runlen = 0;
 	unsigned		flags = quiet ? IOMMU_PT_NOTLBADD : 0;
 	int			i;

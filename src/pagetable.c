@@ -24,10 +24,12 @@
  *    table descriptor holding the child's lv_pa; at level 3 lv_child[i]
  *    is a PTED whose pd_pte equals desc[i], or NULL with desc[i] == 0.
  *  - a parked PTED (iommu_pt_prepare_pteds, OpenBSD's later smmu_prepare)
- *    has pd_pte == 0 while its page is unmapped: enter fills it and
- *    remove empties it again without touching the pool, so a prepared
- *    range maps and unmaps with no allocation at all; it goes back to the
- *    pool only at iommu_pt_unprepare or destroy.
+ *    stays linked whether its page is mapped or not, and its descriptor
+ *    alone says which (pd_pte stays 0): enter claims the page with a
+ *    compare-and-swap on the descriptor, remove zeroes it, neither touches
+ *    the pool (nor the PTED), so a prepared range maps and unmaps with no
+ *    allocation at all; it goes back to the pool only at
+ *    iommu_pt_unprepare or destroy.
  *  - a level, once linked, stays linked until iommu_pt_destroy; removing
  *    a page clears only its level-3 slot.
  *  - pt_levels[l] counts the levels at depth l, under pt_lock.
@@ -272,7 +274,7 @@ pt_fill_found(struct iommu__pted *pted, uint64_t desc)
 {
 	if (!pted->pd_parked)
 		return EEXIST;
-	return pt_parked_fill(pted, desc);
+	return pt_parked_fill(pted->pd_slot, desc);
 }
 
 /*
@@ -284,7 +286,7 @@ static bool
 pt_clear_slot(struct iommu__pt_level *l3, unsigned i3, struct iommu__pted *pd)
 {
 	if (pd->pd_parked) {
-		pt_parked_clear(pd);
+		pt_desc_write(pd->pd_slot, 0);
 		return true;
 	}
 	pt_desc_store(l3, i3, 0);
@@ -743,8 +745,10 @@ pt_validate_level(struct iommu_pt *pt, struct iommu__pt_level *lv,
 			    (pted->pd_parked &&
 				pted->pd_slot != &lv->lv_desc[i]))
 				return EFAULT;
-			if (pted->pd_parked && pted->pd_pte == 0) {
-				if (desc != 0)
+			if (pted->pd_parked) {
+				if (pted->pd_pte != 0 ||
+				    (desc != 0 &&
+					!pt_page_desc_wellformed(desc)))
 					return EFAULT;
 				continue;
 			}

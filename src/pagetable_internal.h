@@ -35,12 +35,13 @@ struct iommu__pt_level {
 /*
  * What the software knows about one page: a PTED pool item.  The page
  * descriptor encodes the PA, protection and cache mode, so pd_pte is the
- * whole record of the mapping.
+ * whole record of the mapping.  A parked PTED keeps pd_pte 0: its
+ * descriptor is the record (enter claims it with a compare-and-swap), so
+ * mapping and unmapping a parked page never touches the PTED.
  */
 struct iommu__pted {
-	uint64_t pd_va;	     /* IOVA of the page */
-	uint64_t pd_pte;     /* the page descriptor written for it; parked: 0
-				while unmapped (atomic: enter claims it) */
+	uint64_t  pd_va;     /* IOVA of the page */
+	uint64_t  pd_pte;    /* the page descriptor written for it */
 	uint64_t *pd_slot;   /* parked: its descriptor in the level-3 frame */
 	bool	  pd_parked; /* from prepare_pteds: kept across removes */
 };
@@ -165,35 +166,37 @@ pt_note_removed(struct iommu_pt *pt, uint64_t iova)
 		    pt->pt_tlb_cookie, iova, IOMMU_PAGE_SIZE);
 }
 
+/* A parked page is mapped while its descriptor is (see the PTED). */
+static inline bool
+pt_slot_mapped(const uint64_t *slot)
+{
+	return __atomic_load_n(slot, __ATOMIC_ACQUIRE) != 0;
+}
+
 static inline bool
 pt_pted_mapped(const struct iommu__pted *pd)
 {
+	if (pd->pd_parked)
+		return pt_slot_mapped(pd->pd_slot);
 	return __atomic_load_n(&pd->pd_pte, __ATOMIC_ACQUIRE) != 0;
 }
 
 /*
- * Maps the page of a parked PTED with descriptor desc: the
- * compare-and-swap on pd_pte makes one of two racing enters win (EEXIST
- * for the other, and for a page already mapped).
+ * Maps a parked page, whose descriptor is at slot, with desc: the
+ * compare-and-swap on the descriptor makes one of two racing enters win
+ * (EEXIST for the other, and for a page already mapped).  Release: the
+ * walker that sees it sees what was written before.
  */
 static inline int
-pt_parked_fill(struct iommu__pted *pd, uint64_t desc)
+pt_parked_fill(uint64_t *slot, uint64_t desc)
 {
-	uint64_t expect = 0;
+	uint64_t expect = 0, raw;
 
-	if (!__atomic_compare_exchange_n(&pd->pd_pte, &expect, desc, false,
-		__ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+	iommu__le64_enc(&raw, desc);
+	if (!__atomic_compare_exchange_n(
+		slot, &expect, raw, false, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
 		return EEXIST;
-	pt_desc_write(pd->pd_slot, desc);
 	return 0;
-}
-
-/* Unmaps the page of a parked PTED, which stays parked. */
-static inline void
-pt_parked_clear(struct iommu__pted *pd)
-{
-	pt_desc_write(pd->pd_slot, 0);
-	__atomic_store_n(&pd->pd_pte, 0, __ATOMIC_RELEASE);
 }
 
 #endif /* IOMMU_PAGETABLE_INTERNAL_H */

@@ -1,27 +1,22 @@
 /*
- * libiommu - owned runs of parked PTEDs (iommu/pagetable.h,
+ * libiommu - owned runs of parked pages (iommu/pagetable.h,
  * iommu_pt_slots): a caller that alone maps and unmaps a prepared range
- * keeps its parked PTEDs as handles and skips the walk.
+ * keeps a handle per page and skips the walk.
  *
- * A handle is the parked PTED itself (struct iommu_pt_slot is never
- * defined).  A parked PTED knows its descriptor's place in the level-3
- * frame (pd_slot), so a fill is the PTED's compare-and-swap plus one
- * descriptor store and a clear is two stores, each exactly what enter and
- * remove do to a parked page once they have walked to it.  Handles stay
- * valid because nothing but iommu_pt_unprepare and iommu_pt_destroy
- * unlinks a parked PTED, and levels are never freed before destroy.
+ * A handle is the page's descriptor address in its level-3 frame and its
+ * IOVA.  A parked page's descriptor is the whole record of its mapping
+ * (the PTED stays untouched: see pagetable_internal.h), so a fill is one
+ * compare-and-swap on the descriptor, exactly what iommu_pt_enter does to
+ * a parked page once it has walked to it, and a clear one load and one
+ * store.  Handles stay valid because nothing but iommu_pt_unprepare and
+ * iommu_pt_destroy unlinks a parked PTED, and frames are never freed
+ * before destroy.
  */
 #include "pagetable_internal.h"
 
-static inline struct iommu__pted *
-slot_pted(struct iommu_pt_slot *slot)
-{
-	return (struct iommu__pted *)(void *)slot;
-}
-
 int
 iommu_pt_slots(struct iommu_pt *pt, uint64_t iova, uint64_t npages,
-    struct iommu_pt_slot **slots)
+    struct iommu_pt_slot *slots)
 {
 	struct iommu__pt_level *l3 = NULL;
 	struct iommu__pted     *pd;
@@ -47,7 +42,8 @@ iommu_pt_slots(struct iommu_pt *pt, uint64_t iova, uint64_t npages,
 		    &l3->lv_child[i3], memory_order_acquire);
 		if (pd == NULL || !pd->pd_parked)
 			return ENOENT;
-		slots[k] = (struct iommu_pt_slot *)(void *)pd;
+		slots[k].ps_desc = pd->pd_slot;
+		slots[k].ps_iova = iova;
 	}
 	return 0;
 }
@@ -68,14 +64,14 @@ run_check(const struct iommu_pt *pt, const struct iommu_pt_run *r)
 }
 
 int
-iommu_pt_slots_fill(struct iommu_pt *pt, struct iommu_pt_slot *const *slots,
+iommu_pt_slots_fill(struct iommu_pt *pt, const struct iommu_pt_slot *slots,
     const struct iommu_pt_run *runs, unsigned nruns, unsigned prot,
     unsigned cache, uint64_t *entered)
 {
-	struct iommu_pt_slot *const *s;
-	uint64_t		     done = 0, k, desc;
-	unsigned		     i;
-	int			     error = 0;
+	const struct iommu_pt_slot *s;
+	uint64_t		    done = 0, k, desc;
+	unsigned		    i;
+	int			    error = 0;
 
 	if (pt == NULL || slots == NULL || runs == NULL || nruns == 0 ||
 	    pt_enter_args(0, 0, prot, cache, 0) != 0)
@@ -87,7 +83,7 @@ iommu_pt_slots_fill(struct iommu_pt *pt, struct iommu_pt_slot *const *slots,
 		desc = pt_page_desc(pt, runs[i].pr_pa, prot, cache);
 		for (k = 0; k < runs[i].pr_npages;
 		     k++, desc += IOMMU_PAGE_SIZE) {
-			error = pt_parked_fill(slot_pted(s[k]), desc);
+			error = pt_parked_fill(s[k].ps_desc, desc);
 			if (error != 0)
 				break;
 		}
@@ -99,12 +95,11 @@ iommu_pt_slots_fill(struct iommu_pt *pt, struct iommu_pt_slot *const *slots,
 }
 
 int
-iommu_pt_slots_clear(struct iommu_pt *pt, struct iommu_pt_slot *const *slots,
+iommu_pt_slots_clear(struct iommu_pt *pt, const struct iommu_pt_slot *slots,
     uint64_t npages, unsigned flags, uint64_t *removed)
 {
-	struct iommu__pted *pd;
-	uint64_t	    k = 0;
-	int		    error = 0;
+	uint64_t k = 0;
+	int	 error = 0;
 
 	if (removed != NULL)
 		*removed = 0;
@@ -112,14 +107,13 @@ iommu_pt_slots_clear(struct iommu_pt *pt, struct iommu_pt_slot *const *slots,
 	    (flags & ~(unsigned)IOMMU_PT_NOTLBADD) != 0)
 		return EINVAL;
 	for (; k < npages; k++) {
-		pd = slot_pted(slots[k]);
-		if (!pt_pted_mapped(pd)) {
+		if (!pt_slot_mapped(slots[k].ps_desc)) {
 			error = ENOENT;
 			break;
 		}
-		pt_parked_clear(pd);
+		pt_desc_write(slots[k].ps_desc, 0);
 		if (!(flags & IOMMU_PT_NOTLBADD))
-			pt_note_removed(pt, pd->pd_va);
+			pt_note_removed(pt, slots[k].ps_iova);
 	}
 	if (removed != NULL)
 		*removed = k;

@@ -202,19 +202,24 @@ IOMMU_EXPORT int iommu_pt_unprepare(
 /*
  * Owned runs.  A caller that alone maps and unmaps the pages of a range it
  * prepared with iommu_pt_prepare_pteds (a bus_dma map's create-time
- * window) fetches their parked PTEDs once as handles, then fills and
- * clears runs of them without walking the table: what iommu_pt_enter and
- * iommu_pt_remove do for those pages, minus the walk.  Handles stay valid
- * until iommu_pt_unprepare of their pages or iommu_pt_destroy.
+ * window) fetches a handle per page once, then fills and clears runs of
+ * them without walking the table or touching a PTED: what iommu_pt_enter
+ * and iommu_pt_remove do for those pages, minus the walk.  A handle is
+ * where the page's descriptor lives and its IOVA; it stays valid until
+ * iommu_pt_unprepare of its page or iommu_pt_destroy.  The caller keeps
+ * the array and never writes a handle.
  *
  * iommu_pt_slots: a handle for each of npages pages from iova.  EINVAL for
  * a misaligned iova, npages 0 or a wrapping range; ERANGE beyond the
  * input size; ENOENT when a page holds no parked PTED (never prepared, or
  * entered by iommu_pt_enter before it was prepared).
  */
-struct iommu_pt_slot;
+struct iommu_pt_slot {
+	uint64_t *ps_desc; /* the descriptor, in the level-3 frame */
+	uint64_t  ps_iova;
+};
 IOMMU_EXPORT int iommu_pt_slots(struct iommu_pt *pt, uint64_t iova,
-    uint64_t npages, struct iommu_pt_slot **slots);
+    uint64_t npages, struct iommu_pt_slot *slots);
 /* A run to fill: slots[pr_slot ..] map pr_npages pages from pr_pa. */
 struct iommu_pt_run {
 	uint64_t pr_slot;
@@ -230,7 +235,7 @@ struct iommu_pt_run {
  * counts the pages mapped, in run order, before the page that failed.
  */
 IOMMU_EXPORT int iommu_pt_slots_fill(struct iommu_pt *pt,
-    struct iommu_pt_slot *const *slots, const struct iommu_pt_run *runs,
+    const struct iommu_pt_slot *slots, const struct iommu_pt_run *runs,
     unsigned nruns, unsigned prot, unsigned cache, uint64_t *entered);
 /*
  * Unmaps the pages of slots[0 .. npages) (tlb_add_page for each), as
@@ -240,7 +245,7 @@ IOMMU_EXPORT int iommu_pt_slots_fill(struct iommu_pt *pt,
  * context (by ASID) before it relies on the pages being gone.
  */
 IOMMU_EXPORT int iommu_pt_slots_clear(struct iommu_pt *pt,
-    struct iommu_pt_slot *const *slots, uint64_t npages, unsigned flags,
+    const struct iommu_pt_slot *slots, uint64_t npages, unsigned flags,
     uint64_t *removed);
 
 /*

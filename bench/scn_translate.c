@@ -1,7 +1,11 @@
 /*
  * iommu-bench - the "translate" scenario: the device side of the SMMU.
  *
- *   tlb-hit   smmuv3_translate() of one IOVA over and over (n = 1);
+ *   tlb-hit   smmuv3_translate() of one IOVA over and over (n = 1): the
+ *             model's one-entry micro-TLB per thread answers;
+ *   tlb-hit-main
+ *             translations cycling over 16 TLB-resident pages (n = 16),
+ *             so each one is looked up in the set-associative TLB;
  *   tlb-miss  translations cycling over 4x as many pages as the TLB
  *             holds, each page under its own last-level table so every
  *             miss is a full 4-level walk in simulated memory (n = 4
@@ -52,6 +56,22 @@ run_hit(void *arg, uint64_t iters)
 	for (i = 0; i < iters; i++)
 		c->failed |= smmuv3_translate(c->model, SID, SMMUV3_NO_SSID,
 		    c->iova, SMMUV3_ACCESS_READ, &xl, &ft);
+}
+
+static void
+run_hit_main(void *arg, uint64_t iters)
+{
+	struct xlate_ctx   *c = arg;
+	struct smmuv3_xlate xl;
+	struct smmuv3_fault ft;
+	uint64_t	    i;
+
+	for (i = 0; i < iters; i++) {
+		c->failed |= smmuv3_translate(c->model, SID, SMMUV3_NO_SSID,
+		    BUF_IOVA + c->next * PG, SMMUV3_ACCESS_READ, &xl, &ft);
+		if (++c->next == BUF_PAGES)
+			c->next = 0;
+	}
 }
 
 static void
@@ -161,7 +181,15 @@ bench_scn_translate(const struct bench_opts *o, struct bench_report *rep)
 	bench_result_to_row(&res, &row);
 	bench_report_add(rep, &row);
 
+	c.next = 0;
+	bench_measure(o, run_hit_main, &c, 1, UINT64_MAX, &res);
+	bench_row_init(&row, "translate", "tlb-hit-main", "smmu", BUF_PAGES,
+	    "translation");
+	bench_result_to_row(&res, &row);
+	bench_report_add(rep, &row);
+
 	bench_progress("translate tlb-miss");
+	c.next = 0;
 	smmuv3_get_stats(tb.tb_model, &s0);
 	bench_measure(o, run_miss, &c, 1, UINT64_MAX, &res);
 	smmuv3_get_stats(tb.tb_model, &s1);

@@ -256,6 +256,23 @@ struct smmuv3__dstats {
 };
 
 /*
+ * A shard's last fast-path hit, as a one-entry micro-TLB (as a TBU keeps
+ * in front of the TCU's TLB): the TLB entry's translation and the
+ * sequence of its set at the hit.  It stands while that sequence is
+ * unchanged (no fill touched the set: the entry is still there) and no
+ * exclusive section ran since (the only place entries are invalidated
+ * and configurations change): smmuv3__excl_release empties every shard's.
+ * ut_seqp NULL: empty.
+ */
+struct smmuv3__utlb {
+	_Atomic uint32_t *ut_seqp;
+	uint32_t	  ut_seq;
+	uint32_t	  ut_sid, ut_ssid;
+	uint8_t		  ut_size_log2, ut_perm, ut_level;
+	uint64_t	  ut_va, ut_pa;
+};
+
+/*
  * One reader lock with what its holder may change without other locks.
  * The padding keeps two shards' fields out of one cache line (the
  * instance itself is only malloc-aligned).
@@ -263,8 +280,10 @@ struct smmuv3__dstats {
 struct smmuv3__shard {
 	atomic_uint	      sh_lock;	    /* 0 free, 1 held */
 	struct smmuv3__cfg   *sh_cfgc_last; /* last fast-path hit, or NULL */
+	struct smmuv3__utlb   sh_utlb;
 	struct smmuv3__dstats sh_st;
-	char		      sh_pad[256 - 16 - sizeof(struct smmuv3__dstats)];
+	char		      sh_pad[256 - 16 - sizeof(struct smmuv3__utlb) -
+	     sizeof(struct smmuv3__dstats)];
 };
 /* A power-of-two size: finding the thread's shard is a shift. */
 _Static_assert(sizeof(struct smmuv3__shard) == 256, "shard size");
@@ -637,7 +656,8 @@ void smmuv3__tlb_seq_wait(_Atomic uint32_t *);
  */
 static inline bool
 smmuv3__tlb_lookup(struct smmuv3 *sc, const struct smmuv3__cfg *cf,
-    unsigned gshift, uint64_t iova, struct smmuv3__tlbe *out)
+    unsigned gshift, uint64_t iova, struct smmuv3__tlbe *out,
+    struct smmuv3__utlb *ut)
 {
 	unsigned set = smmuv3__tlb_set(sc, cf->cf_asid, gshift, iova);
 	const struct smmuv3__tlbslot *ts0 =
@@ -681,6 +701,10 @@ smmuv3__tlb_lookup(struct smmuv3 *sc, const struct smmuv3__cfg *cf,
 	}
 	if (hit)
 		smmuv3__tlbe_from(out, tag, va, pa);
+	if (hit && ut != NULL) {
+		ut->ut_seqp = seqp;
+		ut->ut_seq = seq;
+	}
 	return hit;
 }
 

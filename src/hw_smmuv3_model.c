@@ -301,9 +301,12 @@ smmuv3__excl_release(struct smmuv3 *sc)
 {
 	unsigned i;
 
-	for (i = 0; i < SMMUV3__NSHARDS; i++)
+	for (i = 0; i < SMMUV3__NSHARDS; i++) {
+		/* What this section changed may void any last hit. */
+		sc->sc_shard[i].sh_utlb.ut_seqp = NULL;
 		atomic_store_explicit(
 		    &sc->sc_shard[i].sh_lock, 0, memory_order_release);
+	}
 	atomic_store_explicit(&sc->sc_wpending, 0, memory_order_relaxed);
 	atomic_store_explicit(&sc->sc_wlock, 0, memory_order_release);
 }

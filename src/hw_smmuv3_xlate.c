@@ -125,9 +125,24 @@ smmuv3_xlate_fast(struct smmuv3 *sc, struct smmuv3__shard *sh, uint32_t sid,
 	const struct smmuv3__cfg *cf;
 	const struct smmuv3__tt	 *tt;
 	struct smmuv3__tlbe	  te;
+	struct smmuv3__utlb	 *ut = &sh->sh_utlb;
 	unsigned		  perm;
 	int			  h;
 
+	/* Never filled while stale checking is on (below). */
+	if (ut->ut_seqp != NULL && ut->ut_sid == sid && ut->ut_ssid == ssid &&
+	    ((iova ^ ut->ut_va) >> ut->ut_size_log2) == 0 &&
+	    (access & ~(unsigned)ut->ut_perm) == 0 &&
+	    atomic_load_explicit(ut->ut_seqp, memory_order_acquire) ==
+		ut->ut_seq) {
+		sh->sh_st.ds_fast_hits++;
+		xl->xl_pa = ut->ut_pa + (iova - ut->ut_va);
+		xl->xl_size = 1ULL << ut->ut_size_log2;
+		xl->xl_perm = ut->ut_perm;
+		xl->xl_level = ut->ut_level;
+		xl->xl_bypass = false;
+		return true;
+	}
 	if ((sc->sc_cr0 & 1u) == 0 || sc->sc_cfg.cfg_check_stale)
 		return false;
 	/*
@@ -151,10 +166,17 @@ smmuv3_xlate_fast(struct smmuv3 *sc, struct smmuv3__shard *sh, uint32_t sid,
 	tt = &cf->cf_tt[h];
 	if (tt->tt_disabled || tt->tt_tbi)
 		return false;
-	if (!smmuv3__tlb_lookup(sc, cf, tt->tt_gshift, iova, &te))
+	if (!smmuv3__tlb_lookup(sc, cf, tt->tt_gshift, iova, &te, ut))
 		return false;
 	/* SMMUV3__TE_R / _W sit two bits above SMMUV3_ACCESS_READ / _WRITE. */
 	perm = (te.te_flags >> 2) & 3u;
+	ut->ut_sid = sid;
+	ut->ut_ssid = ssid;
+	ut->ut_va = te.te_va;
+	ut->ut_pa = te.te_pa;
+	ut->ut_size_log2 = te.te_size_log2;
+	ut->ut_perm = (uint8_t)perm;
+	ut->ut_level = te.te_level;
 	if ((access & ~perm) != 0)
 		return false;
 	sh->sh_st.ds_fast_hits++;
@@ -247,8 +269,8 @@ smmuv3__translate(struct smmuv3 *sc, struct smmuv3__shard *sh,
 	}
 	te = NULL;
 	if (!(flags & SMMUV3__PROBE)) {
-		if (smmuv3__tlb_lookup(
-			sc, cf, cf->cf_tt[h].tt_gshift, req.rq_iova, &hit)) {
+		if (smmuv3__tlb_lookup(sc, cf, cf->cf_tt[h].tt_gshift,
+			req.rq_iova, &hit, NULL)) {
 			te = &hit;
 			sh->sh_st.ds_tlb_hits++;
 			if (sc->sc_cfg.cfg_check_stale)

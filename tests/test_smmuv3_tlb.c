@@ -777,6 +777,58 @@ tiny_tlb_and_config_cache_evict_but_stay_correct(void **state)
 	smmu_td_fini(&td);
 }
 
+/*
+ * The per-thread last hit (micro-TLB) stands only while its TLB entry
+ * does: once fills have evicted the entry, the page is walked again and
+ * a remap made meanwhile (no TLBI: the model may use either, and walks)
+ * shows.
+ */
+static void
+last_hit_does_not_outlive_an_evicted_entry(void **state)
+{
+	struct smmuv3_config cfg;
+	struct smmu_td	     td;
+	struct smmu_td_dom   d;
+	struct smmuv3_xlate  xl;
+	struct smmuv3_fault  ft;
+	uint64_t	     pa1 = SMMU_TD_RAM_BASE + 0x100000;
+	uint64_t	     pa2 = SMMU_TD_RAM_BASE + 0x200000;
+	unsigned	     i;
+
+	(void)state;
+	smmuv3_config_init(&cfg);
+	cfg.cfg_tlb_sets = 1;
+	cfg.cfg_tlb_ways = 2;
+	smmu_td_init(&td, &cfg, 0);
+	smmu_td_enable(&td, NULL);
+	smmu_td_attach(&td, &d, 20, 20, 0, 0);
+	for (i = 0; i < 3; i++)
+		smmu_td_map(&td, d.dm_root, IOVA + i * SMMU_TD_4K,
+		    pa1 + i * SMMU_TD_4K, SMMU_TD_4K, SMMU_TD_PTE_RW);
+	for (i = 0; i < 2; i++) { /* the second hits the last-hit entry */
+		assert_int_equal(
+		    smmuv3_translate(td.td_smmu, 20, SMMUV3_NO_SSID, IOVA,
+			SMMUV3_ACCESS_READ, &xl, &ft),
+		    0);
+		assert_int_equal(xl.xl_pa, pa1);
+	}
+	smmu_td_map(&td, d.dm_root, IOVA, pa2, SMMU_TD_4K, SMMU_TD_PTE_RW);
+	assert_int_equal(smmuv3_translate(td.td_smmu, 20, SMMUV3_NO_SSID, IOVA,
+			     SMMUV3_ACCESS_READ, &xl, &ft),
+	    0);
+	assert_int_equal(xl.xl_pa, pa1); /* cached: no TLBI yet */
+	for (i = 1; i < 3; i++) /* two fills: IOVA's entry is the victim */
+		assert_int_equal(
+		    smmuv3_translate(td.td_smmu, 20, SMMUV3_NO_SSID,
+			IOVA + i * SMMU_TD_4K, SMMUV3_ACCESS_READ, &xl, &ft),
+		    0);
+	assert_int_equal(smmuv3_translate(td.td_smmu, 20, SMMUV3_NO_SSID, IOVA,
+			     SMMUV3_ACCESS_READ, &xl, &ft),
+	    0);
+	assert_int_equal(xl.xl_pa, pa2);
+	smmu_td_fini(&td);
+}
+
 /* A new level-2 table needs the non-leaf CFGI_STE for its L1STD (5.1.1). */
 static void
 new_l2_stream_table_is_visible_after_cfgi_ste(void **state)
@@ -924,6 +976,7 @@ main(void)
 	    T(cd_change_survives_until_cfgi_cd),
 	    T(cfgi_ste_range_covers_aligned_power_of_two_sids),
 	    cmocka_unit_test(tiny_tlb_and_config_cache_evict_but_stay_correct),
+	    cmocka_unit_test(last_hit_does_not_outlive_an_evicted_entry),
 	    cmocka_unit_test(new_l2_stream_table_is_visible_after_cfgi_ste),
 	    TS(stale_checker_reports_a_missing_tlbi),
 	    TS(stale_checker_reports_a_missing_cfgi),

@@ -34,8 +34,8 @@
 
 struct xlate_ctx {
 	struct smmuv3 *model;
-	uint64_t       iova;
-	uint64_t       npages; /* tlb-miss working set */
+	uint64_t       base, step, ncycle; /* run_cycle's pages */
+	uint64_t       npages;		   /* tlb-miss working set */
 	uint64_t       next;
 	int	       failed;
 	/* dma */
@@ -45,21 +45,9 @@ struct xlate_ctx {
 	bool	       write;
 };
 
+/* Translations cycling over c->ncycle pages c->step apart from c->base. */
 static void
-run_hit(void *arg, uint64_t iters)
-{
-	struct xlate_ctx   *c = arg;
-	struct smmuv3_xlate xl;
-	struct smmuv3_fault ft;
-	uint64_t	    i;
-
-	for (i = 0; i < iters; i++)
-		c->failed |= smmuv3_translate(c->model, SID, SMMUV3_NO_SSID,
-		    c->iova, SMMUV3_ACCESS_READ, &xl, &ft);
-}
-
-static void
-run_hit_main(void *arg, uint64_t iters)
+run_cycle(void *arg, uint64_t iters)
 {
 	struct xlate_ctx   *c = arg;
 	struct smmuv3_xlate xl;
@@ -68,27 +56,19 @@ run_hit_main(void *arg, uint64_t iters)
 
 	for (i = 0; i < iters; i++) {
 		c->failed |= smmuv3_translate(c->model, SID, SMMUV3_NO_SSID,
-		    BUF_IOVA + c->next * PG, SMMUV3_ACCESS_READ, &xl, &ft);
-		if (++c->next == BUF_PAGES)
+		    c->base + c->next * c->step, SMMUV3_ACCESS_READ, &xl, &ft);
+		if (++c->next == c->ncycle)
 			c->next = 0;
 	}
 }
 
 static void
-run_miss(void *arg, uint64_t iters)
+cycle_over(struct xlate_ctx *c, uint64_t base, uint64_t step, uint64_t n)
 {
-	struct xlate_ctx   *c = arg;
-	struct smmuv3_xlate xl;
-	struct smmuv3_fault ft;
-	uint64_t	    i;
-
-	for (i = 0; i < iters; i++) {
-		c->failed |= smmuv3_translate(c->model, SID, SMMUV3_NO_SSID,
-		    MISS_IOVA + c->next * MISS_STEP, SMMUV3_ACCESS_READ, &xl,
-		    &ft);
-		if (++c->next == c->npages)
-			c->next = 0;
-	}
+	c->base = base;
+	c->step = step;
+	c->ncycle = n;
+	c->next = 0;
 }
 
 static void
@@ -175,23 +155,23 @@ bench_scn_translate(const struct bench_opts *o, struct bench_report *rep)
 	memset(c.host, 0x5a, BUF_PAGES * PG);
 
 	bench_progress("translate tlb-hit");
-	c.iova = BUF_IOVA;
-	bench_measure(o, run_hit, &c, 1, UINT64_MAX, &res);
+	cycle_over(&c, BUF_IOVA, PG, 1);
+	bench_measure(o, run_cycle, &c, 1, UINT64_MAX, &res);
 	bench_row_init(&row, "translate", "tlb-hit", "smmu", 1, "translation");
 	bench_result_to_row(&res, &row);
 	bench_report_add(rep, &row);
 
-	c.next = 0;
-	bench_measure(o, run_hit_main, &c, 1, UINT64_MAX, &res);
+	cycle_over(&c, BUF_IOVA, PG, BUF_PAGES);
+	bench_measure(o, run_cycle, &c, 1, UINT64_MAX, &res);
 	bench_row_init(&row, "translate", "tlb-hit-main", "smmu", BUF_PAGES,
 	    "translation");
 	bench_result_to_row(&res, &row);
 	bench_report_add(rep, &row);
 
 	bench_progress("translate tlb-miss");
-	c.next = 0;
+	cycle_over(&c, MISS_IOVA, MISS_STEP, c.npages);
 	smmuv3_get_stats(tb.tb_model, &s0);
-	bench_measure(o, run_miss, &c, 1, UINT64_MAX, &res);
+	bench_measure(o, run_cycle, &c, 1, UINT64_MAX, &res);
 	smmuv3_get_stats(tb.tb_model, &s1);
 	bench_row_init(&row, "translate", "tlb-miss", "smmu", 4, "translation");
 	bench_result_to_row(&res, &row);

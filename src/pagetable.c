@@ -575,14 +575,39 @@ iommu_pt_prepare(struct iommu_pt *pt, uint64_t iova, uint64_t len)
 	return 0;
 }
 
-/* Parks a PTED in every empty slot of [iova, iova + npages pages). */
+/*
+ * Takes back a PTED that prepare_pteds parked, unless its page got mapped
+ * meanwhile (then it stays parked: the page is in use).
+ */
+static void
+pt_unpark(struct iommu_pt *pt, struct iommu__pted *pd)
+{
+	struct iommu__pt_level *l3;
+	unsigned		level;
+	void		       *expect = pd;
+
+	l3 = pt_walk(pt, pd->pd_va, &level);
+	if (level != PT_LAST_LEVEL || pt_slot_mapped(pd->pd_slot))
+		return;
+	if (atomic_compare_exchange_strong_explicit(
+		&l3->lv_child[pt_index(3, pd->pd_va)], &expect, NULL,
+		memory_order_release, memory_order_relaxed))
+		iommu_pool_put(pt->pt_pted_pool, pd);
+}
+
+/*
+ * Parks a PTED in every empty slot of [iova, iova + len).  The PTEDs this
+ * call parks are chained through pd_pte (0 in a parked PTED otherwise)
+ * until it returns, so that ENOMEM takes back exactly those, never what
+ * an earlier call parked (whose handles may be in use).
+ */
 int
 iommu_pt_prepare_pteds(struct iommu_pt *pt, uint64_t iova, uint64_t len)
 {
 	struct iommu__pt_level *l3 = NULL;
-	struct iommu__pted     *pd;
+	struct iommu__pted     *pd, *mine = NULL;
 	void		       *expect;
-	uint64_t		va, parked = 0;
+	uint64_t		va;
 	unsigned		i3;
 	int			error;
 
@@ -606,6 +631,7 @@ iommu_pt_prepare_pteds(struct iommu_pt *pt, uint64_t iova, uint64_t len)
 		pd->pd_va = va;
 		pd->pd_parked = true;
 		pd->pd_slot = &l3->lv_desc[i3];
+		pd->pd_pte = (uint64_t)(uintptr_t)mine;
 		expect = NULL;
 		if (!atomic_compare_exchange_strong_explicit(&l3->lv_child[i3],
 			&expect, pd, memory_order_release,
@@ -613,10 +639,14 @@ iommu_pt_prepare_pteds(struct iommu_pt *pt, uint64_t iova, uint64_t len)
 			iommu_pool_put(pt->pt_pted_pool, pd);
 			continue;
 		}
-		parked++;
+		mine = pd;
 	}
-	if (error != 0 && parked > 0)
-		(void)iommu_pt_unprepare(pt, iova, va - iova);
+	while ((pd = mine) != NULL) {
+		mine = (struct iommu__pted *)(uintptr_t)pd->pd_pte;
+		pd->pd_pte = 0;
+		if (error != 0)
+			pt_unpark(pt, pd);
+	}
 	return error;
 }
 

@@ -11,7 +11,9 @@
  *   - a magazine domain: IOVA handed out is never one still owed;
  *   - strict unloads against a dead SMMU: the IOVA stays owed (not freed),
  *     an at-create map refuses to load again until the SMMU is back, the
- *     queue's overflow is quarantined until destroy, nothing leaks.
+ *     queue's overflow is quarantined until destroy, nothing leaks;
+ *   - at-create unloads, strict or deferred (which clear their pages
+ *     without a TLB note), count every page in ds_removes.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -31,6 +33,7 @@
 #include "drv_fixture.h"
 #include "smmu_internal.h"
 #include "smmuv3_defs.h"
+#include "test_alloc.h"
 
 #define PG  ((uint64_t)IOMMU_PAGE_SIZE)
 #define SID 5u
@@ -431,6 +434,91 @@ test_queue_overflow_quarantines(void **state)
 	dfx_fini(&d); /* the quarantined ranges go with the arena */
 }
 
+/* Pages the loaded map's segments span (at-create: each its own). */
+static uint64_t
+map_pages(const struct iommu_dmamap *m)
+{
+	const struct iommu_dma_segment *s;
+	uint64_t			n = 0;
+	int				i;
+
+	for (i = 0; i < m->dm_nsegs; i++) {
+		s = &m->dm_segs[i];
+		n += (s->ds_addr + s->ds_len + PG - 1) / PG - s->ds_addr / PG;
+	}
+	return n;
+}
+
+/*
+ * K load/unload cycles of an at-create map, P pages a load: every page
+ * an unload clears is a remove, whether it was noted to the unload's TLB
+ * batch (strict) or cleared quietly for the flush's TLBI by ASID
+ * (deferred, counted by the unload itself).
+ */
+static void
+at_create_cycles_count_removes(unsigned depth, uint64_t boundary)
+{
+	enum { P = 5 };
+	struct dfx			d;
+	struct iommu_dmamap	       *m;
+	struct iommu_domain_stats	d0, ds;
+	const struct iommu_dma_segment *last;
+	unsigned long			k, cycles = test_scale(40);
+	uint64_t			n, pages = 0;
+	uint8_t				v;
+
+	dfx_init(&d, IOMMU_IOVA_AT_CREATE, depth, false);
+	assert_int_equal(iommu_dmamap_create(d.tag, P * PG, P,
+			     boundary != 0 ? boundary : P * PG, boundary,
+			     IOMMU_DMA_NOWAIT, &m),
+	    0);
+	iommu_domain_get_stats(d.dom, &d0);
+	assert_int_equal(d0.ds_pages_mapped, 0);
+	for (k = 0; k < cycles; k++) {
+		/* P pages from 0x100 into buffer page k % 8. */
+		assert_int_equal(
+		    iommu_dmamap_load(d.tag, m, d.kva + (k % 8) * PG + 0x100,
+			(P - 1) * PG + 0x80, IOMMU_DMA_NOWAIT),
+		    0);
+		n = map_pages(m);
+		if (boundary == 0)
+			assert_int_equal(n, P);
+		pages += n;
+		iommu_domain_get_stats(d.dom, &ds);
+		assert_int_equal(ds.ds_pages_mapped, n);
+		last = &m->dm_segs[m->dm_nsegs - 1];
+		assert_int_equal(
+		    dev_byte(&d, last->ds_addr + last->ds_len - 1, &v), 0);
+		assert_int_equal(v, 0x10 + (k % 8) + P - 1);
+		iommu_dmamap_unload(d.tag, m);
+		iommu_domain_get_stats(d.dom, &ds);
+		assert_int_equal(ds.ds_pages_mapped, 0);
+		assert_int_equal(ds.ds_removes - d0.ds_removes, pages);
+	}
+	if (boundary == 0)
+		assert_int_equal(pages, cycles * P);
+	iommu_domain_get_stats(d.dom, &ds);
+	assert_int_equal(ds.ds_removes - d0.ds_removes, pages);
+	assert_int_equal(ds.ds_enters - d0.ds_enters, pages);
+	assert_int_equal(ds.ds_enters, ds.ds_removes + ds.ds_pages_mapped);
+	iommu_dmamap_destroy(d.tag, m);
+	assert_int_equal(iommu_domain_sync(d.dom), 0);
+	iommu_domain_get_stats(d.dom, &ds);
+	assert_int_equal(ds.ds_removes - d0.ds_removes, pages);
+	dfx_fini(&d);
+}
+
+static void
+test_at_create_removes_counted(void **state)
+{
+	(void)state;
+	at_create_cycles_count_removes(8, 0); /* deferred */
+	at_create_cycles_count_removes(0, 0); /* strict */
+	/* With gaps in the layout: cleared segment by segment. */
+	at_create_cycles_count_removes(8, 2 * PG);
+	at_create_cycles_count_removes(0, 2 * PG);
+}
+
 static void
 test_bad_depth_is_einval(void **state)
 {
@@ -462,6 +550,7 @@ main(void)
 	    cmocka_unit_test(test_deferred_magazine_never_reuses_owed),
 	    cmocka_unit_test(test_failed_sync_keeps_iova_owed),
 	    cmocka_unit_test(test_queue_overflow_quarantines),
+	    cmocka_unit_test(test_at_create_removes_counted),
 	    cmocka_unit_test(test_bad_depth_is_einval),
 	};
 

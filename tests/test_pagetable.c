@@ -2,7 +2,10 @@
  * Tests of the VP page tables: descriptor bytes against the architectural
  * layout, an independent walker against extract, the io-pgtable-style
  * map/unmap matrix over input/output sizes, ENOMEM at every allocation,
- * prepare, teardown accounting and the validator.
+ * prepare, teardown accounting and the validator; owned runs of parked
+ * PTEDs (iommu_pt_slots, _fill, _clear): which pages have handles, runs
+ * at any slots, EEXIST/ENOENT stops, TLB notes, many cycles, and the
+ * validator's checks of parked PTEDs.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -17,6 +20,7 @@
 #include <iommu/pool.h>
 
 #include "iommu_internal.h"
+#include "pagetable_internal.h"
 #include "pt_fixture.h"
 #include "pt_walker.h"
 #include "test_alloc.h"
@@ -935,6 +939,668 @@ parked_pteds_map_without_the_pool(void **state)
 	pt_fixture_fini(&fx);
 }
 
+/*
+ * Owned runs (iommu_pt_slots, _fill, _clear) over one prepared window of
+ * SLOT_N pages that crosses a level-3 table (slot 5 starts the next one).
+ */
+#define PG	  ((uint64_t)IOMMU_PAGE_SIZE)
+#define SLOT_N	  40
+#define SLOT_BASE (0x200000 - 5 * PG)
+#define RW	  (IOMMU_PROT_READ | IOMMU_PROT_WRITE)
+
+/* Starts keeping the IOVA of every tlb_add_page call in log[0 .. cap). */
+static void
+tlb_log_start(struct pt_fixture *fx, uint64_t *log, uint64_t cap)
+{
+	fx->fx_tlb_log = log;
+	fx->fx_tlb_log_cap = cap;
+	atomic_store(&fx->fx_tlb_log_n, 0);
+}
+
+/* iova translates to pa (walker and extract) with prot's descriptor. */
+static void
+assert_page_maps(struct pt_fixture *fx, uint64_t iova, uint64_t pa,
+    unsigned prot, unsigned cache)
+{
+	struct pt_walk_result wr;
+	uint64_t	      xpa;
+	unsigned	      xprot;
+
+	assert_int_equal(
+	    iommu_pt_extract(fx->fx_pt, iova + 0x123, &xpa, &xprot), 0);
+	assert_int_equal(xpa, pa + 0x123);
+	assert_int_equal(xprot, prot == IOMMU_PROT_READ ? IOMMU_PROT_READ : RW);
+	assert_int_equal(
+	    pt_walker_translate(&fx->fx_mem, iommu_pt_root_pa(fx->fx_pt),
+		fx->fx_ias, fx->fx_oas, iova, &wr),
+	    PT_WALK_OK);
+	check_page_desc(wr.pw_desc, pa, prot, cache);
+}
+
+static void
+assert_page_unmapped(struct pt_fixture *fx, uint64_t iova)
+{
+	struct pt_walk_result wr;
+
+	assert_int_equal(iommu_pt_extract(fx->fx_pt, iova, NULL, NULL), ENOENT);
+	assert_int_not_equal(
+	    pt_walker_translate(&fx->fx_mem, iommu_pt_root_pa(fx->fx_pt),
+		fx->fx_ias, fx->fx_oas, iova, &wr),
+	    PT_WALK_OK);
+}
+
+/* The prepared window's handles (asserts). */
+static void
+slot_window(struct pt_fixture *fx, struct iommu_pt_slot **s)
+{
+	assert_int_equal(
+	    iommu_pt_prepare_pteds(fx->fx_pt, SLOT_BASE, SLOT_N * PG), 0);
+	assert_int_equal(iommu_pt_slots(fx->fx_pt, SLOT_BASE, SLOT_N, s), 0);
+}
+
+static void
+slots_are_handed_out_for_parked_pteds_only(void **state)
+{
+	struct pt_fixture     fx;
+	struct pt_snapshot    before, after;
+	struct iommu_pt_slot *s[SLOT_N + 1], *t[SLOT_N];
+	const uint64_t	      x = SLOT_BASE + 7 * PG;
+	unsigned	      i, j;
+
+	(void)state;
+	pt_fixture_init(&fx, 48, 48);
+	/* Not prepared: no level-3 table, then a table but no PTED. */
+	assert_int_equal(iommu_pt_slots(fx.fx_pt, SLOT_BASE, 1, s), ENOENT);
+	assert_int_equal(iommu_pt_prepare(fx.fx_pt, SLOT_BASE, SLOT_N * PG), 0);
+	assert_int_equal(iommu_pt_slots(fx.fx_pt, SLOT_BASE, 1, s), ENOENT);
+	/* x entered before prepare_pteds keeps its pool PTED: not parked. */
+	assert_int_equal(
+	    iommu_pt_enter(fx.fx_pt, x, 0x5000, IOMMU_PROT_READ, 0, 0), 0);
+	assert_int_equal(
+	    iommu_pt_prepare_pteds(fx.fx_pt, SLOT_BASE, SLOT_N * PG), 0);
+	assert_int_equal(iommu_pt_slots(fx.fx_pt, x, 1, s), ENOENT);
+	assert_int_equal(
+	    iommu_pt_slots(fx.fx_pt, SLOT_BASE, SLOT_N, s), ENOENT);
+	assert_int_equal(iommu_pt_slots(fx.fx_pt, SLOT_BASE, 7, s), 0);
+	assert_int_equal(
+	    iommu_pt_slots(fx.fx_pt, x + PG, SLOT_N - 8, s + 8), 0);
+	/* Removed, x's slot is empty: still no handle. */
+	assert_int_equal(iommu_pt_remove(fx.fx_pt, x), 0);
+	assert_int_equal(iommu_pt_slots(fx.fx_pt, x, 1, s + 7), ENOENT);
+	/* Parked now: the whole window has handles, the same ones again. */
+	assert_int_equal(iommu_pt_prepare_pteds(fx.fx_pt, x, PG), 0);
+	assert_int_equal(iommu_pt_slots(fx.fx_pt, x, 1, s + 7), 0);
+	assert_int_equal(iommu_pt_slots(fx.fx_pt, SLOT_BASE, SLOT_N, t), 0);
+	for (i = 0; i < SLOT_N; i++) {
+		assert_non_null(t[i]);
+		assert_ptr_equal(t[i], s[i]);
+		for (j = 0; j < i; j++)
+			assert_ptr_not_equal(t[i], t[j]);
+	}
+	/* Handing out maps nothing. */
+	for (i = 0; i < SLOT_N; i++)
+		assert_page_unmapped(&fx, SLOT_BASE + i * PG);
+	/* Just outside the window (its level-3 tables exist). */
+	assert_int_equal(
+	    iommu_pt_slots(fx.fx_pt, SLOT_BASE, SLOT_N + 1, s), ENOENT);
+	assert_int_equal(
+	    iommu_pt_slots(fx.fx_pt, SLOT_BASE - PG, 2, s), ENOENT);
+	assert_int_equal(
+	    iommu_pt_slots(fx.fx_pt, SLOT_BASE + SLOT_N * PG, 1, s), ENOENT);
+
+	/* Bad arguments change nothing. */
+	pt_snapshot_take(&fx, &before);
+	assert_int_equal(iommu_pt_slots(fx.fx_pt, SLOT_BASE + 8, 1, s), EINVAL);
+	assert_int_equal(iommu_pt_slots(fx.fx_pt, SLOT_BASE, 0, s), EINVAL);
+	assert_int_equal(iommu_pt_slots(NULL, SLOT_BASE, 1, s), EINVAL);
+	assert_int_equal(iommu_pt_slots(fx.fx_pt, SLOT_BASE, 1, NULL), EINVAL);
+	assert_int_equal(iommu_pt_slots(fx.fx_pt, ~0xfffULL, 2, s), EINVAL);
+	assert_int_equal(
+	    iommu_pt_slots(fx.fx_pt, SLOT_BASE, UINT64_MAX, s), EINVAL);
+	assert_int_equal(iommu_pt_slots(fx.fx_pt, ~0xfffULL, 1, s), ERANGE);
+	assert_int_equal(iommu_pt_slots(fx.fx_pt, 1ULL << 48, 1, s), ERANGE);
+	assert_int_equal(
+	    iommu_pt_slots(fx.fx_pt, (1ULL << 48) - PG, 2, s), ERANGE);
+	pt_snapshot_take(&fx, &after);
+	pt_snapshot_assert_equal(&before, &after);
+	/* Unprepared: the PTEDs went back, no handles. */
+	assert_int_equal(
+	    iommu_pt_unprepare(fx.fx_pt, SLOT_BASE, SLOT_N * PG), 0);
+	assert_int_equal(iommu_pt_slots(fx.fx_pt, SLOT_BASE, 1, s), ENOENT);
+	assert_int_equal(iommu_pt_validate(fx.fx_pt), 0);
+	pt_fixture_fini(&fx);
+}
+
+/*
+ * Runs out of slot order, apart from each other, one across the level-3
+ * boundary (slots 2..7): 22 pages, the rest of the window left empty.
+ */
+static const struct iommu_pt_run fill_runs[] = {
+    {30, 0x0abc000000ULL, 6},
+    {0, 0x0123456000ULL, 1},
+    {2, 0x00ffff8000ULL, 6},
+    {12, 0x0fedcb0000ULL, 9},
+};
+#define FILL_PAGES 22
+
+/* The PA fill_runs put at slot i (pa_off added), or 1 if none. */
+static uint64_t
+fill_pa(unsigned i, uint64_t pa_off)
+{
+	unsigned r;
+
+	for (r = 0; r < IOMMU_ARRAY_SIZE(fill_runs); r++)
+		if (i >= fill_runs[r].pr_slot &&
+		    i - fill_runs[r].pr_slot < fill_runs[r].pr_npages)
+			return fill_runs[r].pr_pa + pa_off +
+			    (i - fill_runs[r].pr_slot) * PG;
+	return 1;
+}
+
+/* fill_runs with pa_off added to every run's PA. */
+static void
+shifted_runs(struct iommu_pt_run *runs, uint64_t pa_off)
+{
+	unsigned r;
+
+	for (r = 0; r < IOMMU_ARRAY_SIZE(fill_runs); r++) {
+		runs[r] = fill_runs[r];
+		runs[r].pr_pa += pa_off;
+	}
+}
+
+/* Clears fill_runs' pages run by run (asserts). */
+static void
+clear_fill_runs(struct pt_fixture *fx, struct iommu_pt_slot **s)
+{
+	uint64_t done;
+	unsigned r;
+
+	for (r = 0; r < IOMMU_ARRAY_SIZE(fill_runs); r++) {
+		assert_int_equal(
+		    iommu_pt_slots_clear(fx->fx_pt, s + fill_runs[r].pr_slot,
+			fill_runs[r].pr_npages, 0, &done),
+		    0);
+		assert_int_equal(done, fill_runs[r].pr_npages);
+	}
+}
+
+/*
+ * Each run lands at its slots with its PA, for every protection and cache
+ * mode, with the descriptor iommu_pt_enter writes, and without the pool.
+ */
+static void
+slots_fill_maps_each_run_at_its_slots(void **state)
+{
+	static const unsigned prots[] = {IOMMU_PROT_READ, IOMMU_PROT_WRITE, RW};
+	static const unsigned ias[] = {39, 48};
+	struct pt_fixture     fx;
+	struct pt_snapshot    filled, entered;
+	struct iommu_pool_stats p0, p1;
+	struct iommu_pt_slot   *s[SLOT_N];
+	struct iommu_pt_run	runs[IOMMU_ARRAY_SIZE(fill_runs)];
+	struct iommu_pt_stats	st;
+	uint64_t		done, off, pa;
+	unsigned		k, p, c, i, n = 0;
+
+	(void)state;
+	for (k = 0; k < IOMMU_ARRAY_SIZE(ias); k++) {
+		pt_fixture_init(&fx, ias[k], 48);
+		slot_window(&fx, s);
+		iommu_pool_get_stats(fx.fx_pted_pool, &p0);
+		for (p = 0; p < IOMMU_ARRAY_SIZE(prots); p++) {
+			for (c = IOMMU_CACHE_WB; c <= IOMMU_CACHE_DEV; c++) {
+				off = (uint64_t)n++ << 32;
+				shifted_runs(runs, off);
+				done = 99;
+				assert_int_equal(
+				    iommu_pt_slots_fill(fx.fx_pt, s, runs,
+					IOMMU_ARRAY_SIZE(runs), prots[p], c,
+					&done),
+				    0);
+				assert_int_equal(done, FILL_PAGES);
+				for (i = 0; i < SLOT_N; i++) {
+					pa = fill_pa(i, off);
+					if (pa == 1)
+						assert_page_unmapped(
+						    &fx, SLOT_BASE + i * PG);
+					else
+						assert_page_maps(&fx,
+						    SLOT_BASE + i * PG, pa,
+						    prots[p], c);
+				}
+				iommu_pt_get_stats(fx.fx_pt, &st);
+				assert_int_equal(st.pts_pteds, FILL_PAGES);
+				pt_snapshot_take(&fx, &filled); /* validates */
+				clear_fill_runs(&fx, s);
+				/* What single enters of the pages write. */
+				for (i = 0; i < SLOT_N; i++) {
+					pa = fill_pa(i, off);
+					if (pa != 1)
+						assert_int_equal(
+						    iommu_pt_enter(fx.fx_pt,
+							SLOT_BASE + i * PG, pa,
+							prots[p], c, 0),
+						    0);
+				}
+				pt_snapshot_take(&fx, &entered);
+				pt_snapshot_assert_equal(&filled, &entered);
+				clear_fill_runs(&fx, s);
+				assert_int_equal(
+				    iommu_pt_validate(fx.fx_pt), 0);
+			}
+		}
+		/* NULL entered is fine. */
+		assert_int_equal(iommu_pt_slots_fill(fx.fx_pt, s, fill_runs, 1,
+				     IOMMU_PROT_READ, IOMMU_CACHE_WB, NULL),
+		    0);
+		assert_page_maps(&fx, SLOT_BASE + 30 * PG, fill_runs[0].pr_pa,
+		    IOMMU_PROT_READ, IOMMU_CACHE_WB);
+		/* The pool saw none of it. */
+		iommu_pool_get_stats(fx.fx_pted_pool, &p1);
+		assert_int_equal(p1.pst_gets, p0.pst_gets);
+		assert_int_equal(p1.pst_puts, p0.pst_puts);
+		pt_fixture_fini(&fx);
+	}
+}
+
+/* A page mapped already stops the fill there; the pages before stay. */
+static void
+slots_fill_stops_at_a_mapped_page(void **state)
+{
+	struct pt_fixture     fx;
+	struct iommu_pt_slot *s[SLOT_N];
+	struct iommu_pt_run   runs[2];
+	const uint64_t	      pa = 0x77000000ULL;
+	uint64_t	      done, i;
+
+	(void)state;
+	pt_fixture_init(&fx, 48, 48);
+	slot_window(&fx, s);
+	/* Slot 5 mapped by iommu_pt_enter (the parked PTED takes it). */
+	assert_int_equal(iommu_pt_enter(fx.fx_pt, SLOT_BASE + 5 * PG, 0x9000,
+			     RW, IOMMU_CACHE_NC, 0),
+	    0);
+	runs[0] = (struct iommu_pt_run){0, pa, 8};
+	assert_int_equal(iommu_pt_slots_fill(fx.fx_pt, s, runs, 1,
+			     IOMMU_PROT_READ, IOMMU_CACHE_WB, &done),
+	    EEXIST);
+	assert_int_equal(done, 5);
+	for (i = 0; i < 5; i++)
+		assert_page_maps(&fx, SLOT_BASE + i * PG, pa + i * PG,
+		    IOMMU_PROT_READ, IOMMU_CACHE_WB);
+	assert_page_maps(&fx, SLOT_BASE + 5 * PG, 0x9000, RW, IOMMU_CACHE_NC);
+	assert_page_unmapped(&fx, SLOT_BASE + 6 * PG);
+	assert_page_unmapped(&fx, SLOT_BASE + 7 * PG);
+	assert_int_equal(iommu_pt_validate(fx.fx_pt), 0);
+	assert_int_equal(iommu_pt_slots_clear(fx.fx_pt, s, 6, 0, &done), 0);
+	assert_int_equal(done, 6);
+
+	/* In the second run: the first run's pages count, and stay. */
+	assert_int_equal(iommu_pt_enter(fx.fx_pt, SLOT_BASE + 22 * PG, 0x9000,
+			     RW, IOMMU_CACHE_NC, 0),
+	    0);
+	runs[0] = (struct iommu_pt_run){30, pa, 3};
+	runs[1] = (struct iommu_pt_run){20, pa + 0x100000, 4};
+	assert_int_equal(iommu_pt_slots_fill(
+			     fx.fx_pt, s, runs, 2, RW, IOMMU_CACHE_DEV, &done),
+	    EEXIST);
+	assert_int_equal(done, 5);
+	for (i = 0; i < 3; i++)
+		assert_page_maps(&fx, SLOT_BASE + (30 + i) * PG, pa + i * PG,
+		    RW, IOMMU_CACHE_DEV);
+	for (i = 0; i < 2; i++)
+		assert_page_maps(&fx, SLOT_BASE + (20 + i) * PG,
+		    pa + 0x100000 + i * PG, RW, IOMMU_CACHE_DEV);
+	assert_page_maps(&fx, SLOT_BASE + 22 * PG, 0x9000, RW, IOMMU_CACHE_NC);
+	assert_page_unmapped(&fx, SLOT_BASE + 23 * PG);
+	assert_int_equal(iommu_pt_validate(fx.fx_pt), 0);
+
+	/* Filling the same run twice: EEXIST at its first page. */
+	runs[0] = (struct iommu_pt_run){36, pa, 2};
+	assert_int_equal(iommu_pt_slots_fill(fx.fx_pt, s, runs, 1,
+			     IOMMU_PROT_READ, IOMMU_CACHE_WB, &done),
+	    0);
+	runs[0].pr_pa = 0x5000;
+	assert_int_equal(iommu_pt_slots_fill(
+			     fx.fx_pt, s, runs, 1, RW, IOMMU_CACHE_NC, &done),
+	    EEXIST);
+	assert_int_equal(done, 0);
+	assert_page_maps(
+	    &fx, SLOT_BASE + 37 * PG, pa + PG, IOMMU_PROT_READ, IOMMU_CACHE_WB);
+	/* And a page filled by handle is mapped for iommu_pt_enter too. */
+	assert_int_equal(iommu_pt_enter(fx.fx_pt, SLOT_BASE + 36 * PG, 0x5000,
+			     RW, IOMMU_CACHE_WB, 0),
+	    EEXIST);
+	assert_int_equal(iommu_pt_validate(fx.fx_pt), 0);
+	assert_int_equal(
+	    iommu_pt_unprepare(fx.fx_pt, SLOT_BASE, SLOT_N * PG), EBUSY);
+	pt_fixture_fini(&fx);
+}
+
+/* Refused fills change nothing (oas 40 for ERANGE). */
+static void
+slots_fill_refuses_bad_arguments(void **state)
+{
+	struct pt_fixture     fx;
+	struct pt_snapshot    before, after;
+	struct iommu_pt_slot *s[SLOT_N];
+	struct iommu_pt_run   r[2];
+	uint64_t	      done;
+	unsigned	      i;
+	const struct {
+		struct iommu_pt_run run;
+		unsigned	    nruns, prot, cache;
+		int		    error;
+	} bad[] = {
+	    {{0, 0x1000, 1}, 0, IOMMU_PROT_READ, IOMMU_CACHE_WB, EINVAL},
+	    {{0, 0x1000, 1}, 1, 0, IOMMU_CACHE_WB, EINVAL},
+	    {{0, 0x1000, 1}, 1, 0x4, IOMMU_CACHE_WB, EINVAL},
+	    {{0, 0x1000, 1}, 1, RW | 0x8, IOMMU_CACHE_WB, EINVAL},
+	    {{0, 0x1000, 1}, 1, IOMMU_PROT_READ, IOMMU_CACHE_DEV + 1, EINVAL},
+	    {{0, 0x1000, 1}, 1, IOMMU_PROT_READ, ~0u, EINVAL},
+	    {{0, 0x1000, 0}, 1, IOMMU_PROT_READ, IOMMU_CACHE_WB, EINVAL},
+	    {{0, 0x1800, 1}, 1, IOMMU_PROT_READ, IOMMU_CACHE_WB, EINVAL},
+	    {{0, 0x1008, 2}, 1, IOMMU_PROT_READ, IOMMU_CACHE_WB, EINVAL},
+	    {{0, 1ULL << 40, 1}, 1, IOMMU_PROT_READ, IOMMU_CACHE_WB, ERANGE},
+	    {{0, (1ULL << 40) - PG, 2}, 1, IOMMU_PROT_READ, IOMMU_CACHE_WB,
+		ERANGE},
+	    {{0, ~0xfffULL, 2}, 1, IOMMU_PROT_READ, IOMMU_CACHE_WB, ERANGE},
+	};
+
+	(void)state;
+	pt_fixture_init(&fx, 48, 40);
+	slot_window(&fx, s);
+	pt_snapshot_take(&fx, &before);
+	for (i = 0; i < IOMMU_ARRAY_SIZE(bad); i++) {
+		done = 99;
+		assert_int_equal(
+		    iommu_pt_slots_fill(fx.fx_pt, s, &bad[i].run, bad[i].nruns,
+			bad[i].prot, bad[i].cache, &done),
+		    bad[i].error);
+		assert_int_equal(done, 0);
+	}
+	r[0] = (struct iommu_pt_run){0, 0x1000, 1};
+	assert_int_equal(iommu_pt_slots_fill(NULL, s, r, 1, IOMMU_PROT_READ,
+			     IOMMU_CACHE_WB, NULL),
+	    EINVAL);
+	assert_int_equal(iommu_pt_slots_fill(fx.fx_pt, NULL, r, 1,
+			     IOMMU_PROT_READ, IOMMU_CACHE_WB, NULL),
+	    EINVAL);
+	assert_int_equal(iommu_pt_slots_fill(fx.fx_pt, s, NULL, 1,
+			     IOMMU_PROT_READ, IOMMU_CACHE_WB, NULL),
+	    EINVAL);
+	/* The highest page below the output size is fine. */
+	r[0] = (struct iommu_pt_run){0, (1ULL << 40) - PG, 1};
+	assert_int_equal(iommu_pt_slots_fill(fx.fx_pt, s, r, 1, IOMMU_PROT_READ,
+			     IOMMU_CACHE_WB, &done),
+	    0);
+	assert_page_maps(
+	    &fx, SLOT_BASE, (1ULL << 40) - PG, IOMMU_PROT_READ, IOMMU_CACHE_WB);
+	assert_int_equal(iommu_pt_slots_clear(fx.fx_pt, s, 1, 0, NULL), 0);
+	pt_snapshot_take(&fx, &after);
+	pt_snapshot_assert_equal(&before, &after);
+	/* Runs fill in order: a bad second run keeps the first's pages. */
+	r[0] = (struct iommu_pt_run){10, 0x40000, 3};
+	r[1] = (struct iommu_pt_run){20, 1ULL << 40, 1};
+	assert_int_equal(iommu_pt_slots_fill(fx.fx_pt, s, r, 2, IOMMU_PROT_READ,
+			     IOMMU_CACHE_WB, &done),
+	    ERANGE);
+	assert_int_equal(done, 3);
+	assert_page_maps(
+	    &fx, SLOT_BASE + 12 * PG, 0x42000, IOMMU_PROT_READ, IOMMU_CACHE_WB);
+	assert_page_unmapped(&fx, SLOT_BASE + 20 * PG);
+	assert_int_equal(iommu_pt_slots_clear(fx.fx_pt, s + 10, 3, 0, NULL), 0);
+	pt_fixture_fini(&fx);
+}
+
+/* Clear unmaps, notes each page once (unless NOTLBADD), stops at a hole. */
+static void
+slots_clear_unmaps_and_notes_each_page(void **state)
+{
+	struct pt_fixture     fx;
+	struct pt_snapshot    before, after;
+	struct iommu_pt_slot *s[SLOT_N];
+	struct iommu_pt_run   r[2];
+	uint64_t	      log[SLOT_N + 1], done, i;
+
+	(void)state;
+	pt_fixture_init(&fx, 48, 48);
+	slot_window(&fx, s);
+	r[0] = (struct iommu_pt_run){0, 0x300000, SLOT_N};
+	assert_int_equal(
+	    iommu_pt_slots_fill(fx.fx_pt, s, r, 1, RW, IOMMU_CACHE_WB, &done),
+	    0);
+	assert_int_equal(done, SLOT_N);
+	tlb_log_start(&fx, log, IOMMU_ARRAY_SIZE(log));
+	/* Across the level-3 boundary, in slot order. */
+	assert_int_equal(
+	    iommu_pt_slots_clear(fx.fx_pt, s + 2, 10, 0, &done), 0);
+	assert_int_equal(done, 10);
+	assert_int_equal(atomic_load(&fx.fx_tlb_log_n), 10);
+	assert_int_equal(fx.fx_tlb_pages, 10);
+	assert_int_equal(fx.fx_tlb_last_granule, PG);
+	for (i = 0; i < 10; i++)
+		assert_int_equal(log[i], SLOT_BASE + (2 + i) * PG);
+	for (i = 0; i < SLOT_N; i++) {
+		if (i >= 2 && i < 12)
+			assert_page_unmapped(&fx, SLOT_BASE + i * PG);
+		else
+			assert_page_maps(&fx, SLOT_BASE + i * PG,
+			    0x300000 + i * PG, RW, IOMMU_CACHE_WB);
+	}
+	assert_int_equal(iommu_pt_validate(fx.fx_pt), 0);
+
+	/* NOTLBADD: unmapped all the same, no hook call. */
+	assert_int_equal(
+	    iommu_pt_slots_clear(fx.fx_pt, s + 20, 5, IOMMU_PT_NOTLBADD, &done),
+	    0);
+	assert_int_equal(done, 5);
+	assert_int_equal(fx.fx_tlb_pages, 10);
+	assert_int_equal(atomic_load(&fx.fx_tlb_log_n), 10);
+	for (i = 20; i < 25; i++)
+		assert_page_unmapped(&fx, SLOT_BASE + i * PG);
+	assert_int_equal(iommu_pt_validate(fx.fx_pt), 0);
+
+	/* A hole at slot 20: ENOENT there, the 5 before it unmapped. */
+	tlb_log_start(&fx, log, IOMMU_ARRAY_SIZE(log));
+	assert_int_equal(
+	    iommu_pt_slots_clear(fx.fx_pt, s + 15, 10, 0, &done), ENOENT);
+	assert_int_equal(done, 5);
+	assert_int_equal(atomic_load(&fx.fx_tlb_log_n), 5);
+	for (i = 0; i < 5; i++) {
+		assert_int_equal(log[i], SLOT_BASE + (15 + i) * PG);
+		assert_page_unmapped(&fx, SLOT_BASE + (15 + i) * PG);
+	}
+	/* NULL removed is fine; a hole at the first page is ENOENT, 0. */
+	assert_int_equal(
+	    iommu_pt_slots_clear(fx.fx_pt, s + 25, 1, IOMMU_PT_NOTLBADD, NULL),
+	    0);
+	assert_int_equal(
+	    iommu_pt_slots_clear(fx.fx_pt, s + 25, 3, 0, &done), ENOENT);
+	assert_int_equal(done, 0);
+	assert_page_maps(
+	    &fx, SLOT_BASE + 26 * PG, 0x300000 + 26 * PG, RW, IOMMU_CACHE_WB);
+
+	/* Bad arguments change nothing. */
+	pt_snapshot_take(&fx, &before);
+	tlb_log_start(&fx, log, IOMMU_ARRAY_SIZE(log));
+	done = 99;
+	assert_int_equal(
+	    iommu_pt_slots_clear(fx.fx_pt, s + 26, 0, 0, &done), EINVAL);
+	assert_int_equal(done, 0);
+	done = 99;
+	assert_int_equal(iommu_pt_slots_clear(
+			     fx.fx_pt, s + 26, 1, IOMMU_PT_NOLEVELALLOC, &done),
+	    EINVAL);
+	assert_int_equal(done, 0);
+	assert_int_equal(iommu_pt_slots_clear(fx.fx_pt, s + 26, 1,
+			     IOMMU_PT_NOTLBADD | 0x80, &done),
+	    EINVAL);
+	assert_int_equal(
+	    iommu_pt_slots_clear(NULL, s + 26, 1, 0, &done), EINVAL);
+	assert_int_equal(
+	    iommu_pt_slots_clear(fx.fx_pt, NULL, 1, 0, &done), EINVAL);
+	assert_int_equal(atomic_load(&fx.fx_tlb_log_n), 0);
+	pt_snapshot_take(&fx, &after);
+	pt_snapshot_assert_equal(&before, &after);
+	fx.fx_tlb_log = NULL;
+	pt_fixture_fini(&fx);
+}
+
+/*
+ * Handles stay good across many fill/clear cycles, mixed with enter and
+ * remove of the same pages; the window cannot be unprepared while a page
+ * is filled; none of it touches the pool.
+ */
+static void
+slot_handles_survive_map_unmap_cycles(void **state)
+{
+	struct pt_fixture	fx;
+	struct iommu_pool_stats p0, p1;
+	struct iommu_pt_slot   *s[SLOT_N];
+	struct iommu_pt_run	r[3];
+	struct test_rng		rng;
+	unsigned long		cycle, cycles = test_scale(300);
+	uint64_t		done, first, n, pa, notes = 0, i;
+	struct iommu_pt_run	tmp;
+	unsigned		prot, cache, flags;
+
+	(void)state;
+	test_rng_seed(&rng, 0x51075);
+	pt_fixture_init(&fx, 48, 48);
+	slot_window(&fx, s);
+	iommu_pool_get_stats(fx.fx_pted_pool, &p0);
+	for (cycle = 0; cycle < cycles; cycle++) {
+		first = test_rng_below(&rng, SLOT_N);
+		n = 1 + test_rng_below(&rng, SLOT_N - first);
+		pa = (test_rng_below(&rng, 1ULL << 24) + 1) << 12;
+		prot = 1 + (unsigned)test_rng_below(&rng, 3);
+		cache = (unsigned)test_rng_below(&rng, 3);
+		/* The range as one, two or three runs, filled in reverse. */
+		r[0] = (struct iommu_pt_run){first, pa, n};
+		if (n >= 3) {
+			r[0].pr_npages = n / 3;
+			r[1] = (struct iommu_pt_run){
+			    first + n / 3, pa + (n / 3) * PG, n / 3};
+			r[2] = (struct iommu_pt_run){first + 2 * (n / 3),
+			    pa + 2 * (n / 3) * PG, n - 2 * (n / 3)};
+			tmp = r[0];
+			r[0] = r[2];
+			r[2] = tmp;
+		}
+		if (cycle % 5 == 4) {
+			/* Entered by walking instead: the handles see it. */
+			assert_int_equal(iommu_pt_enter_range(fx.fx_pt,
+					     SLOT_BASE + first * PG, pa, n,
+					     prot, cache, 0, &done),
+			    0);
+		} else {
+			assert_int_equal(
+			    iommu_pt_slots_fill(fx.fx_pt, s, r, n >= 3 ? 3 : 1,
+				prot, cache, &done),
+			    0);
+		}
+		assert_int_equal(done, n);
+		i = test_rng_below(&rng, n);
+		assert_page_maps(&fx, SLOT_BASE + (first + i) * PG, pa + i * PG,
+		    prot, cache);
+		if (cycle % 7 == 0) {
+			assert_int_equal(iommu_pt_validate(fx.fx_pt), 0);
+			assert_int_equal(iommu_pt_unprepare(
+					     fx.fx_pt, SLOT_BASE, SLOT_N * PG),
+			    EBUSY);
+		}
+		if (cycle % 5 == 3) {
+			/* Removed by walking instead. */
+			assert_int_equal(iommu_pt_remove_range(fx.fx_pt,
+					     SLOT_BASE + first * PG, n, &done),
+			    0);
+			notes += n;
+		} else {
+			flags = cycle & 1 ? IOMMU_PT_NOTLBADD : 0;
+			assert_int_equal(iommu_pt_slots_clear(fx.fx_pt,
+					     s + first, n, flags, &done),
+			    0);
+			if (flags == 0)
+				notes += n;
+		}
+		assert_int_equal(done, n);
+		assert_page_unmapped(&fx, SLOT_BASE + (first + i) * PG);
+		assert_int_equal(fx.fx_tlb_pages, notes);
+	}
+	assert_int_equal(iommu_pt_validate(fx.fx_pt), 0);
+	iommu_pool_get_stats(fx.fx_pted_pool, &p1);
+	assert_int_equal(p1.pst_gets, p0.pst_gets);
+	assert_int_equal(p1.pst_puts, p0.pst_puts);
+	assert_int_equal(
+	    iommu_pt_unprepare(fx.fx_pt, SLOT_BASE, SLOT_N * PG), 0);
+	iommu_pool_get_stats(fx.fx_pted_pool, &p1);
+	assert_int_equal(p1.pst_items_out, 0);
+	pt_fixture_fini(&fx);
+}
+
+/*
+ * The validator's checks of parked PTEDs: pd_slot must point at the
+ * PTED's own descriptor, and a mapped one's descriptor must be one an
+ * enter writes (not merely equal to pd_pte).
+ */
+static void
+validator_checks_parked_pteds(void **state)
+{
+	struct pt_fixture     fx;
+	struct iommu_pt_slot *s[SLOT_N];
+	struct iommu_pt_run   r = {4, 0x6000, 1};
+	struct iommu__pted   *a, *b;
+	uint64_t	     *slot, d;
+
+	(void)state;
+	pt_fixture_init(&fx, 48, 48);
+	slot_window(&fx, s);
+	a = (struct iommu__pted *)(void *)s[3];
+	b = (struct iommu__pted *)(void *)s[4];
+	assert_int_equal(a->pd_va, SLOT_BASE + 3 * PG);
+	assert_true(a->pd_parked);
+	/* Another page's descriptor, even in the same table. */
+	slot = a->pd_slot;
+	a->pd_slot = b->pd_slot;
+	assert_int_equal(iommu_pt_validate(fx.fx_pt), EFAULT);
+	a->pd_slot = slot;
+	assert_int_equal(iommu_pt_validate(fx.fx_pt), 0);
+
+	assert_int_equal(iommu_pt_slots_fill(fx.fx_pt, s, &r, 1,
+			     IOMMU_PROT_READ, IOMMU_CACHE_WB, NULL),
+	    0);
+	assert_int_equal(iommu_pt_validate(fx.fx_pt), 0);
+	d = b->pd_pte;
+	assert_int_equal(iommu__le64_dec(b->pd_slot), d);
+	/* Descriptor and PTED agree, on bits no enter writes: XN, ... */
+	b->pd_pte = d | 1ULL << 54;
+	iommu__le64_enc(b->pd_slot, b->pd_pte);
+	assert_int_equal(iommu_pt_validate(fx.fx_pt), EFAULT);
+	/* ... AttrIndx 3 ... */
+	b->pd_pte = d | 3ULL << 2;
+	iommu__le64_enc(b->pd_slot, b->pd_pte);
+	assert_int_equal(iommu_pt_validate(fx.fx_pt), EFAULT);
+	/* ... SH the cache mode does not use. */
+	b->pd_pte = d & ~(1ULL << 8);
+	iommu__le64_enc(b->pd_slot, b->pd_pte);
+	assert_int_equal(iommu_pt_validate(fx.fx_pt), EFAULT);
+	b->pd_pte = d;
+	iommu__le64_enc(b->pd_slot, d);
+	assert_int_equal(iommu_pt_validate(fx.fx_pt), 0);
+	/* A PTED record with the descriptor cleared. */
+	iommu__le64_enc(b->pd_slot, 0);
+	assert_int_equal(iommu_pt_validate(fx.fx_pt), EFAULT);
+	iommu__le64_enc(b->pd_slot, d);
+	assert_int_equal(iommu_pt_slots_clear(fx.fx_pt, s + 4, 1, 0, NULL), 0);
+	/* A parked, unmapped PTED whose descriptor is valid anyway. */
+	iommu__le64_enc(b->pd_slot, d);
+	assert_int_equal(iommu_pt_validate(fx.fx_pt), EFAULT);
+	iommu__le64_enc(b->pd_slot, 0);
+	pt_fixture_fini(&fx);
+}
+
 int
 main(void)
 {
@@ -954,6 +1620,13 @@ main(void)
 	    cmocka_unit_test(parked_pteds_map_without_the_pool),
 	    cmocka_unit_test(validator_detects_corruption),
 	    cmocka_unit_test(teardown_returns_every_level_and_pted),
+	    cmocka_unit_test(slots_are_handed_out_for_parked_pteds_only),
+	    cmocka_unit_test(slots_fill_maps_each_run_at_its_slots),
+	    cmocka_unit_test(slots_fill_stops_at_a_mapped_page),
+	    cmocka_unit_test(slots_fill_refuses_bad_arguments),
+	    cmocka_unit_test(slots_clear_unmaps_and_notes_each_page),
+	    cmocka_unit_test(slot_handles_survive_map_unmap_cycles),
+	    cmocka_unit_test(validator_checks_parked_pteds),
 	};
 
 	return cmocka_run_group_tests_name("pagetable", tests, NULL, NULL);

@@ -1,10 +1,13 @@
 /*
  * Threads entering and removing pages that share intermediate levels:
  * every level is created exactly once (no leaked or duplicated tables),
- * while a reader thread extracts concurrently.  Run under TSan in CI.
+ * while a reader thread extracts concurrently; racing enters of one page,
+ * and a parked PTED's handle filled while another thread enters its page
+ * (one winner each time).  Run under TSan in CI.
  */
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -252,6 +255,227 @@ racing_enters_of_one_page_have_one_winner(void **state)
 	}
 }
 
+/*
+ * A handle's fill racing with iommu_pt_enter of the same pages, round
+ * after round: per page exactly one wins (the other gets EEXIST) and the
+ * descriptor is the winner's.  Three kinds of round: both threads page by
+ * page in step (they meet before each page, so each page is contended);
+ * page by page freely, the enterer starting from a page that moves each
+ * round; and the fill as one run, which stops at the first page the
+ * enterer won.
+ */
+#define RACE_PAGES 64
+#define RACE_BASE  (0x400000 - 16 * 0x1000ULL) /* across a level-3 table */
+
+enum race_kind { RACE_STEP, RACE_FREE, RACE_RUN };
+
+struct racer {
+	struct pt_fixture     *r_fx;
+	pthread_barrier_t     *r_go, *r_done;
+	struct iommu_pt_slot **r_slots;	  /* the filler's; NULL: the enterer */
+	atomic_ulong	      *r_arrived; /* meetings, both racers */
+	unsigned long	       r_meets;	  /* meetings so far, this racer */
+	unsigned long	       r_rounds;
+	int		       r_error[RACE_PAGES]; /* this round's, by page */
+	uint64_t	       r_entered;	    /* RACE_RUN rounds */
+	struct test_rng	       r_rng;		    /* start jitter */
+};
+
+static enum race_kind
+race_kind(unsigned long round)
+{
+	return (enum race_kind)(round % 3);
+}
+
+static uint64_t
+race_pa(int filler, unsigned long round, unsigned page)
+{
+	return ((filler ? 0x100000ULL : 0x200000ULL) + round * RACE_PAGES +
+		   page)
+	    << 12;
+}
+
+/* Returns once the other racer got here too: both leave together. */
+static void
+race_meet(struct racer *r)
+{
+	unsigned spins = 0;
+
+	r->r_meets++;
+	atomic_fetch_add(r->r_arrived, 1);
+	while (atomic_load(r->r_arrived) < 2 * r->r_meets)
+		if (++spins > 1000)
+			sched_yield(); /* the other may not be running */
+	/*
+	 * Whoever saw the other arrive leaves later, by about the same
+	 * delay each time, so the same racer tends to win; a random delay
+	 * of up to a few hundred nanoseconds evens that out and makes
+	 * some meetings exact (a non-atomic claim then lets both win).
+	 */
+	for (spins = (unsigned)test_rng_below(&r->r_rng, 512); spins > 0;
+	     spins--)
+		atomic_signal_fence(memory_order_seq_cst);
+}
+
+static void
+race_fill(struct racer *r, unsigned long round)
+{
+	struct iommu_pt_run run;
+	unsigned	    k;
+
+	if (race_kind(round) == RACE_RUN) {
+		run =
+		    (struct iommu_pt_run){0, race_pa(1, round, 0), RACE_PAGES};
+		r->r_error[0] = iommu_pt_slots_fill(r->r_fx->fx_pt, r->r_slots,
+		    &run, 1, IOMMU_PROT_READ, IOMMU_CACHE_WB, &r->r_entered);
+		return;
+	}
+	for (k = 0; k < RACE_PAGES; k++) {
+		if (race_kind(round) == RACE_STEP)
+			race_meet(r);
+		run = (struct iommu_pt_run){k, race_pa(1, round, k), 1};
+		r->r_error[k] = iommu_pt_slots_fill(r->r_fx->fx_pt, r->r_slots,
+		    &run, 1, IOMMU_PROT_READ, IOMMU_CACHE_WB, NULL);
+	}
+}
+
+static void
+race_enter(struct racer *r, unsigned long round)
+{
+	unsigned i, k;
+
+	for (i = 0; i < RACE_PAGES; i++) {
+		if (race_kind(round) == RACE_STEP) {
+			race_meet(r);
+			k = i;
+		} else {
+			k = (unsigned)(i + round * 13) % RACE_PAGES;
+		}
+		r->r_error[k] = iommu_pt_enter(r->r_fx->fx_pt,
+		    RACE_BASE + ((uint64_t)k << 12), race_pa(0, round, k),
+		    IOMMU_PROT_READ | IOMMU_PROT_WRITE, IOMMU_CACHE_NC, 0);
+	}
+}
+
+static void *
+racer_run(void *arg)
+{
+	struct racer *r = arg;
+	unsigned long round;
+
+	for (round = 0; round < r->r_rounds; round++) {
+		pthread_barrier_wait(r->r_go);
+		/* Start together: a barrier wakes its waiters one by one. */
+		race_meet(r);
+		if (r->r_slots != NULL)
+			race_fill(r, round);
+		else
+			race_enter(r, round);
+		pthread_barrier_wait(r->r_done);
+	}
+	return NULL;
+}
+
+/* After a round: one winner per page, its mapping in the table. */
+static void
+race_check(struct pt_fixture *fx, const struct racer *fill,
+    const struct racer *enter, unsigned long round)
+{
+	struct pt_walk_result wr;
+	uint64_t	      iova, pa;
+	unsigned	      k, prot;
+	int		      filled;
+
+	if (race_kind(round) == RACE_RUN) {
+		/* The run stops at the first page the enterer won, if any. */
+		assert_true(fill->r_entered <= RACE_PAGES);
+		assert_int_equal(fill->r_error[0],
+		    fill->r_entered == RACE_PAGES ? 0 : EEXIST);
+	}
+	for (k = 0; k < RACE_PAGES; k++) {
+		filled = race_kind(round) == RACE_RUN ? k < fill->r_entered
+						      : fill->r_error[k] == 0;
+		if (race_kind(round) != RACE_RUN && !filled)
+			assert_int_equal(fill->r_error[k], EEXIST);
+		assert_int_equal(enter->r_error[k], filled ? EEXIST : 0);
+		iova = RACE_BASE + ((uint64_t)k << 12);
+		assert_int_equal(
+		    iommu_pt_extract(fx->fx_pt, iova, &pa, &prot), 0);
+		assert_int_equal(pa, race_pa(filled, round, k));
+		assert_int_equal(prot,
+		    filled ? IOMMU_PROT_READ
+			   : IOMMU_PROT_READ | IOMMU_PROT_WRITE);
+		assert_int_equal(
+		    pt_walker_translate(&fx->fx_mem,
+			iommu_pt_root_pa(fx->fx_pt), 48, 48, iova, &wr),
+		    PT_WALK_OK);
+		assert_int_equal((wr.pw_desc >> 2) & 7,
+		    filled ? IOMMU_CACHE_WB : IOMMU_CACHE_NC);
+	}
+	assert_int_equal(iommu_pt_validate(fx->fx_pt), 0);
+}
+
+static void
+slot_fill_races_enter_with_one_winner(void **state)
+{
+	struct pt_fixture     fx;
+	struct iommu_pt_slot *slots[RACE_PAGES];
+	pthread_barrier_t     go, done;
+	atomic_ulong	      arrived = 0;
+	pthread_t	      tid[2];
+	struct racer	      r[2];
+	unsigned long	      round, rounds = test_scale(300);
+	uint64_t	      removed;
+	unsigned	      i;
+
+	(void)state;
+	pt_fixture_init_with(&fx, 48, 48, NULL);
+	assert_int_equal(iommu_pt_prepare_pteds(
+			     fx.fx_pt, RACE_BASE, (uint64_t)RACE_PAGES << 12),
+	    0);
+	assert_int_equal(
+	    iommu_pt_slots(fx.fx_pt, RACE_BASE, RACE_PAGES, slots), 0);
+	pthread_barrier_init(&go, NULL, 3);
+	pthread_barrier_init(&done, NULL, 3);
+	for (i = 0; i < 2; i++) {
+		memset(&r[i], 0, sizeof(r[i]));
+		r[i].r_fx = &fx;
+		r[i].r_go = &go;
+		r[i].r_done = &done;
+		r[i].r_arrived = &arrived;
+		test_rng_seed(&r[i].r_rng, 0xfeed + i);
+		r[i].r_slots = i == 0 ? slots : NULL;
+		r[i].r_rounds = rounds;
+		assert_int_equal(
+		    pthread_create(&tid[i], NULL, racer_run, &r[i]), 0);
+	}
+	for (round = 0; round < rounds; round++) {
+		pthread_barrier_wait(&go);
+		pthread_barrier_wait(&done);
+		race_check(&fx, &r[0], &r[1], round);
+		/* Empty again: by handle, or by walking. */
+		if (round % 4 < 2) {
+			assert_int_equal(iommu_pt_slots_clear(fx.fx_pt, slots,
+					     RACE_PAGES, 0, &removed),
+			    0);
+			assert_int_equal(removed, RACE_PAGES);
+		} else {
+			assert_int_equal(iommu_pt_remove_range(fx.fx_pt,
+					     RACE_BASE, RACE_PAGES, &removed),
+			    0);
+		}
+	}
+	for (i = 0; i < 2; i++)
+		pthread_join(tid[i], NULL);
+	pthread_barrier_destroy(&go);
+	pthread_barrier_destroy(&done);
+	assert_int_equal(atomic_load(&fx.fx_tlb_pages), rounds * RACE_PAGES);
+	assert_int_equal(
+	    iommu_pt_unprepare(fx.fx_pt, RACE_BASE, (uint64_t)RACE_PAGES << 12),
+	    0);
+	pt_fixture_fini(&fx);
+}
+
 int
 main(void)
 {
@@ -259,6 +483,7 @@ main(void)
 	    cmocka_unit_test(shared_levels_are_created_exactly_once),
 	    cmocka_unit_test(concurrent_prepare_creates_each_level_once),
 	    cmocka_unit_test(racing_enters_of_one_page_have_one_winner),
+	    cmocka_unit_test(slot_fill_races_enter_with_one_winner),
 	};
 
 	return cmocka_run_group_tests_name(

@@ -35,8 +35,14 @@ static void
 fx_add_page(void *cookie, uint64_t iova, uint64_t granule)
 {
 	struct pt_fixture *fx = cookie;
+	uint64_t	   n;
 
 	fx->fx_tlb_pages++;
+	if (fx->fx_tlb_log != NULL) {
+		n = atomic_fetch_add(&fx->fx_tlb_log_n, 1);
+		if (n < fx->fx_tlb_log_cap)
+			fx->fx_tlb_log[n] = iova;
+	}
 	fx->fx_tlb_last_iova = iova;
 	fx->fx_tlb_last_granule = granule;
 }

@@ -1,9 +1,9 @@
 /*
  * Test-side fixture for the page-table suites: simulated RAM that holds
  * nothing but table frames, the PTED and VP pools, a table, a TLB hook
- * that records what it is told, and a snapshot of everything an ENOMEM
- * must leave unchanged.  Host memory comes from cmocka's leak-checking
- * allocator.
+ * that records what it is told (optionally every IOVA, in order), and a
+ * snapshot of everything an ENOMEM must leave unchanged.  Host memory comes
+ * from cmocka's leak-checking allocator.
  */
 #ifndef PT_FIXTURE_H
 #define PT_FIXTURE_H
@@ -32,6 +32,14 @@ struct pt_fixture {
 	_Atomic uint64_t fx_tlb_last_iova;
 	_Atomic uint64_t fx_tlb_last_granule;
 	_Atomic uint64_t fx_tlb_other; /* flush_all / flush_walk calls */
+	/*
+	 * Optional: the IOVA of each tlb_add_page call, in call order, into
+	 * fx_tlb_log[0 .. fx_tlb_log_cap) (fx_tlb_log_n counts every call
+	 * since the log was set, kept or not).  NULL: not kept.
+	 */
+	uint64_t	*fx_tlb_log;
+	uint64_t	 fx_tlb_log_cap;
+	_Atomic uint64_t fx_tlb_log_n;
 };
 
 /* Everything that ENOMEM must leave as it was. */

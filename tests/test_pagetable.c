@@ -991,7 +991,7 @@ assert_page_unmapped(struct pt_fixture *fx, uint64_t iova)
 
 /* The prepared window's handles (asserts). */
 static void
-slot_window(struct pt_fixture *fx, struct iommu_pt_slot **s)
+slot_window(struct pt_fixture *fx, struct iommu_pt_slot *s)
 {
 	assert_int_equal(
 	    iommu_pt_prepare_pteds(fx->fx_pt, SLOT_BASE, SLOT_N * PG), 0);
@@ -1001,11 +1001,11 @@ slot_window(struct pt_fixture *fx, struct iommu_pt_slot **s)
 static void
 slots_are_handed_out_for_parked_pteds_only(void **state)
 {
-	struct pt_fixture     fx;
-	struct pt_snapshot    before, after;
-	struct iommu_pt_slot *s[SLOT_N + 1], *t[SLOT_N];
-	const uint64_t	      x = SLOT_BASE + 7 * PG;
-	unsigned	      i, j;
+	struct pt_fixture    fx;
+	struct pt_snapshot   before, after;
+	struct iommu_pt_slot s[SLOT_N + 1], t[SLOT_N];
+	const uint64_t	     x = SLOT_BASE + 7 * PG;
+	unsigned	     i, j;
 
 	(void)state;
 	pt_fixture_init(&fx, 48, 48);
@@ -1032,10 +1032,11 @@ slots_are_handed_out_for_parked_pteds_only(void **state)
 	assert_int_equal(iommu_pt_slots(fx.fx_pt, x, 1, s + 7), 0);
 	assert_int_equal(iommu_pt_slots(fx.fx_pt, SLOT_BASE, SLOT_N, t), 0);
 	for (i = 0; i < SLOT_N; i++) {
-		assert_non_null(t[i]);
-		assert_ptr_equal(t[i], s[i]);
+		assert_non_null(t[i].ps_desc);
+		assert_ptr_equal(t[i].ps_desc, s[i].ps_desc);
+		assert_int_equal(t[i].ps_iova, SLOT_BASE + i * PG);
 		for (j = 0; j < i; j++)
-			assert_ptr_not_equal(t[i], t[j]);
+			assert_ptr_not_equal(t[i].ps_desc, t[j].ps_desc);
 	}
 	/* Handing out maps nothing. */
 	for (i = 0; i < SLOT_N; i++)
@@ -1111,7 +1112,7 @@ shifted_runs(struct iommu_pt_run *runs, uint64_t pa_off)
 
 /* Clears fill_runs' pages run by run (asserts). */
 static void
-clear_fill_runs(struct pt_fixture *fx, struct iommu_pt_slot **s)
+clear_fill_runs(struct pt_fixture *fx, struct iommu_pt_slot *s)
 {
 	uint64_t done;
 	unsigned r;
@@ -1137,7 +1138,7 @@ slots_fill_maps_each_run_at_its_slots(void **state)
 	struct pt_fixture     fx;
 	struct pt_snapshot    filled, entered;
 	struct iommu_pool_stats p0, p1;
-	struct iommu_pt_slot   *s[SLOT_N];
+	struct iommu_pt_slot	s[SLOT_N];
 	struct iommu_pt_run	runs[IOMMU_ARRAY_SIZE(fill_runs)];
 	struct iommu_pt_stats	st;
 	uint64_t		done, off, pa;
@@ -1208,11 +1209,11 @@ slots_fill_maps_each_run_at_its_slots(void **state)
 static void
 slots_fill_stops_at_a_mapped_page(void **state)
 {
-	struct pt_fixture     fx;
-	struct iommu_pt_slot *s[SLOT_N];
-	struct iommu_pt_run   runs[2];
-	const uint64_t	      pa = 0x77000000ULL;
-	uint64_t	      done, i;
+	struct pt_fixture    fx;
+	struct iommu_pt_slot s[SLOT_N];
+	struct iommu_pt_run  runs[2];
+	const uint64_t	     pa = 0x77000000ULL;
+	uint64_t	     done, i;
 
 	(void)state;
 	pt_fixture_init(&fx, 48, 48);
@@ -1282,12 +1283,12 @@ slots_fill_stops_at_a_mapped_page(void **state)
 static void
 slots_fill_refuses_bad_arguments(void **state)
 {
-	struct pt_fixture     fx;
-	struct pt_snapshot    before, after;
-	struct iommu_pt_slot *s[SLOT_N];
-	struct iommu_pt_run   r[2];
-	uint64_t	      done;
-	unsigned	      i;
+	struct pt_fixture    fx;
+	struct pt_snapshot   before, after;
+	struct iommu_pt_slot s[SLOT_N];
+	struct iommu_pt_run  r[2];
+	uint64_t	     done;
+	unsigned	     i;
 	const struct {
 		struct iommu_pt_run run;
 		unsigned	    nruns, prot, cache;
@@ -1358,11 +1359,11 @@ slots_fill_refuses_bad_arguments(void **state)
 static void
 slots_clear_unmaps_and_notes_each_page(void **state)
 {
-	struct pt_fixture     fx;
-	struct pt_snapshot    before, after;
-	struct iommu_pt_slot *s[SLOT_N];
-	struct iommu_pt_run   r[2];
-	uint64_t	      log[SLOT_N + 1], done, i;
+	struct pt_fixture    fx;
+	struct pt_snapshot   before, after;
+	struct iommu_pt_slot s[SLOT_N];
+	struct iommu_pt_run  r[2];
+	uint64_t	     log[SLOT_N + 1], done, i;
 
 	(void)state;
 	pt_fixture_init(&fx, 48, 48);
@@ -1458,7 +1459,7 @@ slot_handles_survive_map_unmap_cycles(void **state)
 {
 	struct pt_fixture	fx;
 	struct iommu_pool_stats p0, p1;
-	struct iommu_pt_slot   *s[SLOT_N];
+	struct iommu_pt_slot	s[SLOT_N];
 	struct iommu_pt_run	r[3];
 	struct test_rng		rng;
 	unsigned long		cycle, cycles = test_scale(300);
@@ -1541,63 +1542,119 @@ slot_handles_survive_map_unmap_cycles(void **state)
 }
 
 /*
+ * prepare_pteds that runs out of PTEDs takes back only what it parked
+ * itself: an earlier window inside its range keeps its PTEDs, its handles
+ * and its mapped page.
+ */
+static void
+prepare_pteds_enomem_keeps_earlier_parking(void **state)
+{
+	struct pt_fixture	fx;
+	struct iommu_pt_slot	s[4], t[4];
+	struct iommu_pt_run	r = {1, 0x6000, 1};
+	struct iommu_pool_stats ps;
+	uint64_t		pa;
+
+	(void)state;
+	pt_fixture_init(&fx, 48, 48);
+	assert_int_equal(
+	    iommu_pt_prepare_pteds(fx.fx_pt, SLOT_BASE, 4 * PG), 0);
+	assert_int_equal(iommu_pt_slots(fx.fx_pt, SLOT_BASE, 4, s), 0);
+	assert_int_equal(iommu_pt_slots_fill(fx.fx_pt, s, &r, 1,
+			     IOMMU_PROT_READ, IOMMU_CACHE_WB, NULL),
+	    0);
+	assert_int_equal(iommu_pool_cache_flush(fx.fx_pted_pool), 0);
+	iommu_pool_get_stats(fx.fx_pted_pool, &ps);
+	assert_int_equal(ps.pst_items_out, 4);
+	assert_int_equal(
+	    iommu_pool_sethardlimit(fx.fx_pted_pool, ps.pst_items_out + 2), 0);
+	/* 8 pages over the first 4: room for 2 of the 4 new ones. */
+	assert_int_equal(
+	    iommu_pt_prepare_pteds(fx.fx_pt, SLOT_BASE, 8 * PG), ENOMEM);
+	assert_int_equal(iommu_pool_cache_flush(fx.fx_pted_pool), 0);
+	iommu_pool_get_stats(fx.fx_pted_pool, &ps);
+	assert_int_equal(ps.pst_items_out, 4);
+	assert_int_equal(iommu_pt_slots(fx.fx_pt, SLOT_BASE, 4, t), 0);
+	assert_memory_equal(s, t, sizeof(s));
+	assert_int_equal(
+	    iommu_pt_slots(fx.fx_pt, SLOT_BASE + 4 * PG, 1, t), ENOENT);
+	assert_int_equal(
+	    iommu_pt_extract(fx.fx_pt, SLOT_BASE + PG, &pa, NULL), 0);
+	assert_int_equal(pa, 0x6000);
+	assert_int_equal(iommu_pt_validate(fx.fx_pt), 0);
+	assert_int_equal(iommu_pt_slots_clear(fx.fx_pt, s + 1, 1, 0, NULL), 0);
+	assert_int_equal(iommu_pt_unprepare(fx.fx_pt, SLOT_BASE, 8 * PG), 0);
+	pt_fixture_fini(&fx);
+}
+
+/* The PTED in the level-3 slot of iova (NULL: none). */
+static struct iommu__pted *
+pted_at(struct pt_fixture *fx, uint64_t iova)
+{
+	struct iommu__pt_level *l3;
+	unsigned		level;
+
+	l3 = pt_walk(fx->fx_pt, iova, &level);
+	if (level != PT_LAST_LEVEL)
+		return NULL;
+	return atomic_load(&l3->lv_child[pt_index(3, iova)]);
+}
+
+/*
  * The validator's checks of parked PTEDs: pd_slot must point at the
- * PTED's own descriptor, and a mapped one's descriptor must be one an
- * enter writes (not merely equal to pd_pte).
+ * PTED's own descriptor, pd_pte must stay 0 (the descriptor is the
+ * record), and a mapped page's descriptor must be one an enter writes.
  */
 static void
 validator_checks_parked_pteds(void **state)
 {
-	struct pt_fixture     fx;
-	struct iommu_pt_slot *s[SLOT_N];
-	struct iommu_pt_run   r = {4, 0x6000, 1};
-	struct iommu__pted   *a, *b;
-	uint64_t	     *slot, d;
+	struct pt_fixture    fx;
+	struct iommu_pt_slot s[SLOT_N];
+	struct iommu_pt_run  r = {4, 0x6000, 1};
+	struct iommu__pted  *a, *b;
+	uint64_t	    *slot, d;
 
 	(void)state;
 	pt_fixture_init(&fx, 48, 48);
 	slot_window(&fx, s);
-	a = (struct iommu__pted *)(void *)s[3];
-	b = (struct iommu__pted *)(void *)s[4];
+	a = pted_at(&fx, SLOT_BASE + 3 * PG);
+	b = pted_at(&fx, SLOT_BASE + 4 * PG);
+	assert_non_null(a);
+	assert_non_null(b);
 	assert_int_equal(a->pd_va, SLOT_BASE + 3 * PG);
 	assert_true(a->pd_parked);
+	assert_ptr_equal(a->pd_slot, s[3].ps_desc);
 	/* Another page's descriptor, even in the same table. */
 	slot = a->pd_slot;
 	a->pd_slot = b->pd_slot;
 	assert_int_equal(iommu_pt_validate(fx.fx_pt), EFAULT);
 	a->pd_slot = slot;
 	assert_int_equal(iommu_pt_validate(fx.fx_pt), 0);
+	/* A parked PTED records nothing itself. */
+	a->pd_pte = 1;
+	assert_int_equal(iommu_pt_validate(fx.fx_pt), EFAULT);
+	a->pd_pte = 0;
 
 	assert_int_equal(iommu_pt_slots_fill(fx.fx_pt, s, &r, 1,
 			     IOMMU_PROT_READ, IOMMU_CACHE_WB, NULL),
 	    0);
 	assert_int_equal(iommu_pt_validate(fx.fx_pt), 0);
-	d = b->pd_pte;
-	assert_int_equal(iommu__le64_dec(b->pd_slot), d);
-	/* Descriptor and PTED agree, on bits no enter writes: XN, ... */
-	b->pd_pte = d | 1ULL << 54;
-	iommu__le64_enc(b->pd_slot, b->pd_pte);
+	assert_int_equal(b->pd_pte, 0);
+	d = iommu__le64_dec(b->pd_slot);
+	assert_true(d != 0);
+	/* Bits no enter writes: XN, ... */
+	iommu__le64_enc(b->pd_slot, d | 1ULL << 54);
 	assert_int_equal(iommu_pt_validate(fx.fx_pt), EFAULT);
 	/* ... AttrIndx 3 ... */
-	b->pd_pte = d | 3ULL << 2;
-	iommu__le64_enc(b->pd_slot, b->pd_pte);
+	iommu__le64_enc(b->pd_slot, d | 3ULL << 2);
 	assert_int_equal(iommu_pt_validate(fx.fx_pt), EFAULT);
 	/* ... SH the cache mode does not use. */
-	b->pd_pte = d & ~(1ULL << 8);
-	iommu__le64_enc(b->pd_slot, b->pd_pte);
+	iommu__le64_enc(b->pd_slot, d & ~(1ULL << 8));
 	assert_int_equal(iommu_pt_validate(fx.fx_pt), EFAULT);
-	b->pd_pte = d;
 	iommu__le64_enc(b->pd_slot, d);
 	assert_int_equal(iommu_pt_validate(fx.fx_pt), 0);
-	/* A PTED record with the descriptor cleared. */
-	iommu__le64_enc(b->pd_slot, 0);
-	assert_int_equal(iommu_pt_validate(fx.fx_pt), EFAULT);
-	iommu__le64_enc(b->pd_slot, d);
 	assert_int_equal(iommu_pt_slots_clear(fx.fx_pt, s + 4, 1, 0, NULL), 0);
-	/* A parked, unmapped PTED whose descriptor is valid anyway. */
-	iommu__le64_enc(b->pd_slot, d);
-	assert_int_equal(iommu_pt_validate(fx.fx_pt), EFAULT);
-	iommu__le64_enc(b->pd_slot, 0);
+	assert_int_equal(iommu_pt_validate(fx.fx_pt), 0);
 	pt_fixture_fini(&fx);
 }
 
@@ -1627,6 +1684,7 @@ main(void)
 	    cmocka_unit_test(slots_clear_unmaps_and_notes_each_page),
 	    cmocka_unit_test(slot_handles_survive_map_unmap_cycles),
 	    cmocka_unit_test(validator_checks_parked_pteds),
+	    cmocka_unit_test(prepare_pteds_enomem_keeps_earlier_parking),
 	};
 
 	return cmocka_run_group_tests_name("pagetable", tests, NULL, NULL);

@@ -270,15 +270,15 @@ racing_enters_of_one_page_have_one_winner(void **state)
 enum race_kind { RACE_STEP, RACE_FREE, RACE_RUN };
 
 struct racer {
-	struct pt_fixture     *r_fx;
-	pthread_barrier_t     *r_go, *r_done;
-	struct iommu_pt_slot **r_slots;	  /* the filler's; NULL: the enterer */
-	atomic_ulong	      *r_arrived; /* meetings, both racers */
-	unsigned long	       r_meets;	  /* meetings so far, this racer */
-	unsigned long	       r_rounds;
-	int		       r_error[RACE_PAGES]; /* this round's, by page */
-	uint64_t	       r_entered;	    /* RACE_RUN rounds */
-	struct test_rng	       r_rng;		    /* start jitter */
+	struct pt_fixture    *r_fx;
+	pthread_barrier_t    *r_go, *r_done;
+	struct iommu_pt_slot *r_slots;	 /* the filler's; NULL: the enterer */
+	atomic_ulong	     *r_arrived; /* meetings, both racers */
+	unsigned long	      r_meets;	 /* meetings so far, this racer */
+	unsigned long	      r_rounds;
+	int		      r_error[RACE_PAGES]; /* this round's, by page */
+	uint64_t	      r_entered;	   /* RACE_RUN rounds */
+	struct test_rng	      r_rng;		   /* start jitter */
 };
 
 static enum race_kind
@@ -418,15 +418,15 @@ race_check(struct pt_fixture *fx, const struct racer *fill,
 static void
 slot_fill_races_enter_with_one_winner(void **state)
 {
-	struct pt_fixture     fx;
-	struct iommu_pt_slot *slots[RACE_PAGES];
-	pthread_barrier_t     go, done;
-	atomic_ulong	      arrived = 0;
-	pthread_t	      tid[2];
-	struct racer	      r[2];
-	unsigned long	      round, rounds = test_scale(300);
-	uint64_t	      removed;
-	unsigned	      i;
+	struct pt_fixture    fx;
+	struct iommu_pt_slot slots[RACE_PAGES];
+	pthread_barrier_t    go, done;
+	atomic_ulong	     arrived = 0;
+	pthread_t	     tid[2];
+	struct racer	     r[2];
+	unsigned long	     round, rounds = test_scale(300);
+	uint64_t	     removed;
+	unsigned	     i;
 
 	(void)state;
 	pt_fixture_init_with(&fx, 48, 48, NULL);

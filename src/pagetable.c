@@ -343,15 +343,14 @@ iommu_pt_remove(struct iommu_pt *pt, uint64_t iova)
 {
 	struct iommu__pt_level *l3;
 	struct iommu__pted     *pted;
-	unsigned		level, i3 = pt_index(3, iova);
+	unsigned		i3 = pt_index(3, iova);
 	bool			parked;
 
 	if (iova & IOMMU_PAGE_MASK)
 		return EINVAL;
 	if (iova >> pt->pt_ias != 0)
 		return ERANGE;
-	l3 = pt_walk(pt, iova, &level);
-	if (level != PT_LAST_LEVEL)
+	if ((l3 = pt_l3_lookup(pt, iova)) == NULL)
 		return ENOENT;
 	pted = atomic_load_explicit(&l3->lv_child[i3], memory_order_acquire);
 	if (pted == NULL || !pt_pted_mapped(pted))
@@ -457,7 +456,7 @@ iommu_pt_remove_range(
 	struct iommu__pt_level *l3 = NULL;
 	void		       *pv[PT_BATCH];
 	uint64_t		done = 0;
-	unsigned		i3, level, n = 0;
+	unsigned		i3, n = 0;
 	bool			parked;
 	int			error = 0;
 
@@ -471,12 +470,10 @@ iommu_pt_remove_range(
 		return ERANGE;
 	for (; done < npages; done++, iova += IOMMU_PAGE_SIZE) {
 		i3 = pt_index(3, iova);
-		if (l3 == NULL || i3 == 0) {
-			l3 = pt_walk(pt, iova, &level);
-			if (level != PT_LAST_LEVEL) {
-				error = ENOENT;
-				break;
-			}
+		if ((l3 == NULL || i3 == 0) &&
+		    (l3 = pt_l3_lookup(pt, iova)) == NULL) {
+			error = ENOENT;
+			break;
 		}
 		pv[n] = atomic_load_explicit(
 		    &l3->lv_child[i3], memory_order_acquire);
@@ -531,12 +528,8 @@ iommu_pt_extract(
 {
 	struct iommu__pt_level *l3;
 	uint64_t		desc;
-	unsigned		level;
 
-	if (iova >> pt->pt_ias != 0)
-		return ENOENT;
-	l3 = pt_walk(pt, iova, &level);
-	if (level != PT_LAST_LEVEL)
+	if (iova >> pt->pt_ias != 0 || (l3 = pt_l3_lookup(pt, iova)) == NULL)
 		return ENOENT;
 	desc = pt_desc_load(l3, pt_index(3, iova));
 	if ((desc & SMMU_PTE_VALID) == 0)
@@ -583,11 +576,10 @@ static void
 pt_unpark(struct iommu_pt *pt, struct iommu__pted *pd)
 {
 	struct iommu__pt_level *l3;
-	unsigned		level;
 	void		       *expect = pd;
 
-	l3 = pt_walk(pt, pd->pd_va, &level);
-	if (level != PT_LAST_LEVEL || pt_slot_mapped(pd->pd_slot))
+	if ((l3 = pt_l3_lookup(pt, pd->pd_va)) == NULL ||
+	    pt_slot_mapped(pd->pd_slot))
 		return;
 	if (atomic_compare_exchange_strong_explicit(
 		&l3->lv_child[pt_index(3, pd->pd_va)], &expect, NULL,
@@ -656,7 +648,7 @@ iommu_pt_unprepare(struct iommu_pt *pt, uint64_t iova, uint64_t len)
 	struct iommu__pt_level *l3 = NULL;
 	struct iommu__pted     *pd;
 	uint64_t		va;
-	unsigned		i3, level;
+	unsigned		i3;
 	int			pass, error = 0;
 
 	if ((iova | len) & IOMMU_PAGE_MASK || iova + len < iova ||
@@ -667,13 +659,10 @@ iommu_pt_unprepare(struct iommu_pt *pt, uint64_t iova, uint64_t len)
 		l3 = NULL;
 		for (va = iova; va - iova < len; va += IOMMU_PAGE_SIZE) {
 			i3 = pt_index(3, va);
-			if (l3 == NULL || i3 == 0) {
-				l3 = pt_walk(pt, va, &level);
-				if (level != PT_LAST_LEVEL) {
-					l3 = NULL;
-					va |= PT_L3_SPAN - IOMMU_PAGE_SIZE;
-					continue;
-				}
+			if ((l3 == NULL || i3 == 0) &&
+			    (l3 = pt_l3_lookup(pt, va)) == NULL) {
+				va |= PT_L3_SPAN - IOMMU_PAGE_SIZE;
+				continue;
 			}
 			pd = atomic_load_explicit(
 			    &l3->lv_child[i3], memory_order_acquire);

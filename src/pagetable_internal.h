@@ -116,6 +116,17 @@ pt_walk(struct iommu_pt *pt, uint64_t iova, unsigned *level)
 	return lv;
 }
 
+/* The level-3 table that maps iova, or NULL while it does not exist. */
+static inline struct iommu__pt_level *
+pt_l3_lookup(struct iommu_pt *pt, uint64_t iova)
+{
+	struct iommu__pt_level *lv;
+	unsigned		level;
+
+	lv = pt_walk(pt, iova, &level);
+	return level == PT_LAST_LEVEL ? lv : NULL;
+}
+
 /* Release: a walker that sees the descriptor sees what was built before. */
 static inline void
 pt_desc_write(uint64_t *slot, uint64_t desc)

@@ -21,7 +21,7 @@ iommu_pt_slots(struct iommu_pt *pt, uint64_t iova, uint64_t npages,
 	struct iommu__pt_level *l3 = NULL;
 	struct iommu__pted     *pd;
 	uint64_t		k, last;
-	unsigned		i3, level;
+	unsigned		i3;
 
 	if (pt == NULL || slots == NULL || (iova & IOMMU_PAGE_MASK) != 0 ||
 	    npages == 0 || npages > (UINT64_MAX >> IOMMU_PAGE_SHIFT))
@@ -33,11 +33,9 @@ iommu_pt_slots(struct iommu_pt *pt, uint64_t iova, uint64_t npages,
 		return ERANGE;
 	for (k = 0; k < npages; k++, iova += IOMMU_PAGE_SIZE) {
 		i3 = pt_index(3, iova);
-		if (l3 == NULL || i3 == 0) {
-			l3 = pt_walk(pt, iova, &level);
-			if (level != PT_LAST_LEVEL)
-				return ENOENT;
-		}
+		if ((l3 == NULL || i3 == 0) &&
+		    (l3 = pt_l3_lookup(pt, iova)) == NULL)
+			return ENOENT;
 		pd = atomic_load_explicit(
 		    &l3->lv_child[i3], memory_order_acquire);
 		if (pd == NULL || !pd->pd_parked)

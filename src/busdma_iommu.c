@@ -290,13 +290,20 @@ at_create_plan(struct iommu_tag *it, uint64_t size, int nsegments,
 	return 0;
 }
 
+/* at-create: the handles of window w's pages. */
+static inline struct iommu_pt_slot *
+window_handles(const struct iommu_map_state *ms, unsigned w)
+{
+	return ms->ms_slot + w * ms->ms_winpages;
+}
+
 /* at-create: the handles of the loaded window's pages from dva on. */
 static inline struct iommu_pt_slot *
 window_slots(const struct iommu_map_state *ms, uint64_t dva)
 {
 	uint64_t base = ms->ms_dva + ms->ms_win * ms->ms_stride;
 
-	return ms->ms_slot + ms->ms_win * ms->ms_winpages +
+	return window_handles(ms, ms->ms_win) +
 	    ((dva - base) >> IOMMU_PAGE_SHIFT);
 }
 
@@ -319,7 +326,7 @@ prepare_windows(struct iommu_tag *it, struct iommu_map_state *ms)
 		    it->it_dom, wbase, ms->ms_winlen - PAGE);
 		if (error == 0)
 			error = iommu_pt_slots(it->it_dom->dom_pt, wbase,
-			    ms->ms_winpages, ms->ms_slot + w * ms->ms_winpages);
+			    ms->ms_winpages, window_handles(ms, w));
 	}
 	return error;
 }
@@ -579,7 +586,7 @@ load_window(struct iommu_tag *it, struct iommu_dmamap *map, unsigned prot)
 	}
 	ms->ms_win = w;
 	base = ms->ms_dva + w * ms->ms_stride;
-	slots = ms->ms_slot + w * ms->ms_winpages;
+	slots = window_handles(ms, w);
 	for (i = 0; i < map->dm_nsegs && error == 0; i++) {
 		seg = &map->dm_segs[i];
 		span = seg_pages_len(seg);
@@ -733,7 +740,7 @@ clear_window(struct iommu_tag *it, struct iommu_dmamap *map, bool quiet)
 	int			i;
 
 	if (map_boundary(map) == 0) {
-		run = ms->ms_slot + ms->ms_win * ms->ms_winpages;
+		run = window_handles(ms, ms->ms_win);
 		runlen = loaded >> IOMMU_PAGE_SHIFT;
 		loaded = 0;
 	}

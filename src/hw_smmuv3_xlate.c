@@ -41,9 +41,11 @@ static void smmuv3_tlb_check_stale(struct smmuv3 *, struct smmuv3__shard *,
 static inline bool smmuv3_xlate_fast(struct smmuv3 *, struct smmuv3__shard *,
     uint32_t sid, uint32_t ssid, uint64_t iova, unsigned access,
     struct smmuv3_xlate *);
-static int	   smmuv3_dma(struct smmuv3 *, uint32_t sid, uint32_t ssid,
-	    uint64_t iova, void *rbuf, const void *wbuf, size_t len,
-	    struct smmuv3_fault *);
+static inline bool smmuv3_utlb_answer(
+    struct smmuv3__shard *, uint64_t iova, struct smmuv3_xlate *);
+static int smmuv3_dma(struct smmuv3 *, uint32_t sid, uint32_t ssid,
+    uint64_t iova, void *rbuf, const void *wbuf, size_t len,
+    struct smmuv3_fault *);
 
 static bool
 smmuv3_fault_is_translation(uint8_t id)
@@ -113,6 +115,22 @@ smmuv3_tlb_check_stale(struct smmuv3 *sc, struct smmuv3__shard *sh,
 	smmuv3__side_leave(sc);
 }
 
+/* A fast-path hit, answered from the shard's last hit (just recorded). */
+static inline bool
+smmuv3_utlb_answer(
+    struct smmuv3__shard *sh, uint64_t iova, struct smmuv3_xlate *xl)
+{
+	const struct smmuv3__utlb *ut = &sh->sh_utlb;
+
+	sh->sh_st.ds_fast_hits++;
+	xl->xl_pa = ut->ut_pa + (iova - ut->ut_va);
+	xl->xl_size = 1ULL << ut->ut_size_log2;
+	xl->xl_perm = ut->ut_perm;
+	xl->xl_level = ut->ut_level;
+	xl->xl_bypass = false;
+	return true;
+}
+
 /*
  * The common case in a few loads: config-cache hit, TLB hit, access
  * allowed, no stale checking.  Returns false to take the full path (which
@@ -134,15 +152,8 @@ smmuv3_xlate_fast(struct smmuv3 *sc, struct smmuv3__shard *sh, uint32_t sid,
 	    ((iova ^ ut->ut_va) >> ut->ut_size_log2) == 0 &&
 	    (access & ~(unsigned)ut->ut_perm) == 0 &&
 	    atomic_load_explicit(ut->ut_seqp, memory_order_acquire) ==
-		ut->ut_seq) {
-		sh->sh_st.ds_fast_hits++;
-		xl->xl_pa = ut->ut_pa + (iova - ut->ut_va);
-		xl->xl_size = 1ULL << ut->ut_size_log2;
-		xl->xl_perm = ut->ut_perm;
-		xl->xl_level = ut->ut_level;
-		xl->xl_bypass = false;
-		return true;
-	}
+		ut->ut_seq)
+		return smmuv3_utlb_answer(sh, iova, xl);
 	if ((sc->sc_cr0 & 1u) == 0 || sc->sc_cfg.cfg_check_stale)
 		return false;
 	/*
@@ -179,13 +190,7 @@ smmuv3_xlate_fast(struct smmuv3 *sc, struct smmuv3__shard *sh, uint32_t sid,
 	ut->ut_level = te.te_level;
 	if ((access & ~perm) != 0)
 		return false;
-	sh->sh_st.ds_fast_hits++;
-	xl->xl_pa = te.te_pa + (iova - te.te_va);
-	xl->xl_size = 1ULL << te.te_size_log2;
-	xl->xl_perm = perm;
-	xl->xl_level = te.te_level;
-	xl->xl_bypass = false;
-	return true;
+	return smmuv3_utlb_answer(sh, iova, xl);
 }
 
 /*

@@ -116,8 +116,11 @@ struct bench_result {
  * Warms up, sizes the repetition to opts->run_ms (iters a multiple of
  * min_iters, at most max_iters), then times opts->runs repetitions.
  */
-void bench_measure(const struct bench_opts *, bench_fn *, void *arg,
-    uint64_t min_iters, uint64_t max_iters, struct bench_result *);
+/* Repetitions a measurement makes: opts->runs within 1..BENCH_MAX_RUNS. */
+#define BENCH_MAX_RUNS 64
+unsigned bench_runs(const struct bench_opts *);
+void	 bench_measure(const struct bench_opts *, bench_fn *, void *arg,
+	uint64_t min_iters, uint64_t max_iters, struct bench_result *);
 /*
  * The cost of fn(a) over fn(b) per iteration: repetitions of a and b
  * alternate and the median of their differences is reported.

@@ -329,7 +329,8 @@ main(int argc, char **argv)
 			break;
 		case 'r':
 			o.runs = (unsigned)strtoul(optarg, &end, 10);
-			if (*end != '\0' || o.runs < 1 || o.runs > 64) {
+			if (*end != '\0' || o.runs < 1 ||
+			    o.runs > BENCH_MAX_RUNS) {
 				fprintf(stderr, "iommu-bench: bad --runs\n");
 				return 2;
 			}

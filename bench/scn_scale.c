@@ -64,9 +64,9 @@ one_case(const struct bench_opts *o, struct bench_report *rep,
 	struct stream	     se[MAX_THREADS];
 	struct scale_run     run;
 	struct bench_row     row;
-	double		     wall[64], kpps;
+	double		     wall[BENCH_MAX_RUNS], kpps;
 	unsigned	     i, r, nse = shared ? 1 : nthr, ok = 0, started = 0;
-	unsigned	     runs = o->runs > 64 ? 64 : o->runs;
+	unsigned	     runs = bench_runs(o);
 	uint64_t	     t0;
 	int		     error = 0;
 	static uint32_t	     sid = 4000;

@@ -34,9 +34,10 @@ static void
 measure_phases(const struct bench_opts *o, struct ring *rg, uint64_t iters,
     struct bench_row *row)
 {
-	double	 a[64], p[64], v[64], tpn = bench_cycles_per_ns();
+	double	 a[BENCH_MAX_RUNS], p[BENCH_MAX_RUNS], v[BENCH_MAX_RUNS];
+	double	 tpn = bench_cycles_per_ns();
 	double	 ovh = bench_cycles_overhead() / tpn;
-	unsigned runs = o->runs > 64 ? 64 : o->runs, r;
+	unsigned runs = bench_runs(o), r;
 
 	rg->rg_phases = true;
 	ring_run(rg, iters); /* warm-up */

@@ -20,8 +20,6 @@
 #include "bench.h"
 #include "cycles.h"
 
-#define MAX_RUNS 64
-
 void
 bench_row_init(struct bench_row *r, const char *scenario, const char *variant,
     const char *strategy, unsigned long n, const char *unit)
@@ -63,15 +61,22 @@ bench_quantile(double *v, size_t n, double q)
 	return v[i] + (v[i + 1] - v[i]) * frac;
 }
 
+unsigned
+bench_runs(const struct bench_opts *o)
+{
+	if (o->runs < 1)
+		return 1;
+	return o->runs > BENCH_MAX_RUNS ? BENCH_MAX_RUNS : o->runs;
+}
+
 void
 bench_measure(const struct bench_opts *o, bench_fn *fn, void *arg,
     uint64_t min_iters, uint64_t max_iters, struct bench_result *res)
 {
-	double	 ns[MAX_RUNS], cyc[MAX_RUNS], target = o->run_ms * 1e6;
+	double ns[BENCH_MAX_RUNS], cyc[BENCH_MAX_RUNS],
+	    target = o->run_ms * 1e6;
 	uint64_t iters = min_iters, t0, t1, c0, c1;
-	unsigned runs = o->runs < 1 ? 1
-	    : o->runs > MAX_RUNS    ? MAX_RUNS
-				    : o->runs;
+	unsigned runs = bench_runs(o);
 	unsigned i;
 
 	if (min_iters == 0)
@@ -126,7 +131,7 @@ bench_measure_paired(const struct bench_opts *o, bench_fn *fn, void *a, void *b,
 {
 	struct bench_opts   sub = *o;
 	struct bench_result sized;
-	double		    d[4 * MAX_RUNS];
+	double		    d[4 * BENCH_MAX_RUNS];
 	uint64_t	    t0, t1, t2, iters;
 	unsigned	    runs, i;
 
@@ -135,7 +140,7 @@ bench_measure_paired(const struct bench_opts *o, bench_fn *fn, void *a, void *b,
 	bench_measure(&sub, fn, a, 1, max_iters, &sized);
 	fn(b, sized.iters); /* b's warm-up */
 	iters = sized.iters;
-	runs = 4 * (o->runs < 1 ? 1 : o->runs > MAX_RUNS ? MAX_RUNS : o->runs);
+	runs = 4 * bench_runs(o);
 	for (i = 0; i < runs; i++) {
 		t0 = bench_now_ns();
 		fn(a, iters);

@@ -508,6 +508,8 @@ iommu_domain_create(struct iommu_smmu *sc, uint32_t sid,
 	ptc.ptc_alloc = sc->sc_alloc;
 	if ((error = iommu_pt_create(&ptc, &dom->dom_pt)) != 0)
 		goto fail_asid;
+	/* Cached IOVA comes back to the same pages: keep their PTEDs too. */
+	iommu_pt_set_keep_pteds(dom->dom_pt, cfg->dc_magazines);
 	error = iommu_extent_create("smmu iova", 0, (1ULL << cfg->dc_ias) - 1,
 	    sc->sc_alloc, NULL, 0, IOMMU_EX_NOCOALESCE, &dom->dom_iovamap);
 	if (error != 0)

@@ -29,7 +29,9 @@
  *    compare-and-swap on the descriptor, remove zeroes it, neither touches
  *    the pool (nor the PTED), so a prepared range maps and unmaps with no
  *    allocation at all; it goes back to the pool only at
- *    iommu_pt_unprepare or destroy.
+ *    iommu_pt_unprepare or destroy.  A table that keeps PTEDs
+ *    (iommu_pt_set_keep_pteds) parks a PTED at its page's first remove
+ *    instead of freeing it, so recycled IOVA maps as a prepared range does.
  *  - a level, once linked, stays linked until iommu_pt_destroy; removing
  *    a page clears only its level-3 slot.
  *  - pt_levels[l] counts the levels at depth l, under pt_lock.
@@ -272,19 +274,28 @@ pt_pted_init(struct iommu__pted *pd, uint64_t va, uint64_t desc)
 static int
 pt_fill_found(struct iommu__pted *pted, uint64_t desc)
 {
-	if (!pted->pd_parked)
+	if (!pt_pted_parked(pted))
 		return EEXIST;
 	return pt_parked_fill(pted->pd_slot, desc);
 }
 
 /*
- * Unmaps the page of a PTED found in slot i3: clears the descriptor, then
- * parks the PTED (true) or unlinks it for the caller to put (false).
- * ENOENT-worthy (a parked PTED with nothing mapped) is the caller's check.
+ * Unmaps the page of a PTED found in slot i3: clears the descriptor, and
+ * keeps the PTED parked (true) or unlinks it for the caller to put
+ * (false).  ENOENT-worthy (a parked PTED with nothing mapped) is the
+ * caller's check.  Parking a mapped PTED publishes pd_parked before the
+ * descriptor goes: an enter that sees it unparked gets EEXIST, one that
+ * sees it parked claims the page only once the descriptor is 0.
  */
 static bool
-pt_clear_slot(struct iommu__pt_level *l3, unsigned i3, struct iommu__pted *pd)
+pt_clear_slot(struct iommu_pt *pt, struct iommu__pt_level *l3, unsigned i3,
+    struct iommu__pted *pd)
 {
+	if (!pd->pd_parked && pt->pt_keep_pteds) {
+		pd->pd_slot = &l3->lv_desc[i3];
+		__atomic_store_n(&pd->pd_parked, true, __ATOMIC_RELEASE);
+		pd->pd_pte = 0;
+	}
 	if (pd->pd_parked) {
 		pt_desc_write(pd->pd_slot, 0);
 		return true;
@@ -356,7 +367,7 @@ iommu_pt_remove(struct iommu_pt *pt, uint64_t iova)
 	if (pted == NULL || !pt_pted_mapped(pted))
 		return ENOENT;
 	/* Invalidate for the walker first, then retire the software state. */
-	parked = pt_clear_slot(l3, i3, pted);
+	parked = pt_clear_slot(pt, l3, i3, pted);
 	pt_note_removed(pt, iova);
 	if (!parked)
 		iommu_pool_put(pt->pt_pted_pool, pted);
@@ -482,7 +493,7 @@ iommu_pt_remove_range(
 			break;
 		}
 		/* As iommu_pt_remove: the walker's view first. */
-		parked = pt_clear_slot(l3, i3, pv[n]);
+		parked = pt_clear_slot(pt, l3, i3, pv[n]);
 		pt_note_removed(pt, iova);
 		if (!parked && ++n == PT_BATCH) {
 			iommu_pool_put_n(pt->pt_pted_pool, pv, n);
@@ -642,6 +653,12 @@ iommu_pt_prepare_pteds(struct iommu_pt *pt, uint64_t iova, uint64_t len)
 	return error;
 }
 
+void
+iommu_pt_set_keep_pteds(struct iommu_pt *pt, bool keep)
+{
+	pt->pt_keep_pteds = keep;
+}
+
 int
 iommu_pt_unprepare(struct iommu_pt *pt, uint64_t iova, uint64_t len)
 {
@@ -666,7 +683,7 @@ iommu_pt_unprepare(struct iommu_pt *pt, uint64_t iova, uint64_t len)
 			}
 			pd = atomic_load_explicit(
 			    &l3->lv_child[i3], memory_order_acquire);
-			if (pd == NULL || !pd->pd_parked)
+			if (pd == NULL || !pt_pted_parked(pd))
 				continue;
 			if (pass == 0 && pt_pted_mapped(pd)) {
 				error = EBUSY;

@@ -37,13 +37,16 @@ struct iommu__pt_level {
  * descriptor encodes the PA, protection and cache mode, so pd_pte is the
  * whole record of the mapping.  A parked PTED keeps pd_pte 0: its
  * descriptor is the record (enter claims it with a compare-and-swap), so
- * mapping and unmapping a parked page never touches the PTED.
+ * mapping and unmapping a parked page never touches the PTED.  A PTED
+ * becomes parked when prepared, or when a remove keeps it (pt_keep_pteds);
+ * it never goes back to unparked while linked.  pd_parked is read with
+ * acquire by enters that may race such a remove.
  */
 struct iommu__pted {
 	uint64_t  pd_va;     /* IOVA of the page */
 	uint64_t  pd_pte;    /* the page descriptor written for it */
 	uint64_t *pd_slot;   /* parked: its descriptor in the level-3 frame */
-	bool	  pd_parked; /* from prepare_pteds: kept across removes */
+	bool	  pd_parked; /* kept across removes (see above) */
 };
 
 struct iommu_pt {
@@ -60,6 +63,7 @@ struct iommu_pt {
 	pthread_mutex_t		       pt_lock; /* level creation */
 	uint64_t		       pt_levels[4];
 	uint64_t		       pt_level_allocs;
+	bool pt_keep_pteds; /* removes park PTEDs instead of freeing them */
 	/* A page descriptor's bits but the PA, by cache mode and WRITE. */
 	uint64_t pt_attrs[IOMMU_CACHE_DEV + 1][2];
 	/* Written by walkers: kept off the lines of the fields above. */
@@ -185,9 +189,15 @@ pt_slot_mapped(const uint64_t *slot)
 }
 
 static inline bool
+pt_pted_parked(const struct iommu__pted *pd)
+{
+	return __atomic_load_n(&pd->pd_parked, __ATOMIC_ACQUIRE);
+}
+
+static inline bool
 pt_pted_mapped(const struct iommu__pted *pd)
 {
-	if (pd->pd_parked)
+	if (pt_pted_parked(pd))
 		return pt_slot_mapped(pd->pd_slot);
 	return __atomic_load_n(&pd->pd_pte, __ATOMIC_ACQUIRE) != 0;
 }

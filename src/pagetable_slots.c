@@ -38,7 +38,7 @@ iommu_pt_slots(struct iommu_pt *pt, uint64_t iova, uint64_t npages,
 			return ENOENT;
 		pd = atomic_load_explicit(
 		    &l3->lv_child[i3], memory_order_acquire);
-		if (pd == NULL || !pd->pd_parked)
+		if (pd == NULL || !pt_pted_parked(pd))
 			return ENOENT;
 		slots[k].ps_desc = pd->pd_slot;
 		slots[k].ps_iova = iova;

@@ -352,12 +352,13 @@ test_host_alloc_injection(void **state)
 	struct test_counting_alloc ca;
 	struct drv_fixture_opts	   o;
 	struct iommu_domain_config dc;
-	struct iommu_dmamap	  *map;
+	struct iommu_dmamap	  *map, *map2;
 	struct iommu_mbuf	   m[3];
 	struct fi_state		   s0, s1;
 	struct world		   w;
 	unsigned char		  *kva;
 	uint64_t		   pa;
+	size_t			   base;
 	unsigned		   k, nfail = 0;
 	int			   error;
 
@@ -400,28 +401,49 @@ test_host_alloc_injection(void **state)
 	assert_true(nfail >= 1);
 	assert_int_equal(check_translates(&w, map), 0);
 	iommu_dmamap_unload(w.tag, map);
-	/* PTED pool empty at each page: the IOVA goes back to the cache. */
+	/* The cached IOVA comes back with its pages' PTEDs: none taken. */
+	fi_state(&w, &s0);
+	assert_int_equal(
+	    iommu_pool_sethardlimit(w.fx.fx_smmu->sc_pted_pool, s0.pted_out),
+	    0);
+	assert_int_equal(iommu_dmamap_load_mbuf(w.tag, map, m, 0), 0);
+	assert_int_equal(
+	    iommu_pool_sethardlimit(w.fx.fx_smmu->sc_pted_pool, SIZE_MAX), 0);
+	assert_int_equal(check_translates(&w, map), 0);
+	/*
+	 * Fresh IOVA for a second map: PTED pool empty at each page.  A
+	 * failed load keeps the PTEDs of the pages it took back (parked on
+	 * them, not lost: the retry uses them), so the limit counts from a
+	 * fixed base.
+	 */
+	assert_int_equal(
+	    iommu_dmamap_create(w.tag, 4 * PG, 3, PG, 0, 0, &map2), 0);
+	fi_state(&w, &s0);
+	base = s0.pted_out;
 	for (k = 1, nfail = 0;; k++) {
 		fi_state(&w, &s0);
-		assert_int_equal(
-		    iommu_pool_sethardlimit(
-			w.fx.fx_smmu->sc_pted_pool, s0.pted_out + k - 1),
+		assert_int_equal(iommu_pool_sethardlimit(
+				     w.fx.fx_smmu->sc_pted_pool, base + k - 1),
 		    0);
-		error = iommu_dmamap_load_mbuf(w.tag, map, m, 0);
+		error = iommu_dmamap_load_mbuf(w.tag, map2, m, 0);
 		assert_int_equal(iommu_pool_sethardlimit(
 				     w.fx.fx_smmu->sc_pted_pool, SIZE_MAX),
 		    0);
 		if (error == 0)
 			break;
 		assert_int_equal(error, ENOMEM);
-		assert_int_equal(map->dm_nsegs, 0);
+		assert_int_equal(map2->dm_nsegs, 0);
 		fi_state(&w, &s1);
-		assert_memory_equal(&s0, &s1, sizeof(s0));
+		assert_int_equal(s0.iova_bytes, s1.iova_bytes);
+		assert_int_equal(s0.pages_mapped, s1.pages_mapped);
+		assert_true(s1.pted_out <= base + k - 1);
 		nfail++;
 		assert_true(k < 16);
 	}
 	assert_int_equal(nfail, 4); /* one PTED per page entered */
-	assert_int_equal(check_translates(&w, map), 0);
+	assert_int_equal(check_translates(&w, map2), 0);
+	iommu_dmamap_unload(w.tag, map2);
+	iommu_dmamap_destroy(w.tag, map2);
 	iommu_dmamap_unload(w.tag, map);
 	iommu_dmamap_destroy(w.tag, map);
 	assert_int_equal(iommu_physmem_free_pages(w.fx.fx_pm, pa, 4), 0);

@@ -1658,6 +1658,100 @@ validator_checks_parked_pteds(void **state)
 	pt_fixture_fini(&fx);
 }
 
+/*
+ * A table that keeps PTEDs: a remove (single or range) parks the page's
+ * PTED instead of freeing it; the page is unmapped for the walker and
+ * the counts, and mapping it again (enter, enter_range, or by handle)
+ * takes nothing from the pool.  unprepare gives them back, and turning
+ * keeping off frees what later removes unmap.
+ */
+static void
+kept_pteds_map_again_without_the_pool(void **state)
+{
+	struct pt_fixture	fx;
+	struct iommu_pool_stats p0, p1;
+	struct iommu_pt_stats	st;
+	struct iommu_pt_slot	s[4];
+	struct iommu_pt_run	r = {0, 0x9000000, 4};
+	const uint64_t		base = SLOT_BASE; /* crosses a 2 MiB line */
+	uint64_t		done;
+	unsigned		i;
+
+	(void)state;
+	pt_fixture_init(&fx, 48, 48);
+	iommu_pt_set_keep_pteds(fx.fx_pt, true);
+	for (i = 0; i < 3; i++)
+		assert_int_equal(iommu_pt_enter(fx.fx_pt, base + i * PG,
+				     0x100000 + i * PG, RW, IOMMU_CACHE_WB, 0),
+		    0);
+	/* Not prepared: no handle yet. */
+	assert_int_equal(iommu_pt_slots(fx.fx_pt, base, 3, s), ENOENT);
+	iommu_pool_get_stats(fx.fx_pted_pool, &p0);
+	assert_int_equal(iommu_pt_remove(fx.fx_pt, base), 0);
+	assert_int_equal(
+	    iommu_pt_remove_range(fx.fx_pt, base + PG, 2, &done), 0);
+	assert_int_equal(done, 2);
+	assert_int_equal(iommu_pt_remove(fx.fx_pt, base + PG), ENOENT);
+	iommu_pool_get_stats(fx.fx_pted_pool, &p1);
+	assert_int_equal(p1.pst_puts, p0.pst_puts);
+	assert_int_equal(p1.pst_items_out, 3);
+	iommu_pt_get_stats(fx.fx_pt, &st);
+	assert_int_equal(st.pts_pteds, 0);
+	for (i = 0; i < 3; i++) {
+		assert_page_unmapped(&fx, base + i * PG);
+		assert_true(pted_at(&fx, base + i * PG)->pd_parked);
+	}
+	assert_int_equal(iommu_pt_validate(fx.fx_pt), 0);
+
+	/* Again, elsewhere: single, then a range with one page new. */
+	assert_int_equal(iommu_pt_enter(fx.fx_pt, base, 0x700000,
+			     IOMMU_PROT_READ, IOMMU_CACHE_NC, 0),
+	    0);
+	assert_int_equal(
+	    iommu_pt_enter(fx.fx_pt, base, 0x800000, RW, IOMMU_CACHE_WB, 0),
+	    EEXIST);
+	assert_int_equal(iommu_pt_enter_range(fx.fx_pt, base + PG, 0x710000, 3,
+			     RW, IOMMU_CACHE_WB, 0, &done),
+	    0);
+	assert_int_equal(done, 3);
+	assert_page_maps(&fx, base, 0x700000, IOMMU_PROT_READ, IOMMU_CACHE_NC);
+	for (i = 1; i < 4; i++)
+		assert_page_maps(&fx, base + i * PG, 0x710000 + (i - 1) * PG,
+		    RW, IOMMU_CACHE_WB);
+	iommu_pool_get_stats(fx.fx_pted_pool, &p1);
+	assert_int_equal(p1.pst_gets, p0.pst_gets + 1);
+	iommu_pt_get_stats(fx.fx_pt, &st);
+	assert_int_equal(st.pts_pteds, 4);
+	assert_int_equal(iommu_pt_validate(fx.fx_pt), 0);
+
+	/* Unmapped, the four are parked: handles work, still no pool. */
+	assert_int_equal(iommu_pt_remove_range(fx.fx_pt, base, 4, NULL), 0);
+	assert_int_equal(iommu_pt_slots(fx.fx_pt, base, 4, s), 0);
+	assert_int_equal(
+	    iommu_pt_slots_fill(fx.fx_pt, s, &r, 1, RW, IOMMU_CACHE_WB, NULL),
+	    0);
+	assert_page_maps(&fx, base + 3 * PG, 0x9003000, RW, IOMMU_CACHE_WB);
+	assert_int_equal(iommu_pt_unprepare(fx.fx_pt, base, 4 * PG), EBUSY);
+	assert_int_equal(iommu_pt_slots_clear(fx.fx_pt, s, 4, 0, NULL), 0);
+	iommu_pool_get_stats(fx.fx_pted_pool, &p1);
+	assert_int_equal(p1.pst_gets, p0.pst_gets + 1);
+	assert_int_equal(p1.pst_puts, p0.pst_puts);
+
+	/* Given back by unprepare; without keeping, a remove frees. */
+	assert_int_equal(iommu_pt_unprepare(fx.fx_pt, base, 4 * PG), 0);
+	iommu_pool_get_stats(fx.fx_pted_pool, &p1);
+	assert_int_equal(p1.pst_items_out, 0);
+	iommu_pt_set_keep_pteds(fx.fx_pt, false);
+	assert_int_equal(
+	    iommu_pt_enter(fx.fx_pt, base, 0x100000, RW, IOMMU_CACHE_WB, 0), 0);
+	assert_int_equal(iommu_pt_remove(fx.fx_pt, base), 0);
+	assert_null(pted_at(&fx, base));
+	iommu_pool_get_stats(fx.fx_pted_pool, &p1);
+	assert_int_equal(p1.pst_items_out, 0);
+	assert_int_equal(iommu_pt_validate(fx.fx_pt), 0);
+	pt_fixture_fini(&fx);
+}
+
 int
 main(void)
 {
@@ -1685,6 +1779,7 @@ main(void)
 	    cmocka_unit_test(slot_handles_survive_map_unmap_cycles),
 	    cmocka_unit_test(validator_checks_parked_pteds),
 	    cmocka_unit_test(prepare_pteds_enomem_keeps_earlier_parking),
+	    cmocka_unit_test(kept_pteds_map_again_without_the_pool),
 	};
 
 	return cmocka_run_group_tests_name("pagetable", tests, NULL, NULL);

@@ -2,8 +2,9 @@
  * Threads entering and removing pages that share intermediate levels:
  * every level is created exactly once (no leaked or duplicated tables),
  * while a reader thread extracts concurrently; racing enters of one page,
- * and a parked PTED's handle filled while another thread enters its page
- * (one winner each time).  Run under TSan in CI.
+ * a parked PTED's handle filled while another thread enters its page
+ * (one winner each time), and enters racing removes that keep the PTED.
+ * Run under TSan in CI.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -476,6 +477,98 @@ slot_fill_races_enter_with_one_winner(void **state)
 	pt_fixture_fini(&fx);
 }
 
+/*
+ * A table that keeps PTEDs: two threads keep entering the same few pages
+ * and removing what they won, so an enter often meets a remove that is
+ * parking the page's PTED.  At most one owner per page at any time, the
+ * owner reads its own mapping, and every remove of a won page succeeds.
+ */
+#define KEEP_PAGES 4
+#define KEEP_BASE  0x40000000ULL
+
+struct keeper {
+	struct pt_fixture *k_fx;
+	pthread_barrier_t *k_start;
+	atomic_int	  *k_owners; /* [KEEP_PAGES] */
+	unsigned long	   k_rounds, k_won;
+	unsigned	   k_id;
+	int		   k_errors;
+};
+
+static void *
+keeper_run(void *arg)
+{
+	struct keeper *k = arg;
+	unsigned long  round;
+	uint64_t       iova, mine, pa;
+	unsigned       p;
+	int	       error;
+
+	pthread_barrier_wait(k->k_start);
+	for (round = 0; round < k->k_rounds; round++) {
+		p = (unsigned)(round + k->k_id) % KEEP_PAGES;
+		iova = KEEP_BASE + ((uint64_t)p << 12);
+		mine = page_pa(k->k_id * KEEP_PAGES + p);
+		error = iommu_pt_enter(k->k_fx->fx_pt, iova, mine,
+		    IOMMU_PROT_READ, IOMMU_CACHE_WB, 0);
+		if (error == EEXIST)
+			continue;
+		if (error != 0 || atomic_fetch_add(&k->k_owners[p], 1) != 0 ||
+		    iommu_pt_extract(k->k_fx->fx_pt, iova, &pa, NULL) != 0 ||
+		    pa != mine)
+			k->k_errors++;
+		atomic_fetch_sub(&k->k_owners[p], 1);
+		if (iommu_pt_remove(k->k_fx->fx_pt, iova) != 0)
+			k->k_errors++;
+		k->k_won++;
+	}
+	return NULL;
+}
+
+static void
+enters_race_keeping_removes_with_one_owner(void **state)
+{
+	struct pt_fixture	fx;
+	struct iommu_pool_stats ps;
+	struct keeper		k[2];
+	pthread_barrier_t	start;
+	pthread_t		tid[2];
+	atomic_int		owners[KEEP_PAGES] = {0};
+	unsigned		i;
+
+	(void)state;
+	pt_fixture_init_with(&fx, 48, 48, NULL);
+	iommu_pt_set_keep_pteds(fx.fx_pt, true);
+	pthread_barrier_init(&start, NULL, 2);
+	for (i = 0; i < 2; i++) {
+		memset(&k[i], 0, sizeof(k[i]));
+		k[i].k_fx = &fx;
+		k[i].k_start = &start;
+		k[i].k_owners = owners;
+		k[i].k_rounds = test_scale(200000);
+		k[i].k_id = i;
+		assert_int_equal(
+		    pthread_create(&tid[i], NULL, keeper_run, &k[i]), 0);
+	}
+	for (i = 0; i < 2; i++)
+		pthread_join(tid[i], NULL);
+	pthread_barrier_destroy(&start);
+	for (i = 0; i < 2; i++) {
+		assert_int_equal(k[i].k_errors, 0);
+		assert_true(k[i].k_won > 0);
+	}
+	assert_int_equal(
+	    atomic_load(&fx.fx_tlb_pages), k[0].k_won + k[1].k_won);
+	/* Nothing mapped, one parked PTED per page. */
+	assert_int_equal(iommu_pt_validate(fx.fx_pt), 0);
+	iommu_pool_get_stats(fx.fx_pted_pool, &ps);
+	assert_int_equal(ps.pst_items_out, KEEP_PAGES);
+	assert_int_equal(
+	    iommu_pt_unprepare(fx.fx_pt, KEEP_BASE, (uint64_t)KEEP_PAGES << 12),
+	    0);
+	pt_fixture_fini(&fx);
+}
+
 int
 main(void)
 {
@@ -484,6 +577,7 @@ main(void)
 	    cmocka_unit_test(concurrent_prepare_creates_each_level_once),
 	    cmocka_unit_test(racing_enters_of_one_page_have_one_winner),
 	    cmocka_unit_test(slot_fill_races_enter_with_one_winner),
+	    cmocka_unit_test(enters_race_keeping_removes_with_one_owner),
 	};
 
 	return cmocka_run_group_tests_name(

@@ -147,6 +147,14 @@ enum iommu_iova_strategy {
  */
 #define IOMMU_DOMAIN_FLUSH_DEPTH_MAX 256
 
+/*
+ * The magazine cache (dc_magazines, iommu/iova_magazine.h) keeps freed
+ * IOVA per thread for the next allocation of its size, and the domain's
+ * page table keeps the PTED of every page it has mapped
+ * (iommu_pt_set_keep_pteds): recycled IOVA maps and unmaps without the
+ * PTED pool, for one PTED per page of IOVA ever mapped until destroy.
+ */
+
 struct iommu_domain_config {
 	size_t			 dc_size; /* sizeof(struct ...) */
 	unsigned		 dc_ias;  /* 32..48; <= 39: three levels */

@@ -41,6 +41,7 @@
 #ifndef IOMMU_PAGETABLE_H
 #define IOMMU_PAGETABLE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -198,6 +199,15 @@ IOMMU_EXPORT int iommu_pt_prepare_pteds(
  */
 IOMMU_EXPORT int iommu_pt_unprepare(
     struct iommu_pt *pt, uint64_t iova, uint64_t len);
+/*
+ * Keep (true) or give back (false, the default) the PTED of a page that a
+ * remove unmaps.  Kept, it stays parked on its page as if prepared, so
+ * mapping that page again takes nothing from the pool: for a caller whose
+ * IOVA is recycled (a magazine cache), the pool traffic of the steady
+ * state goes, at the price of one PTED per page ever mapped until
+ * iommu_pt_unprepare or destroy.  Set it before the table is shared.
+ */
+IOMMU_EXPORT void iommu_pt_set_keep_pteds(struct iommu_pt *pt, bool keep);
 
 /*
  * Owned runs.  A caller that alone maps and unmaps the pages of a range it

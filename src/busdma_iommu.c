@@ -73,13 +73,15 @@
 #include "iommu_internal.h"
 #include "smmu_internal.h" /* the unload batch; the validator's page table */
 
-#define PAGE		((uint64_t)IOMMU_PAGE_SIZE)
-#define TRUNC_PAGE(x)	((x) & ~IOMMU_PAGE_MASK)
-#define ROUND_PAGE(x)	(((x) + IOMMU_PAGE_MASK) & ~IOMMU_PAGE_MASK)
+#define PAGE		 ((uint64_t)IOMMU_PAGE_SIZE)
+#define TRUNC_PAGE(x)	 ((x) & ~IOMMU_PAGE_MASK)
+#define ROUND_PAGE(x)	 (((x) + IOMMU_PAGE_MASK) & ~IOMMU_PAGE_MASK)
 /* Segments of this many pages or more are entered and removed as ranges. */
-#define RANGE_MIN_PAGES 4
+#define RANGE_MIN_PAGES	 4
 /* at-create: segments' runs of handles filled per call. */
-#define WINDOW_RUNS	16
+#define WINDOW_RUNS	 16
+/* per-map: the largest map loaded through handles (on the stack). */
+#define PARKED_MAX_PAGES 32
 
 struct iommu_map_seg {
 	struct iommu_extent_region mg_er;
@@ -562,37 +564,27 @@ fill_runs(struct iommu_tag *it, struct iommu_map_state *ms,
 }
 
 /*
- * at-create: fills the handles of the next window, segment after segment
- * in seg_place's layout.  The window's last unload, if deferred or
- * failed, must be invalidated first: the SMMU may still cache its old
- * translations.
+ * Maps the segments at base, segment after segment in seg_place's layout
+ * (at most maxpages pages), through slots, the handles of the pages from
+ * base on: one run per segment, WINDOW_RUNS runs per call.
  */
 static int
-load_window(struct iommu_tag *it, struct iommu_dmamap *map, unsigned prot)
+fill_segments(struct iommu_tag *it, struct iommu_dmamap *map, uint64_t base,
+    struct iommu_pt_slot *slots, uint64_t maxpages, unsigned prot)
 {
 	struct iommu_map_state	 *ms = map->_dm_cookie;
 	struct iommu_dma_segment *seg;
-	struct iommu_pt_slot	 *slots;
 	struct iommu_pt_run	  runs[WINDOW_RUNS];
-	uint64_t		  b = map_boundary(map), base, off = 0, span;
-	unsigned w = ms->ms_nwin == 2 ? ms->ms_win ^ 1 : 0, n = 0;
-	int	 i, error = 0;
+	uint64_t		  b = map_boundary(map), off = 0, span;
+	unsigned		  n = 0;
+	int			  i, error = 0;
 
-	if (ms->ms_ticket[w] != 0) {
-		error = iommu__domain_ticket_wait(it->it_dom, ms->ms_ticket[w]);
-		if (error != 0)
-			return error;
-		ms->ms_ticket[w] = 0;
-	}
-	ms->ms_win = w;
-	base = ms->ms_dva + w * ms->ms_stride;
-	slots = window_handles(ms, w);
 	for (i = 0; i < map->dm_nsegs && error == 0; i++) {
 		seg = &map->dm_segs[i];
 		span = seg_pages_len(seg);
 		off = seg_place(off, span, b);
-		if (off + span > ms->ms_winpages << IOMMU_PAGE_SHIFT) {
-			error = EFBIG; /* cannot happen: see at_create_len */
+		if (off + span > maxpages << IOMMU_PAGE_SHIFT) {
+			error = EFBIG; /* cannot happen: the callers size it */
 			break;
 		}
 		seg->ds_addr = base + off + (seg->_ds_paddr & IOMMU_PAGE_MASK);
@@ -611,11 +603,54 @@ load_window(struct iommu_tag *it, struct iommu_dmamap *map, unsigned prot)
 	return error;
 }
 
+/*
+ * at-create: fills the handles of the next window.  The window's last
+ * unload, if deferred or failed, must be invalidated first: the SMMU may
+ * still cache its old translations.
+ */
+static int
+load_window(struct iommu_tag *it, struct iommu_dmamap *map, unsigned prot)
+{
+	struct iommu_map_state *ms = map->_dm_cookie;
+	unsigned		w = ms->ms_nwin == 2 ? ms->ms_win ^ 1 : 0;
+	int			error;
+
+	if (ms->ms_ticket[w] != 0) {
+		error = iommu__domain_ticket_wait(it->it_dom, ms->ms_ticket[w]);
+		if (error != 0)
+			return error;
+		ms->ms_ticket[w] = 0;
+	}
+	ms->ms_win = w;
+	return fill_segments(it, map, ms->ms_dva + w * ms->ms_stride,
+	    window_handles(ms, w), ms->ms_winpages, prot);
+}
+
+/*
+ * per-map in a domain that keeps PTEDs (magazines): the handles of the
+ * npages pages of the map's IOVA, when every one is parked, that is when
+ * the IOVA was mapped before (the usual case: the cache recycles it).
+ * Then the map is loaded and unloaded as an at-create window is, without
+ * a walk per page.  false: map page by page.
+ */
+static bool
+parked_handles(struct iommu_tag *it, const struct iommu_dmamap *map,
+    uint64_t npages, struct iommu_pt_slot *slots)
+{
+	const struct iommu_map_state *ms = map->_dm_cookie;
+
+	return it->it_dom->dom_magazines &&
+	    ms->ms_strategy == IOMMU_IOVA_PER_MAP && npages != 0 &&
+	    npages <= PARKED_MAX_PAGES && map_boundary(map) == 0 &&
+	    iommu_pt_slots(it->it_dom->dom_pt, ms->ms_dva, npages, slots) == 0;
+}
+
 static int
 load_map(struct iommu_tag *it, struct iommu_dmamap *map, int flags)
 {
 	struct iommu_map_state *ms = map->_dm_cookie;
 	struct iommu_map_seg   *mg;
+	struct iommu_pt_slot	slots[PARKED_MAX_PAGES];
 	unsigned		prot = load_prot(flags);
 	uint64_t		maplen = 0, off, span, b = map_boundary(map);
 	int			seg, error = 0;
@@ -637,6 +672,12 @@ load_map(struct iommu_tag *it, struct iommu_dmamap *map, int flags)
 		if (error != 0)
 			return error;
 		ms->ms_len = maplen;
+		if (parked_handles(
+			it, map, maplen >> IOMMU_PAGE_SHIFT, slots)) {
+			error = fill_segments(it, map, ms->ms_dva, slots,
+			    maplen >> IOMMU_PAGE_SHIFT, prot);
+			break;
+		}
 		for (seg = 0, off = 0; seg < map->dm_nsegs && error == 0;
 		     seg++) {
 			span = seg_pages_len(&map->dm_segs[seg]);
@@ -723,12 +764,20 @@ give_back(
 		iommu__domain_iova_owe(dom, sp->sp_iova, sp->sp_len);
 }
 
+/* Unmaps n pages by handle; quiet (deferred): no per-page TLB note. */
+static void
+clear_handles(
+    struct iommu_tag *it, struct iommu_pt_slot *slots, uint64_t n, bool quiet)
+{
+	(void)iommu_pt_slots_clear(
+	    it->it_dom->dom_pt, slots, n, quiet ? IOMMU_PT_NOTLBADD : 0, NULL);
+}
+
 /*
  * at-create: clears the ms_loaded bytes of pages filled in the loaded
  * window.  Without a boundary the layout has no gap: they are the
  * window's first pages.  Else segment after segment, as one run where
- * their pages follow each other.  quiet (deferred): no per-page TLB note,
- * the pages are counted here instead.
+ * their pages follow each other.
  */
 static void
 clear_window(struct iommu_tag *it, struct iommu_dmamap *map, bool quiet)
@@ -736,7 +785,6 @@ clear_window(struct iommu_tag *it, struct iommu_dmamap *map, bool quiet)
 	struct iommu_map_state *ms = map->_dm_cookie;
 	struct iommu_pt_slot   *run = NULL, *s;
 	uint64_t		loaded = ms->ms_loaded, n, runlen = 0;
-	unsigned		flags = quiet ? IOMMU_PT_NOTLBADD : 0;
 	int			i;
 
 	if (map_boundary(map) == 0) {
@@ -755,17 +803,12 @@ clear_window(struct iommu_tag *it, struct iommu_dmamap *map, bool quiet)
 			continue;
 		}
 		if (run != NULL)
-			(void)iommu_pt_slots_clear(
-			    it->it_dom->dom_pt, run, runlen, flags, NULL);
+			clear_handles(it, run, runlen, quiet);
 		run = s;
 		runlen = n >> IOMMU_PAGE_SHIFT;
 	}
 	if (run != NULL)
-		(void)iommu_pt_slots_clear(
-		    it->it_dom->dom_pt, run, runlen, flags, NULL);
-	if (quiet)
-		iommu__domain_count_removes(
-		    it->it_dom, ms->ms_loaded >> IOMMU_PAGE_SHIFT);
+		clear_handles(it, run, runlen, quiet);
 }
 
 /*
@@ -807,23 +850,37 @@ unload_map(struct iommu_tag *it, struct iommu_dmamap *map)
 {
 	struct iommu_map_state *ms = map->_dm_cookie;
 	struct iommu__iova_span last = {0, 0};
-	bool			batched = false, have_last = false;
-	bool quiet = ms->ms_strategy == IOMMU_IOVA_AT_CREATE &&
-	    it->it_dom->dom_fq_depth != 0;
-	int i, error;
+	struct iommu_pt_slot	slots[PARKED_MAX_PAGES];
+	uint64_t		pages = ms->ms_loaded >> IOMMU_PAGE_SHIFT;
+	bool			batched = false, have_last = false, parked;
+	bool			quiet;
+	int			i, error;
 
+	parked = ms->ms_strategy == IOMMU_IOVA_AT_CREATE ||
+	    parked_handles(it, map, pages, slots);
+	quiet = parked && it->it_dom->dom_fq_depth != 0;
 	/*
 	 * The removes only note their pages; the TLBIs and the CMD_SYNC go
 	 * out together under one hold of the command lock.  A deferred
-	 * at-create unload notes nothing: the flush's TLBI by ASID covers
-	 * its pages.
+	 * unload by handles notes nothing (the flush's TLBI by ASID covers
+	 * its pages): it counts them.
 	 */
-	if (ms->ms_loaded != 0 && !quiet)
+	if (pages != 0 && !quiet)
 		batched = iommu__domain_batch_begin(it->it_dom);
-	if (ms->ms_loaded != 0 && ms->ms_strategy == IOMMU_IOVA_AT_CREATE)
-		clear_window(it, map, quiet);
-	else if (ms->ms_loaded != 0)
-		remove_segs(it, map);
+	if (pages != 0) {
+		if (ms->ms_strategy == IOMMU_IOVA_AT_CREATE)
+			clear_window(it, map, quiet);
+		else if (parked)
+			clear_handles(it, slots, pages, quiet);
+		else if (ms->ms_strategy == IOMMU_IOVA_PER_MAP &&
+		    map_boundary(map) == 0)
+			(void)iommu_domain_remove_range(
+			    it->it_dom, ms->ms_dva, ms->ms_loaded, NULL);
+		else
+			remove_segs(it, map);
+		if (quiet)
+			iommu__domain_count_removes(it->it_dom, pages);
+	}
 	/*
 	 * The IOVA goes back to the arena only once the SMMU has consumed the
 	 * invalidations: the seed frees it before smmu_tlb_sync_context(), so

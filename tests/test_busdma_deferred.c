@@ -12,8 +12,9 @@
  *   - strict unloads against a dead SMMU: the IOVA stays owed (not freed),
  *     an at-create map refuses to load again until the SMMU is back, the
  *     queue's overflow is quarantined until destroy, nothing leaks;
- *   - at-create unloads, strict or deferred (which clear their pages
- *     without a TLB note), count every page in ds_removes.
+ *   - at-create and magazine unloads, strict or deferred (which clear
+ *     their pages by handle without a TLB note), count every page in
+ *     ds_removes, and the device loses the page once invalidated.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -450,13 +451,16 @@ map_pages(const struct iommu_dmamap *m)
 }
 
 /*
- * K load/unload cycles of an at-create map, P pages a load: every page
- * an unload clears is a remove, whether it was noted to the unload's TLB
- * batch (strict) or cleared quietly for the flush's TLBI by ASID
- * (deferred, counted by the unload itself).
+ * K load/unload cycles of a map, P pages a load: every page an unload
+ * clears is a remove, whether it was noted to the unload's TLB batch
+ * (strict) or cleared quietly by handle for the flush's TLBI by ASID
+ * (deferred at-create, and magazine maps whose IOVA comes back parked:
+ * counted by the unload itself).  Once the unload's invalidation is done
+ * the device no longer reaches the page.
  */
 static void
-at_create_cycles_count_removes(unsigned depth, uint64_t boundary)
+cycles_count_removes(enum iommu_iova_strategy strat, bool mags, unsigned depth,
+    uint64_t boundary)
 {
 	enum { P = 5 };
 	struct dfx			d;
@@ -464,10 +468,10 @@ at_create_cycles_count_removes(unsigned depth, uint64_t boundary)
 	struct iommu_domain_stats	d0, ds;
 	const struct iommu_dma_segment *last;
 	unsigned long			k, cycles = test_scale(40);
-	uint64_t			n, pages = 0;
+	uint64_t			n, pages = 0, end;
 	uint8_t				v;
 
-	dfx_init(&d, IOMMU_IOVA_AT_CREATE, depth, false);
+	dfx_init(&d, strat, depth, mags);
 	assert_int_equal(iommu_dmamap_create(d.tag, P * PG, P,
 			     boundary != 0 ? boundary : P * PG, boundary,
 			     IOMMU_DMA_NOWAIT, &m),
@@ -490,10 +494,17 @@ at_create_cycles_count_removes(unsigned depth, uint64_t boundary)
 		assert_int_equal(
 		    dev_byte(&d, last->ds_addr + last->ds_len - 1, &v), 0);
 		assert_int_equal(v, 0x10 + (k % 8) + P - 1);
+		end = last->ds_addr + last->ds_len - 1;
 		iommu_dmamap_unload(d.tag, m);
 		iommu_domain_get_stats(d.dom, &ds);
 		assert_int_equal(ds.ds_pages_mapped, 0);
 		assert_int_equal(ds.ds_removes - d0.ds_removes, pages);
+		if (k % 4 == 3)
+			assert_int_equal(iommu_domain_sync(d.dom), 0);
+		if (depth == 0 || k % 4 == 3) {
+			assert_int_not_equal(dev_byte(&d, end, &v), 0);
+			(void)drv_fixture_drain(&d.fx);
+		}
 	}
 	if (boundary == 0)
 		assert_int_equal(pages, cycles * P);
@@ -512,11 +523,25 @@ static void
 test_at_create_removes_counted(void **state)
 {
 	(void)state;
-	at_create_cycles_count_removes(8, 0); /* deferred */
-	at_create_cycles_count_removes(0, 0); /* strict */
+	cycles_count_removes(IOMMU_IOVA_AT_CREATE, false, 8, 0); /* deferred */
+	cycles_count_removes(IOMMU_IOVA_AT_CREATE, false, 0, 0); /* strict */
 	/* With gaps in the layout: cleared segment by segment. */
-	at_create_cycles_count_removes(8, 2 * PG);
-	at_create_cycles_count_removes(0, 2 * PG);
+	cycles_count_removes(IOMMU_IOVA_AT_CREATE, false, 8, 2 * PG);
+	cycles_count_removes(IOMMU_IOVA_AT_CREATE, false, 0, 2 * PG);
+}
+
+/* Per-map with magazines: page by page first, by handle once parked. */
+static void
+test_magazine_removes_counted(void **state)
+{
+	(void)state;
+	cycles_count_removes(IOMMU_IOVA_PER_MAP, true, 8, 0);
+	cycles_count_removes(IOMMU_IOVA_PER_MAP, true, 0, 0);
+	/* A boundary: never by handle. */
+	cycles_count_removes(IOMMU_IOVA_PER_MAP, true, 8, 2 * PG);
+	cycles_count_removes(IOMMU_IOVA_PER_MAP, true, 0, 2 * PG);
+	/* Without magazines nothing is kept: page by page always. */
+	cycles_count_removes(IOMMU_IOVA_PER_MAP, false, 8, 0);
 }
 
 static void
@@ -551,6 +576,7 @@ main(void)
 	    cmocka_unit_test(test_failed_sync_keeps_iova_owed),
 	    cmocka_unit_test(test_queue_overflow_quarantines),
 	    cmocka_unit_test(test_at_create_removes_counted),
+	    cmocka_unit_test(test_magazine_removes_counted),
 	    cmocka_unit_test(test_bad_depth_is_einval),
 	};
 

@@ -73,15 +73,15 @@
 #include "iommu_internal.h"
 #include "smmu_internal.h" /* the unload batch; the validator's page table */
 
-#define PAGE		 ((uint64_t)IOMMU_PAGE_SIZE)
-#define TRUNC_PAGE(x)	 ((x) & ~IOMMU_PAGE_MASK)
-#define ROUND_PAGE(x)	 (((x) + IOMMU_PAGE_MASK) & ~IOMMU_PAGE_MASK)
+#define PAGE		  ((uint64_t)IOMMU_PAGE_SIZE)
+#define TRUNC_PAGE(x)	  ((x) & ~IOMMU_PAGE_MASK)
+#define ROUND_PAGE(x)	  (((x) + IOMMU_PAGE_MASK) & ~IOMMU_PAGE_MASK)
 /* Segments of this many pages or more are entered and removed as ranges. */
-#define RANGE_MIN_PAGES	 4
+#define RANGE_MIN_PAGES	  4
 /* at-create: segments' runs of handles filled per call. */
-#define WINDOW_RUNS	 16
-/* per-map: the largest map loaded through handles (on the stack). */
-#define PARKED_MAX_PAGES 32
+#define WINDOW_RUNS	  16
+/* per-map, magazines: handles kept for maps of at most this many pages. */
+#define HANDLES_MAX_PAGES 64
 
 struct iommu_map_seg {
 	struct iommu_extent_region mg_er;
@@ -102,8 +102,12 @@ struct iommu_map_state {
 	uint64_t ms_winlen, ms_stride; /* window length, distance apart */
 	uint64_t ms_winpages; /* pages a load may use: winlen - guard */
 	uint64_t ms_ticket[2];
-	/* at-create: the handles of window 0's pages, then window 1's */
+	/* at-create: the handles of window 0's pages, then window 1's;
+	 * per-map with magazines: room for ms_nhandles, and whether the
+	 * loaded map's pages were filled through them (ms_by_handle) */
 	struct iommu_pt_slot *ms_slot;
+	uint64_t	      ms_nhandles;
+	bool		      ms_by_handle;
 	/* The tail: ms_segs (per-segment) or what ms_slot points at. */
 	struct iommu_map_seg ms_segs[];
 };
@@ -257,6 +261,22 @@ map_boundary(const struct iommu_dmamap *map)
 }
 
 /*
+ * per-map with magazines: how many handles a map keeps, enough for any
+ * load (at_create_len's worst case, without the guard) up to
+ * HANDLES_MAX_PAGES.  None with a boundary: such loads go page by page.
+ */
+static uint64_t
+map_handles(uint64_t size, int nsegments, uint64_t boundary)
+{
+	uint64_t w;
+
+	if (layout_boundary(boundary) != 0)
+		return 0;
+	w = (size >> IOMMU_PAGE_SHIFT) + 2 * (uint64_t)nsegments;
+	return w < HANDLES_MAX_PAGES ? w : HANDLES_MAX_PAGES;
+}
+
+/*
  * At-create geometry: window length and stride, and how the reservation
  * is placed (*align, *bound).  Between two b lines when it fits there (no
  * load needs a gap), else b-aligned so that seg_place's offsets are the
@@ -371,18 +391,23 @@ iommu_create(struct iommu_dma_tag *t, uint64_t size, int nsegments,
 		mssize +=
 		    plan.ms_nwin * plan.ms_winpages * sizeof(ms->ms_slot[0]);
 	}
+	if (it->it_strategy == IOMMU_IOVA_PER_MAP && it->it_dom->dom_magazines)
+		mssize += map_handles(size, nsegments, boundary) *
+		    sizeof(ms->ms_slot[0]);
 	error = parent->dt_ops->create(
 	    parent, size, nsegments, maxsegsz, boundary, flags, mssize, &map);
 	if (error != 0)
 		return error;
 	ms = map->_dm_cookie;
 	ms->ms_strategy = it->it_strategy;
+	ms->ms_slot = (struct iommu_pt_slot *)(void *)ms->ms_segs;
+	if (it->it_strategy == IOMMU_IOVA_PER_MAP && it->it_dom->dom_magazines)
+		ms->ms_nhandles = map_handles(size, nsegments, boundary);
 	if (it->it_strategy == IOMMU_IOVA_AT_CREATE) {
 		ms->ms_nwin = plan.ms_nwin;
 		ms->ms_winlen = plan.ms_winlen;
 		ms->ms_stride = plan.ms_stride;
 		ms->ms_winpages = plan.ms_winpages;
-		ms->ms_slot = (struct iommu_pt_slot *)(void *)ms->ms_segs;
 		len = ms->ms_stride * (ms->ms_nwin - 1) + ms->ms_winlen;
 		error = iommu_domain_iova_alloc_constrained(
 		    it->it_dom, len, align, bound, &ms->ms_er, &ms->ms_dva);
@@ -604,16 +629,22 @@ fill_segments(struct iommu_tag *it, struct iommu_dmamap *map, uint64_t base,
 }
 
 /*
- * at-create: fills the handles of the next window.  The window's last
- * unload, if deferred or failed, must be invalidated first: the SMMU may
- * still cache its old translations.
+ * at-create: fills the handles of a window.  The window's last unload, if
+ * deferred or failed, must be invalidated first: the SMMU may still cache
+ * its old translations.  So the window loaded last is loaded again once
+ * that is done (a ring deeper than the flush depth: one window's handles
+ * and descriptors stay hot), else the other one.
  */
 static int
 load_window(struct iommu_tag *it, struct iommu_dmamap *map, unsigned prot)
 {
 	struct iommu_map_state *ms = map->_dm_cookie;
-	unsigned		w = ms->ms_nwin == 2 ? ms->ms_win ^ 1 : 0;
+	unsigned		w = ms->ms_win;
 	int			error;
+
+	if (ms->ms_nwin == 2 &&
+	    !iommu__domain_ticket_done(it->it_dom, ms->ms_ticket[w]))
+		w ^= 1;
 
 	if (ms->ms_ticket[w] != 0) {
 		error = iommu__domain_ticket_wait(it->it_dom, ms->ms_ticket[w]);
@@ -627,22 +658,21 @@ load_window(struct iommu_tag *it, struct iommu_dmamap *map, unsigned prot)
 }
 
 /*
- * per-map in a domain that keeps PTEDs (magazines): the handles of the
- * npages pages of the map's IOVA, when every one is parked, that is when
- * the IOVA was mapped before (the usual case: the cache recycles it).
- * Then the map is loaded and unloaded as an at-create window is, without
- * a walk per page.  false: map page by page.
+ * per-map in a domain that keeps PTEDs (magazines): fetches the handles
+ * of the npages pages of the map's IOVA into ms_slot when every one is
+ * parked, that is when the IOVA was mapped before (the usual case: the
+ * cache recycles it).  Then the map is loaded and unloaded as an
+ * at-create window is, without a walk per page.  false: page by page.
  */
 static bool
-parked_handles(struct iommu_tag *it, const struct iommu_dmamap *map,
-    uint64_t npages, struct iommu_pt_slot *slots)
+fetch_handles(
+    struct iommu_tag *it, const struct iommu_dmamap *map, uint64_t npages)
 {
 	const struct iommu_map_state *ms = map->_dm_cookie;
 
-	return it->it_dom->dom_magazines &&
-	    ms->ms_strategy == IOMMU_IOVA_PER_MAP && npages != 0 &&
-	    npages <= PARKED_MAX_PAGES && map_boundary(map) == 0 &&
-	    iommu_pt_slots(it->it_dom->dom_pt, ms->ms_dva, npages, slots) == 0;
+	return npages <= ms->ms_nhandles && map_boundary(map) == 0 &&
+	    iommu_pt_slots(
+		it->it_dom->dom_pt, ms->ms_dva, npages, ms->ms_slot) == 0;
 }
 
 static int
@@ -650,7 +680,6 @@ load_map(struct iommu_tag *it, struct iommu_dmamap *map, int flags)
 {
 	struct iommu_map_state *ms = map->_dm_cookie;
 	struct iommu_map_seg   *mg;
-	struct iommu_pt_slot	slots[PARKED_MAX_PAGES];
 	unsigned		prot = load_prot(flags);
 	uint64_t		maplen = 0, off, span, b = map_boundary(map);
 	int			seg, error = 0;
@@ -672,9 +701,10 @@ load_map(struct iommu_tag *it, struct iommu_dmamap *map, int flags)
 		if (error != 0)
 			return error;
 		ms->ms_len = maplen;
-		if (parked_handles(
-			it, map, maplen >> IOMMU_PAGE_SHIFT, slots)) {
-			error = fill_segments(it, map, ms->ms_dva, slots,
+		ms->ms_by_handle =
+		    fetch_handles(it, map, maplen >> IOMMU_PAGE_SHIFT);
+		if (ms->ms_by_handle) {
+			error = fill_segments(it, map, ms->ms_dva, ms->ms_slot,
 			    maplen >> IOMMU_PAGE_SHIFT, prot);
 			break;
 		}
@@ -850,15 +880,13 @@ unload_map(struct iommu_tag *it, struct iommu_dmamap *map)
 {
 	struct iommu_map_state *ms = map->_dm_cookie;
 	struct iommu__iova_span last = {0, 0};
-	struct iommu_pt_slot	slots[PARKED_MAX_PAGES];
 	uint64_t		pages = ms->ms_loaded >> IOMMU_PAGE_SHIFT;
-	bool			batched = false, have_last = false, parked;
-	bool			quiet;
-	int			i, error;
+	bool			batched = false, have_last = false;
+	bool by_handle = ms->ms_strategy == IOMMU_IOVA_AT_CREATE ||
+	    (ms->ms_strategy == IOMMU_IOVA_PER_MAP && ms->ms_by_handle);
+	bool quiet = by_handle && it->it_dom->dom_fq_depth != 0;
+	int  i, error;
 
-	parked = ms->ms_strategy == IOMMU_IOVA_AT_CREATE ||
-	    parked_handles(it, map, pages, slots);
-	quiet = parked && it->it_dom->dom_fq_depth != 0;
 	/*
 	 * The removes only note their pages; the TLBIs and the CMD_SYNC go
 	 * out together under one hold of the command lock.  A deferred
@@ -870,8 +898,8 @@ unload_map(struct iommu_tag *it, struct iommu_dmamap *map)
 	if (pages != 0) {
 		if (ms->ms_strategy == IOMMU_IOVA_AT_CREATE)
 			clear_window(it, map, quiet);
-		else if (parked)
-			clear_handles(it, slots, pages, quiet);
+		else if (by_handle)
+			clear_handles(it, ms->ms_slot, pages, quiet);
 		else if (ms->ms_strategy == IOMMU_IOVA_PER_MAP &&
 		    map_boundary(map) == 0)
 			(void)iommu_domain_remove_range(
@@ -901,6 +929,7 @@ unload_map(struct iommu_tag *it, struct iommu_dmamap *map)
 		}
 		ms->ms_dva = 0;
 		ms->ms_len = 0;
+		ms->ms_by_handle = false;
 		break;
 	case IOMMU_IOVA_PER_SEGMENT:
 		for (i = 0; i < ms->ms_nalloc; i++) {

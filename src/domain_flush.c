@@ -247,8 +247,7 @@ iommu__domain_ticket_wait(struct iommu_domain *dom, uint64_t ticket)
 {
 	int error;
 
-	if (ticket <=
-	    atomic_load_explicit(&dom->dom_fq_done, memory_order_acquire))
+	if (iommu__domain_ticket_done(dom, ticket))
 		return 0;
 	if ((error = iommu__domain_flush(dom)) != 0)
 		return error;

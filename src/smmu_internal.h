@@ -257,6 +257,14 @@ uint64_t iommu__domain_unload_defer(
     struct iommu_domain *, const struct iommu__iova_span *last);
 /* 0 once the unload with this ticket is invalidated (flushing if need be). */
 int iommu__domain_ticket_wait(struct iommu_domain *, uint64_t ticket);
+
+/* Is the unload with this ticket invalidated already (0: no unload)? */
+static inline bool
+iommu__domain_ticket_done(struct iommu_domain *dom, uint64_t ticket)
+{
+	return ticket <=
+	    atomic_load_explicit(&dom->dom_fq_done, memory_order_acquire);
+}
 /* Flushes the deferred queue: TLBI by ASID, CMD_SYNC, free its IOVA. */
 int  iommu__domain_flush(struct iommu_domain *);
 bool iommu__domain_flush_pending(struct iommu_domain *);

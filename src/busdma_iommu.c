@@ -22,7 +22,10 @@
  *     ms_nalloc  per-segment: segments holding IOVA
  *     ms_strategy the tag's strategy when the map was created (fixed for
  *                the map's life: the state's size depends on it)
- *     ms_segs[]  per-segment: one descriptor + IOVA + length per segment
+ *     ms_nwin .. ms_ticket  at-create: the windows (below)
+ *     ms_slot    at-create, and per-map in a magazine domain: page handles
+ *     ms_segs[]  per-segment: one descriptor + IOVA + length per segment;
+ *                else the tail ms_slot points at
  *
  * Where each strategy spends its time:
  *   per-map (default, the seed): load sums the page-rounded segment
@@ -34,6 +37,10 @@
  *     worst case IOVA plus a guard page and pre-creates the table levels;
  *     load only enters PTEs, unload removes them and syncs.  The extent is
  *     never touched on the load/unload path.
+ *   per-map in a magazine domain: the IOVA comes from the thread's
+ *     magazine and, being recycled, usually still holds its pages' PTEDs
+ *     (the domain keeps them): load fetches their handles and fills them
+ *     as at-create does, unload clears them by handle.
  *   identity (before the seed): IOVA = PA, a page some other map already
  *     entered counts as success and unload removes every page of every
  *     segment, so two maps sharing a page break each other.  Kept only so

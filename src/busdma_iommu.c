@@ -211,6 +211,13 @@ iommu_tag_free(struct iommu_dma_tag *t)
 	iommu__free(t->dt_alloc, t, sizeof(struct iommu_tag));
 }
 
+/* The most pages a gapless load may span: W below. */
+static inline uint64_t
+load_worst_pages(uint64_t size, int nsegments)
+{
+	return (size >> IOMMU_PAGE_SHIFT) + 2 * (uint64_t)nsegments;
+}
+
 /*
  * At-create reservation.  A segment of length L at page offset o spans
  * ceil((o + L) / PAGE) <= ceil(L / PAGE) + 1 pages, and the segments'
@@ -226,9 +233,8 @@ iommu_tag_free(struct iommu_dma_tag *t)
 static uint64_t
 at_create_len(uint64_t size, int nsegments, uint64_t b)
 {
-	uint64_t w;
+	uint64_t w = load_worst_pages(size, nsegments) * PAGE;
 
-	w = ((size >> IOMMU_PAGE_SHIFT) + 2 * (uint64_t)nsegments) * PAGE;
 	if (b > PAGE && w > b) {
 		if (w > (UINT64_MAX >> 2))
 			return 0;
@@ -269,17 +275,16 @@ map_boundary(const struct iommu_dmamap *map)
 
 /*
  * per-map with magazines: how many handles a map keeps, enough for any
- * load (at_create_len's worst case, without the guard) up to
- * HANDLES_MAX_PAGES.  None with a boundary: such loads go page by page.
+ * load up to HANDLES_MAX_PAGES.  None with a boundary: such loads go page
+ * by page (so a map with handles has no boundary to honour).
  */
 static uint64_t
 map_handles(uint64_t size, int nsegments, uint64_t boundary)
 {
-	uint64_t w;
+	uint64_t w = load_worst_pages(size, nsegments);
 
 	if (layout_boundary(boundary) != 0)
 		return 0;
-	w = (size >> IOMMU_PAGE_SHIFT) + 2 * (uint64_t)nsegments;
 	return w < HANDLES_MAX_PAGES ? w : HANDLES_MAX_PAGES;
 }
 
@@ -380,7 +385,7 @@ iommu_create(struct iommu_dma_tag *t, uint64_t size, int nsegments,
 	struct iommu_dma_tag   *parent = t->dt_parent;
 	struct iommu_map_state *ms, plan;
 	struct iommu_dmamap    *map;
-	uint64_t		len, align = 0, bound = 0;
+	uint64_t		len, align = 0, bound = 0, nhandles = 0;
 	size_t			mssize = sizeof(*ms);
 	int			error;
 
@@ -399,8 +404,8 @@ iommu_create(struct iommu_dma_tag *t, uint64_t size, int nsegments,
 		    plan.ms_nwin * plan.ms_winpages * sizeof(ms->ms_slot[0]);
 	}
 	if (it->it_strategy == IOMMU_IOVA_PER_MAP && it->it_dom->dom_magazines)
-		mssize += map_handles(size, nsegments, boundary) *
-		    sizeof(ms->ms_slot[0]);
+		nhandles = map_handles(size, nsegments, boundary);
+	mssize += nhandles * sizeof(ms->ms_slot[0]);
 	error = parent->dt_ops->create(
 	    parent, size, nsegments, maxsegsz, boundary, flags, mssize, &map);
 	if (error != 0)
@@ -408,8 +413,7 @@ iommu_create(struct iommu_dma_tag *t, uint64_t size, int nsegments,
 	ms = map->_dm_cookie;
 	ms->ms_strategy = it->it_strategy;
 	ms->ms_slot = (struct iommu_pt_slot *)(void *)ms->ms_segs;
-	if (it->it_strategy == IOMMU_IOVA_PER_MAP && it->it_dom->dom_magazines)
-		ms->ms_nhandles = map_handles(size, nsegments, boundary);
+	ms->ms_nhandles = nhandles;
 	if (it->it_strategy == IOMMU_IOVA_AT_CREATE) {
 		ms->ms_nwin = plan.ms_nwin;
 		ms->ms_winlen = plan.ms_winlen;
@@ -652,7 +656,6 @@ load_window(struct iommu_tag *it, struct iommu_dmamap *map, unsigned prot)
 	if (ms->ms_nwin == 2 &&
 	    !iommu__domain_ticket_done(it->it_dom, ms->ms_ticket[w]))
 		w ^= 1;
-
 	if (ms->ms_ticket[w] != 0) {
 		error = iommu__domain_ticket_wait(it->it_dom, ms->ms_ticket[w]);
 		if (error != 0)
@@ -677,7 +680,7 @@ fetch_handles(
 {
 	const struct iommu_map_state *ms = map->_dm_cookie;
 
-	return npages <= ms->ms_nhandles && map_boundary(map) == 0 &&
+	return npages <= ms->ms_nhandles &&
 	    iommu_pt_slots(
 		it->it_dom->dom_pt, ms->ms_dva, npages, ms->ms_slot) == 0;
 }
@@ -889,8 +892,8 @@ unload_map(struct iommu_tag *it, struct iommu_dmamap *map)
 	struct iommu__iova_span last = {0, 0};
 	uint64_t		pages = ms->ms_loaded >> IOMMU_PAGE_SHIFT;
 	bool			batched = false, have_last = false;
-	bool by_handle = ms->ms_strategy == IOMMU_IOVA_AT_CREATE ||
-	    (ms->ms_strategy == IOMMU_IOVA_PER_MAP && ms->ms_by_handle);
+	bool			by_handle =
+	    ms->ms_strategy == IOMMU_IOVA_AT_CREATE || ms->ms_by_handle;
 	bool quiet = by_handle && it->it_dom->dom_fq_depth != 0;
 	int  i, error;
 

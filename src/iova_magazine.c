@@ -57,6 +57,16 @@ struct mag_class {
 	struct mag *prev;
 };
 
+/* Bonwick's exchange: the previous magazine becomes the loaded one. */
+static inline void
+class_swap(struct mag_class *c)
+{
+	struct mag *mg = c->loaded;
+
+	c->loaded = c->prev;
+	c->prev = mg;
+}
+
 /*
  * Written by one thread (or under m_lock), read by get_stats.  The fast
  * paths touch two counters each (a hit: hits[k] and requested; a cached
@@ -520,7 +530,7 @@ iommu_iova_magazine_alloc(
 	struct mag_thread *t;
 	struct mag_class  *c;
 	struct mag_depot  *d;
-	struct mag	  *mg, *spare = NULL;
+	struct mag	  *spare = NULL;
 	uint64_t	   units;
 	unsigned	   k;
 	int		   error;
@@ -541,9 +551,7 @@ iommu_iova_magazine_alloc(
 	c = &t->t_cls[k];
 	if (c->loaded->mg_n == 0) {
 		if (c->prev->mg_n > 0) {
-			mg = c->loaded;
-			c->loaded = c->prev;
-			c->prev = mg;
+			class_swap(c);
 		} else {
 			d = &m->m_depot[k];
 			pthread_mutex_lock(&m->m_lock);
@@ -680,9 +688,7 @@ iommu_iova_magazine_free(
 	c = &t->t_cls[k];
 	if (c->loaded->mg_n == m->m_cfg.mc_mag_size) {
 		if (c->prev->mg_n < m->m_cfg.mc_mag_size) {
-			mg = c->loaded;
-			c->loaded = c->prev;
-			c->prev = mg;
+			class_swap(c);
 		} else {
 			d = &m->m_depot[k];
 			pthread_mutex_lock(&m->m_lock);

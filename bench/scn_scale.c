@@ -22,6 +22,7 @@
 
 #include "cycles.h"
 #include "ring.h"
+#include "spin_gate.h"
 
 #define MAX_THREADS 64
 
@@ -29,28 +30,67 @@ struct scale_thread {
 	struct ring	  rg;
 	pthread_t	  tid;
 	struct scale_run *run;
+	uint64_t	  t_end; /* when its last repetition ended */
 };
 
+/*
+ * One case's repetitions, run by the workers alone: they meet at a spin
+ * gate before and after each (spin_gate.h: no wake-up latency in the
+ * figure), the last to reach the start notes the time, the last to reach
+ * the end records the repetition.  Repetition 0 warms up and sizes
+ * sr_iters so that one lasts about run_ms.
+ */
 struct scale_run {
-	pthread_barrier_t start, done;
-	uint64_t	  iters;
-	bool		  quit;
+	struct spin_gate     sr_gate;
+	struct scale_thread *sr_threads;
+	unsigned	     sr_nthreads;
+	unsigned	     sr_reps;  /* 1 warm-up + the measured ones */
+	uint64_t	     sr_iters; /* packets per thread per repetition */
+	uint64_t	     sr_max_iters; /* --quick keeps repetitions short */
+	double		     sr_target_ns;
+	uint64_t	     sr_t_start;
+	double		     sr_ns[BENCH_MAX_RUNS]; /* wall ns per packet */
 };
+
+/* The last thread at a repetition's end: its wall time, per packet. */
+static void
+scale_rep_done(struct scale_run *r, unsigned rep)
+{
+	uint64_t end = 0, iters;
+	unsigned i;
+	double	 wall;
+
+	for (i = 0; i < r->sr_nthreads; i++)
+		if (r->sr_threads[i].t_end > end)
+			end = r->sr_threads[i].t_end;
+	wall = (double)(end - r->sr_t_start);
+	bench_progress(NULL);
+	if (rep > 0) {
+		r->sr_ns[rep - 1] = wall / (double)r->sr_iters;
+		return;
+	}
+	iters = (uint64_t)((double)r->sr_iters * r->sr_target_ns /
+	    (wall > 1.0 ? wall : 1.0));
+	if (iters > r->sr_max_iters)
+		iters = r->sr_max_iters;
+	r->sr_iters = iters > 0 ? iters : 1;
+}
 
 static void *
 scale_main(void *arg)
 {
 	struct scale_thread *t = arg;
 	struct scale_run    *r = t->run;
+	unsigned	     sense = 0, rep;
 
-	for (;;) {
-		pthread_barrier_wait(&r->start);
-		if (r->quit)
-			break;
-		ring_run(&t->rg, r->iters);
-		pthread_barrier_wait(&r->done);
+	for (rep = 0; rep < r->sr_reps; rep++) {
+		if (spin_gate_wait(&r->sr_gate, &sense))
+			r->sr_t_start = bench_now_ns();
+		ring_run(&t->rg, r->sr_iters);
+		t->t_end = bench_now_ns();
+		if (spin_gate_wait(&r->sr_gate, &sense))
+			scale_rep_done(r, rep);
 	}
-	/* Per-thread magazine caches go back before the stream dies. */
 	return NULL;
 }
 
@@ -64,10 +104,9 @@ one_case(const struct bench_opts *o, struct bench_report *rep,
 	struct stream	     se[MAX_THREADS];
 	struct scale_run     run;
 	struct bench_row     row;
-	double		     wall[BENCH_MAX_RUNS], kpps;
-	unsigned	     i, r, nse = shared ? 1 : nthr, ok = 0, started = 0;
+	double		     kpps;
+	unsigned	     i, nse = shared ? 1 : nthr, ok = 0, started = 0;
 	unsigned	     runs = bench_runs(o);
-	uint64_t	     t0;
 	int		     error = 0;
 	static uint32_t	     sid = 4000;
 
@@ -83,9 +122,13 @@ one_case(const struct bench_opts *o, struct bench_report *rep,
 	if (error != 0)
 		goto out;
 	memset(&run, 0, sizeof(run));
-	run.iters = iters;
-	pthread_barrier_init(&run.start, NULL, nthr + 1);
-	pthread_barrier_init(&run.done, NULL, nthr + 1);
+	spin_gate_init(&run.sr_gate, nthr);
+	run.sr_threads = th;
+	run.sr_nthreads = nthr;
+	run.sr_reps = runs + 1;
+	run.sr_iters = iters;
+	run.sr_max_iters = o->quick ? iters : UINT64_MAX;
+	run.sr_target_ns = o->run_ms * 1e6;
 	for (i = 0; i < nthr; i++) {
 		th[i].run = &run;
 		if (pthread_create(&th[i].tid, NULL, scale_main, &th[i]) != 0)
@@ -93,25 +136,14 @@ one_case(const struct bench_opts *o, struct bench_report *rep,
 		started++;
 	}
 	if (started != nthr) {
-		/* Cannot run the barrier short-handed: give up cleanly. */
+		/* Cannot run the gate short-handed: give up cleanly. */
 		fprintf(stderr, "iommu-bench: cannot start threads\n");
 		exit(1);
 	}
-	for (r = 0; r < runs + 1; r++) {
-		t0 = bench_now_ns();
-		pthread_barrier_wait(&run.start);
-		pthread_barrier_wait(&run.done);
-		/* The first repetition warms up. */
-		if (r > 0)
-			wall[r - 1] = (double)(bench_now_ns() - t0);
-		bench_progress(NULL);
-	}
-	run.quit = true;
-	pthread_barrier_wait(&run.start);
+	/* Before the streams die: a thread's magazine caches go back at its
+	 * exit. */
 	for (i = 0; i < nthr; i++)
 		pthread_join(th[i].tid, NULL);
-	pthread_barrier_destroy(&run.start);
-	pthread_barrier_destroy(&run.done);
 	for (i = 0; i < nthr; i++)
 		if (th[i].rg.rg_error != 0)
 			error = th[i].rg.rg_error;
@@ -119,9 +151,9 @@ one_case(const struct bench_opts *o, struct bench_report *rep,
 		goto out;
 	bench_row_init(
 	    &row, "scale", variant, bench_strategy_name(st), nthr, "packet");
-	row.ns = bench_quantile(wall, runs, 0.5) / (double)iters;
-	row.ns_lo = bench_quantile(wall, runs, 0.25) / (double)iters;
-	row.ns_hi = bench_quantile(wall, runs, 0.75) / (double)iters;
+	row.ns = bench_quantile(run.sr_ns, runs, 0.5);
+	row.ns_lo = bench_quantile(run.sr_ns, runs, 0.25);
+	row.ns_hi = bench_quantile(run.sr_ns, runs, 0.75);
 	row.cycles = row.ns * bench_cycles_per_ns();
 	kpps = (double)nthr * 1e6 / row.ns;
 	row.mbyte_s = kpps;

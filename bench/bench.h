@@ -29,7 +29,14 @@ enum bench_strategy {
 };
 const char *bench_strategy_name(enum bench_strategy);
 
-#define BENCH_MAX_SWEEP 16
+#define BENCH_MAX_SWEEP	   16
+/*
+ * The model's TBUs: as an SoC gives masters TBUs of their own, so that the
+ * scale scenario's streams (consecutive SIDs) do not share TLB sets.  At
+ * most the smallest TLB a scenario builds has sets (translate: 128).
+ */
+#define BENCH_DEFAULT_TBUS 8
+#define BENCH_MAX_TBUS	   64
 
 struct bench_opts {
 	bool		  quick;
@@ -44,6 +51,7 @@ struct bench_opts {
 	unsigned	  max_threads;
 	int		  tlbi;	       /* enum iommu_tlbi_policy */
 	unsigned	  flush_depth; /* the -lazy strategies' */
+	unsigned	  tbus;	       /* the model's cfg_tlb_tbus */
 	enum bench_format format;
 	const char	 *plot;
 	bool		  verbose;

@@ -51,6 +51,8 @@ usage(FILE *fp)
 	    "range\n"
 	    "      --flush-depth D   unloads per flush for the -lazy "
 	    "strategies (default 64)\n"
+	    "      --tbus T          the model's TBUs, each with its share of "
+	    "the TLB (default 8)\n"
 	    "      --quick           seconds-long smoke run\n"
 	    "      --csv | --json    machine-readable output (default: table)\n"
 	    "      --plot FILE.svg   plot tcpbench ns/packet vs N\n"
@@ -272,6 +274,7 @@ main(int argc, char **argv)
 	    {"plot", required_argument, NULL, 7},
 	    {"tlbi", required_argument, NULL, 8},
 	    {"flush-depth", required_argument, NULL, 9},
+	    {"tbus", required_argument, NULL, 10},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -292,6 +295,7 @@ main(int argc, char **argv)
 	o.run_ms = 20;
 	o.ring = 256;
 	o.flush_depth = 64;
+	o.tbus = BENCH_DEFAULT_TBUS;
 	o.max_threads = ncpu > 0 ? (unsigned)ncpu : 1;
 	o.format = BENCH_TABLE;
 	while ((ch = getopt_long(argc, argv, "s:S:N:r:t:h", longopts, NULL)) !=
@@ -382,6 +386,18 @@ main(int argc, char **argv)
 			    o.flush_depth > IOMMU_DOMAIN_FLUSH_DEPTH_MAX) {
 				fprintf(
 				    stderr, "iommu-bench: bad --flush-depth\n");
+				return 2;
+			}
+			break;
+		case 10:
+			o.tbus = (unsigned)strtoul(optarg, &end, 10);
+			if (*end != '\0' || o.tbus < 1 ||
+			    o.tbus > BENCH_MAX_TBUS ||
+			    (o.tbus & (o.tbus - 1)) != 0) {
+				fprintf(stderr,
+				    "iommu-bench: bad --tbus (a "
+				    "power of two, 1..%u)\n",
+				    BENCH_MAX_TBUS);
 				return 2;
 			}
 			break;

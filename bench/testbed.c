@@ -44,6 +44,8 @@ testbed_init(struct testbed *tb, const struct bench_opts *o, uint64_t ram_mb,
 		mc.cfg_tlb_sets = tlb_sets;
 	if (tlb_ways != 0)
 		mc.cfg_tlb_ways = tlb_ways;
+	if (o->tbus != 0)
+		mc.cfg_tlb_tbus = o->tbus;
 	memset(&ho, 0, sizeof(ho));
 	ho.ho_size = sizeof(ho);
 	ho.ho_mem_read = tb_mem_read;

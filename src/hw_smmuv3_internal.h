@@ -95,7 +95,8 @@ struct smmuv3__asid_gen;
 /* A decoded STE (and, for stage 1, CD) for one (sid, ssid). */
 struct smmuv3__cfg {
 	uint32_t cf_sid;
-	uint32_t cf_ssid; /* SMMUV3_NO_SSID when SSV = 0 */
+	uint32_t cf_ssid;     /* SMMUV3_NO_SSID when SSV = 0 */
+	uint32_t cf_tlb_base; /* first TLB set of the stream's TBU */
 	bool	 cf_valid;
 	bool	 cf_cd_valid; /* CD part present (CFGI_CD clears it) */
 	uint8_t	 cf_kind;     /* enum smmuv3__cfg_kind */
@@ -363,11 +364,15 @@ struct smmuv3 {
 	unsigned	    sc_cfgc_sets;
 	unsigned	    sc_cfgc_ways;
 
-	/* TLB: sets * ways entries, round-robin victim per set. */
+	/*
+	 * TLB: sets * ways entries, round-robin victim per set; TBU k owns
+	 * sets [k * tbu_sets, (k + 1) * tbu_sets).
+	 */
 	struct smmuv3__tlbslot *sc_tlb;
 	struct smmuv3__tlbset  *sc_tlb_set; /* [sets] */
 	unsigned		sc_tlb_sets;
 	unsigned		sc_tlb_ways;
+	unsigned		sc_tlb_tbu_sets; /* sets / cfg_tlb_tbus */
 	_Atomic size_t		sc_tlb_nwide; /* valid WIDE or GLOBAL entries */
 	/* Granule shifts (bit gshift - 12) filled since the last flush. */
 	atomic_uint sc_tlb_gshifts;
@@ -602,13 +607,17 @@ smmuv3__tt_select(const struct smmuv3__cfg *cf, uint64_t iova)
 	return h;
 }
 
-/* Consecutive pages of one ASID land in distinct sets. */
+/*
+ * The set of iova in the TBU whose sets start at base: consecutive pages
+ * of one ASID land in distinct sets.
+ */
 static inline unsigned
-smmuv3__tlb_set(
-    const struct smmuv3 *sc, unsigned asid, unsigned gshift, uint64_t iova)
+smmuv3__tlb_set(const struct smmuv3 *sc, unsigned base, unsigned asid,
+    unsigned gshift, uint64_t iova)
 {
-	return (unsigned)((iova >> gshift) + asid * 0x9e3779b1u) &
-	    (sc->sc_tlb_sets - 1);
+	return base +
+	    ((unsigned)((iova >> gshift) + asid * 0x9e3779b1u) &
+		(sc->sc_tlb_tbu_sets - 1));
 }
 
 static inline struct smmuv3__asid_gen *
@@ -659,7 +668,8 @@ smmuv3__tlb_lookup(struct smmuv3 *sc, const struct smmuv3__cfg *cf,
     unsigned gshift, uint64_t iova, struct smmuv3__tlbe *out,
     struct smmuv3__utlb *ut)
 {
-	unsigned set = smmuv3__tlb_set(sc, cf->cf_asid, gshift, iova);
+	unsigned set =
+	    smmuv3__tlb_set(sc, cf->cf_tlb_base, cf->cf_asid, gshift, iova);
 	const struct smmuv3__tlbslot *ts0 =
 	    &sc->sc_tlb[(size_t)set * sc->sc_tlb_ways];
 	const struct smmuv3__tlbslot *ts;

@@ -71,6 +71,7 @@ smmuv3_config_init(struct smmuv3_config *cfg)
 	cfg->cfg_tlb_ways = 4;
 	cfg->cfg_cfgcache_entries = 64;
 	cfg->cfg_check_stale = false;
+	cfg->cfg_tlb_tbus = 1;
 }
 
 unsigned
@@ -107,6 +108,9 @@ smmuv3_config_check(const struct smmuv3_config *c)
 	    (c->cfg_tlb_sets & (c->cfg_tlb_sets - 1)) != 0)
 		return EINVAL;
 	if (c->cfg_tlb_ways == 0 || c->cfg_tlb_ways > 64)
+		return EINVAL;
+	if (c->cfg_tlb_tbus == 0 || c->cfg_tlb_tbus > c->cfg_tlb_sets ||
+	    (c->cfg_tlb_tbus & (c->cfg_tlb_tbus - 1)) != 0)
 		return EINVAL;
 	if (c->cfg_cfgcache_entries == 0 ||
 	    c->cfg_cfgcache_entries > (1u << 20))

@@ -3,9 +3,14 @@
  * stage-1 leaf translations tagged by ASID, VMID and regime (STRW).
  *
  * Design: sets * ways entries of struct smmuv3__tlbe in one array, set
- * major.  The set is chosen from the input page number (in units of the
+ * major, split into cfg_tlb_tbus equal runs of sets, one per TBU; a
+ * stream translates in TBU SID mod cfg_tlb_tbus (cf_tlb_base).  Within
+ * the TBU the set is chosen from the input page number (in units of the
  * configuration's granule) hashed with the ASID, so domains that use the
- * same IOVAs spread over different sets.  A block is entered in the set of
+ * same IOVAs spread over different sets.  Streams of different TBUs
+ * never fill the same set: two host threads driving them share no set
+ * lock and, when a TBU's slots fill whole cache lines (ways * sets per
+ * TBU a multiple of 8), no slot line either.  A block is entered in the set of
  * the page that missed; another page of the same block may miss and enter
  * a second copy (as TLBs that splinter blocks do).  Invalidation scans
  * every entry, which keeps it exact whatever the entry sizes, except for
@@ -65,6 +70,7 @@ smmuv3__tlb_init(struct smmuv3 *sc)
 
 	sc->sc_tlb_sets = sc->sc_cfg.cfg_tlb_sets;
 	sc->sc_tlb_ways = sc->sc_cfg.cfg_tlb_ways;
+	sc->sc_tlb_tbu_sets = sc->sc_tlb_sets / sc->sc_cfg.cfg_tlb_tbus;
 	sc->sc_tlb = iommu__zalloc(sc->sc_alloc, n * sizeof(*sc->sc_tlb));
 	sc->sc_tlb_set = iommu__zalloc(
 	    sc->sc_alloc, sc->sc_tlb_sets * sizeof(*sc->sc_tlb_set));
@@ -181,7 +187,8 @@ smmuv3__tlb_insert(struct smmuv3 *sc, struct smmuv3__shard *sh,
     const struct smmuv3__cfg *cf, unsigned gshift, uint64_t iova,
     const struct smmuv3__tlbe *e)
 {
-	unsigned set = smmuv3__tlb_set(sc, cf->cf_asid, gshift, iova);
+	unsigned set =
+	    smmuv3__tlb_set(sc, cf->cf_tlb_base, cf->cf_asid, gshift, iova);
 	struct smmuv3__tlbslot *ts = &sc->sc_tlb[(size_t)set * sc->sc_tlb_ways];
 	struct smmuv3__tlbe	te = *e;
 	unsigned		w, victim = sc->sc_tlb_ways;
@@ -328,7 +335,8 @@ smmuv3_tlb_inv_one(struct smmuv3 *sc, struct smmuv3__tlbslot *ts,
 /*
  * By-ASID VA invalidation of a few pages while the TLB holds no block or
  * global entry: every matching entry is a granule-sized page in the set
- * its page number and ASID hash to, so only those sets are visited.
+ * its page number and ASID hash to in some TBU (an ASID may be used by
+ * streams of several), so only those sets, in every TBU, are visited.
  * Returns false when the general scan is needed.
  */
 static bool
@@ -339,13 +347,14 @@ smmuv3_tlb_inv_sets(struct smmuv3 *sc, const struct smmuv3__tlbi *ti)
 	    SMMUV3_GRAN_4K, SMMUV3_GRAN_16K, SMMUV3_GRAN_64K};
 	struct smmuv3__tlbslot *ts;
 	uint64_t		page, first, last;
-	unsigned		g, w;
+	unsigned		g, w, base;
 
 	if (atomic_load_explicit(&sc->sc_tlb_nwide, memory_order_relaxed) !=
 		0 ||
 	    !ti->ti_match_va || !ti->ti_match_asid)
 		return false;
-	if (((ti->ti_va_last - ti->ti_va_first) >> 12) >= sc->sc_tlb_sets)
+	/* Each page costs a set in every TBU: cheaper than the scan? */
+	if (((ti->ti_va_last - ti->ti_va_first) >> 12) >= sc->sc_tlb_tbu_sets)
 		return false;
 	for (g = 0; g < 3; g++) {
 		if ((sc->sc_cfg.cfg_granules & gbits[g]) == 0 ||
@@ -356,12 +365,16 @@ smmuv3_tlb_inv_sets(struct smmuv3 *sc, const struct smmuv3__tlbi *ti)
 		first = ti->ti_va_first >> gshifts[g];
 		last = ti->ti_va_last >> gshifts[g];
 		for (page = first;; page++) {
-			ts =
-			    &sc->sc_tlb[(size_t)smmuv3__tlb_set(sc, ti->ti_asid,
-					    gshifts[g], page << gshifts[g]) *
-				sc->sc_tlb_ways];
-			for (w = 0; w < sc->sc_tlb_ways; w++)
-				smmuv3_tlb_inv_one(sc, &ts[w], ti);
+			for (base = 0; base < sc->sc_tlb_sets;
+			     base += sc->sc_tlb_tbu_sets) {
+				ts = &sc->sc_tlb[(size_t)smmuv3__tlb_set(sc,
+						     base, ti->ti_asid,
+						     gshifts[g],
+						     page << gshifts[g]) *
+				    sc->sc_tlb_ways];
+				for (w = 0; w < sc->sc_tlb_ways; w++)
+					smmuv3_tlb_inv_one(sc, &ts[w], ti);
+			}
 			if (page == last)
 				break;
 		}

@@ -489,6 +489,7 @@ fz_run(struct fz *fz, uint64_t seed, unsigned long episodes, unsigned long ops,
 	cfg.cfg_tlb_ways = 2;
 	cfg.cfg_cfgcache_entries = 8;
 	cfg.cfg_check_stale = (seed & 1) != 0;
+	cfg.cfg_tlb_tbus = (seed & 2) != 0 ? 4 : 1;
 	assert_int_equal(smmuv3_create(&cfg, &ops_tab, fz, &fz->fz_alloc.tc_ops,
 			     &fz->fz_smmu),
 	    0);

@@ -129,7 +129,7 @@ invalid_configurations_are_refused(void **state)
 	ops.ho_mem_read = test_flatmem_read;
 	ops.ho_mem_write = test_flatmem_write;
 	test_flatmem_init(&fm, SMMU_TD_RAM_BASE, 4096);
-	for (i = 0; i < 8; i++) {
+	for (i = 0; i < 11; i++) {
 		cfg = base;
 		switch (i) {
 		case 0:
@@ -155,6 +155,15 @@ invalid_configurations_are_refused(void **state)
 			break;
 		case 7:
 			cfg.cfg_size = 1;
+			break;
+		case 8:
+			cfg.cfg_tlb_tbus = 0;
+			break;
+		case 9:
+			cfg.cfg_tlb_tbus = 3;
+			break;
+		case 10:
+			cfg.cfg_tlb_tbus = cfg.cfg_tlb_sets * 2;
 			break;
 		}
 		assert_int_equal(

@@ -473,6 +473,8 @@ version_and_config_queries(void **state)
 	assert_int_equal(cfg.cfg_size, sizeof(cfg));
 	assert_int_equal(cfg.cfg_sidsize, want.cfg_sidsize);
 	assert_int_equal(cfg.cfg_tlb_sets, want.cfg_tlb_sets);
+	assert_int_equal(want.cfg_tlb_tbus, 1);
+	assert_int_equal(cfg.cfg_tlb_tbus, want.cfg_tlb_tbus);
 	assert_int_equal(cfg.cfg_granules, want.cfg_granules);
 	assert_true(cfg.cfg_two_level_strtab);
 }

@@ -107,18 +107,24 @@ teardown(void **state)
 }
 
 static uint64_t
-pa_of(struct fixture *fx, uint32_t sid, uint64_t iova)
+pa_of_td(struct smmu_td *td, uint32_t sid, uint64_t iova)
 {
 	struct smmuv3_xlate xl;
 	struct smmuv3_fault ft;
 	int		    error;
 
-	error = smmuv3_translate(fx->fx_td.td_smmu, sid, SMMUV3_NO_SSID, iova,
+	error = smmuv3_translate(td->td_smmu, sid, SMMUV3_NO_SSID, iova,
 	    SMMUV3_ACCESS_READ, &xl, &ft);
 	if (error != 0)
 		fail_msg("SID %u iova %#llx: error %d event %#x", sid,
 		    (unsigned long long)iova, error, ft.ft_event);
 	return xl.xl_pa;
+}
+
+static uint64_t
+pa_of(struct fixture *fx, uint32_t sid, uint64_t iova)
+{
+	return pa_of_td(&fx->fx_td, sid, iova);
 }
 
 /* Maps iova -> pa1 in both domains, caches it, then remaps to pa2. */
@@ -778,6 +784,131 @@ tiny_tlb_and_config_cache_evict_but_stay_correct(void **state)
 }
 
 /*
+ * TBUs (cfg_tlb_tbus): a 2-set, 1-way TLB split between two TBUs.  SID 2
+ * translates in TBU 0 and SID 3 in TBU 1: however many pages SID 3
+ * fills, SID 2's cached entry stays (seen through a remap made without a
+ * TLBI), while with one TBU the same fills evict it.
+ */
+static void
+tbu_fills_stay_in_their_tbu(bool two_tbus)
+{
+	struct smmuv3_config cfg;
+	struct smmu_td	     td;
+	struct smmu_td_dom   a, b;
+	struct smmuv3_stats  st;
+	struct smmuv3_xlate  xl;
+	struct smmuv3_fault  ft;
+	uint64_t	     pa1 = SMMU_TD_RAM_BASE + 0x100000;
+	uint64_t	     pa2 = SMMU_TD_RAM_BASE + 0x200000;
+	unsigned	     i;
+
+	smmuv3_config_init(&cfg);
+	cfg.cfg_tlb_sets = 2;
+	cfg.cfg_tlb_ways = 1;
+	cfg.cfg_tlb_tbus = two_tbus ? 2 : 1;
+	smmu_td_init(&td, &cfg, 0);
+	smmu_td_enable(&td, NULL);
+	smmu_td_attach(&td, &a, 2, 2, 0, SMMU_STE_STRW_NSEL1);
+	smmu_td_attach(&td, &b, 3, 3, 0, SMMU_STE_STRW_NSEL1);
+	smmu_td_map(&td, a.dm_root, IOVA, pa1, SMMU_TD_4K, SMMU_TD_PTE_RW);
+	assert_int_equal(smmuv3_translate(td.td_smmu, 2, SMMUV3_NO_SSID, IOVA,
+			     SMMUV3_ACCESS_READ, &xl, &ft),
+	    0);
+	smmu_td_map(&td, a.dm_root, IOVA, pa2, SMMU_TD_4K, SMMU_TD_PTE_RW);
+	for (i = 0; i < 8; i++) {
+		smmu_td_map(&td, b.dm_root, IOVA + i * SMMU_TD_4K,
+		    pa1 + i * SMMU_TD_4K, SMMU_TD_4K, SMMU_TD_PTE_RW);
+		assert_int_equal(
+		    smmuv3_translate(td.td_smmu, 3, SMMUV3_NO_SSID,
+			IOVA + i * SMMU_TD_4K, SMMUV3_ACCESS_READ, &xl, &ft),
+		    0);
+	}
+	assert_int_equal(smmuv3_translate(td.td_smmu, 2, SMMUV3_NO_SSID, IOVA,
+			     SMMUV3_ACCESS_READ, &xl, &ft),
+	    0);
+	assert_int_equal(xl.xl_pa, two_tbus ? pa1 : pa2);
+	smmuv3_get_stats(td.td_smmu, &st);
+	/* SID 3's 8 fills in one set of one way: 7 evict each other, and
+	 * with one TBU the first also evicts SID 2's entry. */
+	assert_true(st.st_tlb_evictions >= 7);
+	assert_int_equal(smmuv3_tlb_foreach(td.td_smmu, NULL, NULL), 2);
+	smmu_td_fini(&td);
+}
+
+static void
+streams_of_two_tbus_do_not_evict_each_other(void **state)
+{
+	(void)state;
+	tbu_fills_stay_in_their_tbu(true);
+}
+
+static void
+streams_of_one_tbu_evict_each_other(void **state)
+{
+	(void)state;
+	tbu_fills_stay_in_their_tbu(false);
+}
+
+/*
+ * One ASID used by streams of two TBUs (a domain shared by two masters):
+ * TLBI by VA and ASID must find the page in both TBUs' sets (the
+ * few-pages path visits the page's set in every TBU), as must the
+ * range form and TLBI by ASID.
+ */
+static void
+tlbi_by_asid_and_va_reaches_every_tbu(void **state)
+{
+	struct smmuv3_config cfg;
+	struct smmu_td	     td;
+	struct smmu_td_dom   a, b;
+	uint64_t	     pa1 = SMMU_TD_RAM_BASE + 0x100000;
+	uint64_t	     pa2 = SMMU_TD_RAM_BASE + 0x200000;
+	uint64_t	     iova;
+	uint32_t	     sid;
+	unsigned	     round;
+
+	(void)state;
+	smmuv3_config_init(&cfg);
+	cfg.cfg_tlb_sets = 64;
+	cfg.cfg_tlb_ways = 2;
+	cfg.cfg_tlb_tbus = 4;
+	cfg.cfg_range_inv = true;
+	smmu_td_init(&td, &cfg, 0);
+	smmu_td_enable(&td, NULL);
+	smmu_td_attach(&td, &a, 4, 7, 0, SMMU_STE_STRW_NSEL1);
+	smmu_td_attach(&td, &b, 5, 7, 0, SMMU_STE_STRW_NSEL1);
+	for (round = 0; round < 3; round++) {
+		iova = IOVA + round * 4 * SMMU_TD_4K;
+		for (sid = 4; sid <= 5; sid++) {
+			uint64_t root = sid == 4 ? a.dm_root : b.dm_root;
+			uint64_t pa;
+
+			smmu_td_map(
+			    &td, root, iova, pa1, SMMU_TD_4K, SMMU_TD_PTE_RW);
+			pa = pa_of_td(&td, sid, iova);
+			assert_int_equal(pa, pa1);
+			smmu_td_map(
+			    &td, root, iova, pa2, SMMU_TD_4K, SMMU_TD_PTE_RW);
+			assert_int_equal(pa_of_td(&td, sid, iova), pa1);
+		}
+		if (round == 0)
+			smmu_td_cmd_sync(&td,
+			    smmu_cmd_tlbi_va(
+				SMMU_OP_TLBI_NH_VA, 7, iova, true, 0, 0, 0, 0));
+		else if (round == 1)
+			smmu_td_cmd_sync(&td,
+			    smmu_cmd_tlbi_va(
+				SMMU_OP_TLBI_NH_VA, 7, iova, true, 1, 1, 1, 3));
+		else
+			smmu_td_cmd_sync(
+			    &td, smmu_cmd_tlbi_asid(SMMU_OP_TLBI_NH_ASID, 7));
+		assert_int_equal(pa_of_td(&td, 4, iova), pa2);
+		assert_int_equal(pa_of_td(&td, 5, iova), pa2);
+	}
+	smmu_td_fini(&td);
+}
+
+/*
  * The per-thread last hit (micro-TLB) stands only while its TLB entry
  * does: once fills have evicted the entry, the page is walked again and
  * a remap made meanwhile (no TLBI: the model may use either, and walks)
@@ -976,6 +1107,9 @@ main(void)
 	    T(cd_change_survives_until_cfgi_cd),
 	    T(cfgi_ste_range_covers_aligned_power_of_two_sids),
 	    cmocka_unit_test(tiny_tlb_and_config_cache_evict_but_stay_correct),
+	    cmocka_unit_test(streams_of_two_tbus_do_not_evict_each_other),
+	    cmocka_unit_test(streams_of_one_tbu_evict_each_other),
+	    cmocka_unit_test(tlbi_by_asid_and_va_reaches_every_tbu),
 	    cmocka_unit_test(last_hit_does_not_outlive_an_evicted_entry),
 	    cmocka_unit_test(new_l2_stream_table_is_visible_after_cfgi_ste),
 	    TS(stale_checker_reports_a_missing_tlbi),

@@ -53,7 +53,7 @@ extern "C" {
 
 struct smmuv3;
 
-#define SMMUV3_MODEL_VERSION 0x000101 /* 0.1.1 */
+#define SMMUV3_MODEL_VERSION 0x000102 /* 0.1.2 */
 
 /* Substream ID argument meaning "no substream" (SSV = 0). */
 #define SMMUV3_NO_SSID UINT32_MAX
@@ -82,6 +82,15 @@ struct smmuv3_config {
 	unsigned cfg_tlb_ways;
 	unsigned cfg_cfgcache_entries; /* decoded STE+CD per stream */
 	bool	 cfg_check_stale;      /* see smmuv3_stale_report */
+	/*
+	 * TBUs (added in 0.1.2; smmuv3_config_init sets 1): the TLB's sets
+	 * are split evenly between them, and stream SID translates in
+	 * TBU SID mod cfg_tlb_tbus, as an SoC wires each master to one TBU.
+	 * Streams of different TBUs never evict each other's entries, and
+	 * host threads driving them touch disjoint TLB state; a TLBI
+	 * reaches every TBU.  A power of two, at most cfg_tlb_sets.
+	 */
+	unsigned cfg_tlb_tbus;
 };
 
 /* Fills in the defaults (a 4K/16K/64K, 48-bit, two-level capable SMMU). */

@@ -156,17 +156,17 @@ dom_tlb_add_page(void *cookie, uint64_t iova, uint64_t granule)
 			return;
 		}
 		if (dom->dom_batch_n == SMMU_DRV_BATCH) {
-			pthread_mutex_lock(&sc->sc_cmd_mtx);
+			iommu__spin_lock(&sc->sc_cmd_mtx);
 			dom_batch_flush(dom);
-			pthread_mutex_unlock(&sc->sc_cmd_mtx);
+			iommu__spin_unlock(&sc->sc_cmd_mtx);
 		}
 		dom->dom_batch_va[dom->dom_batch_n++] = iova;
 		return;
 	}
-	pthread_mutex_lock(&sc->sc_cmd_mtx);
+	iommu__spin_lock(&sc->sc_cmd_mtx);
 	iommu__count_locked(&dom->dom_stats.removes, 1);
 	dom_owe_page(dom, iova, granule);
-	pthread_mutex_unlock(&sc->sc_cmd_mtx);
+	iommu__spin_unlock(&sc->sc_cmd_mtx);
 }
 
 static void
@@ -177,9 +177,9 @@ dom_tlb_flush_walk(void *cookie, uint64_t iova, uint64_t size, uint64_t granule)
 	(void)iova;
 	(void)size;
 	(void)granule;
-	pthread_mutex_lock(&dom->dom_sc->sc_cmd_mtx);
+	iommu__spin_lock(&dom->dom_sc->sc_cmd_mtx);
 	dom->dom_pend_asid = true;
-	pthread_mutex_unlock(&dom->dom_sc->sc_cmd_mtx);
+	iommu__spin_unlock(&dom->dom_sc->sc_cmd_mtx);
 }
 
 static void
@@ -251,9 +251,9 @@ iommu_domain_sync(struct iommu_domain *dom)
 	if (iommu__domain_flush_pending(dom))
 		return iommu__domain_flush(dom);
 	sc = dom->dom_sc;
-	pthread_mutex_lock(&sc->sc_cmd_mtx);
+	iommu__spin_lock(&sc->sc_cmd_mtx);
 	error = iommu__domain_sync_locked(dom, false);
-	pthread_mutex_unlock(&sc->sc_cmd_mtx);
+	iommu__spin_unlock(&sc->sc_cmd_mtx);
 	return error;
 }
 
@@ -275,7 +275,7 @@ iommu__domain_batch_end(struct iommu_domain *dom, bool batched, bool sync)
 
 	if (!batched && !sync)
 		return 0;
-	pthread_mutex_lock(&sc->sc_cmd_mtx);
+	iommu__spin_lock(&sc->sc_cmd_mtx);
 	if (batched) {
 		dom_batch_flush(dom);
 		atomic_store_explicit(
@@ -283,7 +283,7 @@ iommu__domain_batch_end(struct iommu_domain *dom, bool batched, bool sync)
 	}
 	if (sync)
 		error = iommu__domain_sync_locked(dom, false);
-	pthread_mutex_unlock(&sc->sc_cmd_mtx);
+	iommu__spin_unlock(&sc->sc_cmd_mtx);
 	return error;
 }
 
@@ -409,13 +409,13 @@ dom_cfgi_sync(struct iommu_smmu *sc, const uint64_t *cmd, const uint64_t *cmd2)
 {
 	int error;
 
-	pthread_mutex_lock(&sc->sc_cmd_mtx);
+	iommu__spin_lock(&sc->sc_cmd_mtx);
 	error = iommu__cmdq_put(sc, cmd[0], cmd[1]);
 	if (error == 0 && cmd2 != NULL)
 		error = iommu__cmdq_put(sc, cmd2[0], cmd2[1]);
 	if (error == 0)
 		error = iommu__cmdq_sync(sc);
-	pthread_mutex_unlock(&sc->sc_cmd_mtx);
+	iommu__spin_unlock(&sc->sc_cmd_mtx);
 	return error;
 }
 
@@ -580,12 +580,12 @@ iommu_domain_destroy(struct iommu_domain *dom)
 	dom_write_ste_abort(dom);
 	iommu__cmd_cfgi_ste(dom->dom_sid, cmd);
 	iommu__cmd_tlbi_asid(dom->dom_asid, tlbi);
-	pthread_mutex_lock(&sc->sc_cmd_mtx);
+	iommu__spin_lock(&sc->sc_cmd_mtx);
 	/* Whatever was owed is covered by the ASID invalidation. */
 	dom->dom_pend_asid = false;
 	dom->dom_pend_lo = UINT64_MAX;
 	dom->dom_pend_hi = 0;
-	pthread_mutex_unlock(&sc->sc_cmd_mtx);
+	iommu__spin_unlock(&sc->sc_cmd_mtx);
 	error = dom_cfgi_sync(sc, cmd, tlbi);
 	*dom_slot(sc, dom->dom_sid, false) = NULL;
 	sc->sc_ndomains--;

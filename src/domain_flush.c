@@ -162,9 +162,9 @@ iommu__domain_flush(struct iommu_domain *dom)
 	    memory_order_relaxed);
 	pthread_mutex_unlock(&dom->dom_fq_mtx);
 
-	pthread_mutex_lock(&sc->sc_cmd_mtx);
+	iommu__spin_lock(&sc->sc_cmd_mtx);
 	error = iommu__domain_sync_locked(dom, true);
-	pthread_mutex_unlock(&sc->sc_cmd_mtx);
+	iommu__spin_unlock(&sc->sc_cmd_mtx);
 
 	pthread_mutex_lock(&dom->dom_fq_mtx);
 	if (error != 0) {

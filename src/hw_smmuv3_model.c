@@ -29,6 +29,7 @@
 #include <string.h>
 
 #include "hw_smmuv3_internal.h"
+#include "iommu_spin.h"
 
 _Thread_local struct smmuv3__tls smmuv3__tls;
 
@@ -212,7 +213,9 @@ smmuv3_reset(struct smmuv3 *sc)
 static void
 smmuv3_pause(unsigned *spins)
 {
-	if (++*spins >= 64) {
+	if (++*spins < 1024) {
+		iommu__cpu_pause();
+	} else {
 		sched_yield();
 		*spins = 0;
 	}

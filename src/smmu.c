@@ -289,7 +289,6 @@ smmu_free_all(struct iommu_smmu *sc)
 		    ((size_t)1 << sc->sc_asid_bits) / 8);
 	iommu_pool_destroy(sc->sc_pted_pool);
 	iommu_pool_destroy(sc->sc_vp_pool);
-	pthread_mutex_destroy(&sc->sc_cmd_mtx);
 	pthread_mutex_destroy(&sc->sc_evt_mtx);
 	pthread_mutex_destroy(&sc->sc_dom_mtx);
 	iommu__free(sc->sc_alloc, sc, sizeof(*sc));
@@ -365,7 +364,7 @@ smmu_enable(struct iommu_smmu *sc)
 	cr0 |= (uint32_t)SMMU_FMASK(SMMU_CR0_CMDQEN);
 	if ((error = smmu_write_cr0(sc, cr0)) != 0)
 		return error;
-	pthread_mutex_lock(&sc->sc_cmd_mtx);
+	iommu__spin_lock(&sc->sc_cmd_mtx);
 	cmd[0] = SMMU_FSET(0, SMMU_CMD0_OP, SMMU_OP_CFGI_STE_RANGE);
 	cmd[1] = SMMU_FSET(0, SMMU_CMD1_RANGE, SMMU_CFGI_RANGE_ALL);
 	error = iommu__cmdq_put(sc, cmd[0], cmd[1]);
@@ -374,7 +373,7 @@ smmu_enable(struct iommu_smmu *sc)
 		    sc, SMMU_FSET(0, SMMU_CMD0_OP, SMMU_OP_TLBI_NSNH_ALL), 0);
 	if (error == 0)
 		error = iommu__cmdq_sync(sc);
-	pthread_mutex_unlock(&sc->sc_cmd_mtx);
+	iommu__spin_unlock(&sc->sc_cmd_mtx);
 	if (error != 0)
 		return error;
 	cr0 |= (uint32_t)SMMU_FMASK(SMMU_CR0_EVENTQEN);
@@ -420,7 +419,7 @@ iommu_smmu_attach(const struct iommu_smmu_config *cfg, struct iommu_smmu **out)
 	sc->sc_event_cookie = cfg->sc_event_cookie;
 	sc->sc_tlbi = cfg->sc_tlbi;
 	sc->sc_mutations = cfg->sc_mutations;
-	pthread_mutex_init(&sc->sc_cmd_mtx, NULL);
+	iommu__spin_init(&sc->sc_cmd_mtx);
 	pthread_mutex_init(&sc->sc_evt_mtx, NULL);
 	pthread_mutex_init(&sc->sc_dom_mtx, NULL);
 

@@ -312,10 +312,10 @@ iommu__smmu_submit_raw(
 {
 	int error;
 
-	pthread_mutex_lock(&sc->sc_cmd_mtx);
+	iommu__spin_lock(&sc->sc_cmd_mtx);
 	error = iommu__cmdq_put(sc, dw0, dw1);
 	if (error == 0)
 		error = sync ? iommu__cmdq_sync(sc) : cmdq_publish(sc, false);
-	pthread_mutex_unlock(&sc->sc_cmd_mtx);
+	iommu__spin_unlock(&sc->sc_cmd_mtx);
 	return error;
 }

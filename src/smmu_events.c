@@ -119,9 +119,9 @@ iommu_smmu_handle_gerror(struct iommu_smmu *sc, uint32_t *activep)
 		return error;
 	active = (gerror ^ gerrorn) & SMMU_GERROR_VALID_MASK;
 	if (active & cmdq_err) {
-		pthread_mutex_lock(&sc->sc_cmd_mtx);
+		iommu__spin_lock(&sc->sc_cmd_mtx);
 		iommu__cmdq_recover(sc);
-		pthread_mutex_unlock(&sc->sc_cmd_mtx);
+		iommu__spin_unlock(&sc->sc_cmd_mtx);
 	}
 	if (active & ~cmdq_err) {
 		if ((error = iommu__smmu_read32(sc, SMMU_GERRORN, &gerrorn)) !=

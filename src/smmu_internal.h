@@ -6,7 +6,9 @@
  *
  * Locking (outermost first): sc_dom_mtx (domain table, ASIDs, stream
  * table writes) -> sc_cmd_mtx (command queue, every domain's pending
- * invalidation state) -> the model's own lock (inside MMIO calls).
+ * invalidation state; a spinning mutex, iommu_spin.h, as the seed's
+ * mtx_enter: held for a few commands and a CMD_SYNC, never across a
+ * sleep) -> the model's own lock (inside MMIO calls).
  * sc_evt_mtx (event queue consumer) is independent of the others.
  * A domain's IOVA lock is its extent's own lock and its page-table lock
  * is the page table's; neither is held while taking sc_cmd_mtx.
@@ -26,6 +28,7 @@
 #include <iommu/pool.h>
 
 #include "iommu_internal.h"
+#include "iommu_spin.h"
 #include "smmuv3_defs.h"
 
 /* Stream table: two-level tables use SPLIT 8 (256 STEs per L2 table). */
@@ -81,15 +84,15 @@ struct iommu_smmu {
 	 * the wrap bit): entries up to it are written; sc_cmdq_hwprod is the
 	 * last value written to CMDQ_PROD; sc_cmdq_cons the last CONS read.
 	 */
-	pthread_mutex_t sc_cmd_mtx;
-	uint64_t	sc_cmdq_pa;
-	uint8_t	       *sc_cmdq_kva;
-	size_t		sc_cmdq_pages;
-	unsigned	sc_cmdq_log2;
-	uint32_t	sc_cmdq_prod;
-	uint32_t	sc_cmdq_hwprod;
-	uint32_t	sc_cmdq_cons;
-	bool		sc_cmd_error; /* a CERROR seen since the last sync */
+	struct iommu__spin sc_cmd_mtx;
+	uint64_t	   sc_cmdq_pa;
+	uint8_t		  *sc_cmdq_kva;
+	size_t		   sc_cmdq_pages;
+	unsigned	   sc_cmdq_log2;
+	uint32_t	   sc_cmdq_prod;
+	uint32_t	   sc_cmdq_hwprod;
+	uint32_t	   sc_cmdq_cons;
+	bool		   sc_cmd_error; /* a CERROR seen since the last sync */
 	/* CMD_SYNC completion word (MSI target) and its sequence. */
 	uint64_t  sc_sync_pa;
 	uint32_t *sc_sync_kva;

@@ -757,14 +757,14 @@ test_cmd_error(void **state)
 
 	/* Commands queued behind the bad one still run. */
 	asid_before = model_cmds(&fx, SMMU_OP_TLBI_NH_ASID);
-	pthread_mutex_lock(&fx.fx_smmu->sc_cmd_mtx);
+	iommu__spin_lock(&fx.fx_smmu->sc_cmd_mtx);
 	assert_int_equal(iommu__cmdq_put(fx.fx_smmu, 0xfe, 0), 0);
 	assert_int_equal(
 	    iommu__cmdq_put(fx.fx_smmu,
 		SMMU_FSET(SMMU_OP_TLBI_NH_ASID, SMMU_CMD0_ASID, 1), 0),
 	    0);
 	assert_int_equal(iommu__cmdq_sync(fx.fx_smmu), EIO);
-	pthread_mutex_unlock(&fx.fx_smmu->sc_cmd_mtx);
+	iommu__spin_unlock(&fx.fx_smmu->sc_cmd_mtx);
 	assert_int_equal(
 	    model_cmds(&fx, SMMU_OP_TLBI_NH_ASID), asid_before + 1);
 

@@ -13,8 +13,18 @@
  * illegal field or a command for an unadvertised feature stops the queue with
  * CMDQ_CONS.ERR = CERROR_ILL and GERROR.CMDQ_ERR toggled, CONS left on the bad
  * command; a failed fetch stops it with CERROR_ABT.  Processing resumes after
- * software acknowledges through GERRORN.  CMD_SYNC completes at once: the
- * previous commands have already taken effect.
+ * software acknowledges through GERRORN.  CMD_SYNC completes once the
+ * device accesses in flight when it started have finished: the previous
+ * commands have already taken effect.
+ *
+ * Concurrency: a CMDQ_PROD write processes the queue on the command side
+ * (hw_smmuv3_model.c, smmuv3__enter_cmd), alongside device accesses: TLBI
+ * commands change the TLB under its set locks and generations
+ * (hw_smmuv3_tlb.c), CMD_SYNC waits for the accesses in flight
+ * (smmuv3__cmd_grace).  A CFGI, or a TLBI by ASID whose generation
+ * wraps, first takes the whole exclusive side (smmuv3__cmd_upgrade).
+ * Queue processing started by other register writes (CMDQEN, GERRORN)
+ * runs on the exclusive side, where both calls do nothing.
  *
  * Range invalidation (TG != 0, needs IDR3.RIL): the range is
  * (NUM + 1) << SCALE granules from Addr; it is applied exactly (every
@@ -60,6 +70,7 @@ smmuv3__cmdq_process(struct smmuv3 *sc)
 
 	if (!SMMU_FGET(sc->sc_cr0, SMMU_CR0_CMDQEN))
 		return;
+	sc->sc_tlb_bumped = false; /* a new batch (hw_smmuv3_tlb.c) */
 	qaddr = base & SMMU_Q_BASE_ADDR_MASK &
 	    ~((uint64_t)size * SMMU_CMD_SIZE - 1);
 	for (n = 0; n < size; n++) {
@@ -161,14 +172,16 @@ smmuv3_cmd_exec(struct smmuv3 *sc, uint64_t dw0, uint64_t dw1)
 			smmuv3__unimp(sc, "secure command (SSEC = 1)");
 			return SMMU_CERROR_ILL;
 		}
+		if (op == SMMU_OP_PREFETCH_CONFIG ||
+		    op == SMMU_OP_PREFETCH_ADDR)
+			return SMMU_CERROR_NONE;
+		/* The config cache changes only on the exclusive side. */
+		smmuv3__cmd_upgrade(sc);
 		break;
 	default:
 		break;
 	}
 	switch (op) {
-	case SMMU_OP_PREFETCH_CONFIG:
-	case SMMU_OP_PREFETCH_ADDR:
-		return SMMU_CERROR_NONE;
 	case SMMU_OP_CFGI_STE:
 		smmuv3__cfgc_inv_sid_range(sc, sid, sid, false);
 		smmuv3_notify_cfgi(sc, op, sid, sid, SMMUV3_NO_SSID);
@@ -300,6 +313,8 @@ smmuv3_cmd_tlbi(struct smmuv3 *sc, uint8_t op, uint64_t dw0, uint64_t dw1)
 			return SMMU_CERROR_ILL;
 		break;
 	}
+	if (smmuv3__tlb_needs_excl(sc, &ti))
+		smmuv3__cmd_upgrade(sc);
 	smmuv3__tlb_invalidate(sc, &ti);
 	if (sc->sc_ops.ho_invalidate != NULL) {
 		struct smmuv3_inval iv;
@@ -325,6 +340,7 @@ smmuv3_cmd_sync(struct smmuv3 *sc, uint64_t dw0, uint64_t dw1)
 	uint64_t msiaddr = dw1 & SMMU_CMD1_SYNC_MSIADDR_MASK;
 	uint32_t msidata = (uint32_t)SMMU_FGET(dw0, SMMU_CMD0_SYNC_MSIDATA);
 
+	smmuv3__cmd_grace(sc);
 	switch (cs) {
 	case SMMU_SYNC_CS_NONE:
 		return SMMU_CERROR_NONE;

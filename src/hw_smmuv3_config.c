@@ -446,7 +446,7 @@ smmuv3_cd_fetch(struct smmuv3 *sc, unsigned flags, struct smmuv3__cfg *cf,
 		cf->cf_asid = 0;
 	else if (!sc->sc_cfg.cfg_asid16 && cf->cf_asid > 0xff)
 		return EFAULT;
-	cf->cf_agen = smmuv3__tlb_asid(sc, cf->cf_strw, cf->cf_asid);
+	cf->cf_as = smmuv3__tlb_asid(sc, cf->cf_strw, cf->cf_asid);
 	cf->cf_mair = iommu__le64_dec(cd + 24);
 	for (h = 0; h < 2; h++) {
 		struct smmuv3__tt *tt = &cf->cf_tt[h];

@@ -13,37 +13,48 @@
  *     sc_tlb_set[sets]                                 per-set fill locks
  *     sc_stats                                        counters
  *
- * Locking (a "big-reader" lock plus two small ones):
+ * Locking (a "big-reader" lock with a command side, plus two small ones):
  *
  *  - Shared side: a device-side access (translate, probe, DMA) and an
  *    MMIO read hold ONE shard lock, sc_shard[k].sh_lock, for the whole
  *    access (translation and memory access alike).  Threads pick
  *    different shards (a per-thread hint, moved on when the shard is
  *    busy), so device threads touch no common cache line on a TLB hit.
- *  - Exclusive side: MMIO writes (and so the command queue: every TLBI,
- *    CFGI and CMD_SYNC), reset, stats, TLB/config-cache introspection
- *    hold sc_wlock and EVERY shard lock.  So an exclusive section never
- *    overlaps any device-side access: a translation that walked a table
- *    before a TLBI has also inserted its entry and finished its memory
- *    access before the TLBI runs (and the TLBI then removes the entry),
- *    and any access that starts after the CMD_SYNC completes sees the
- *    invalidated state.  That is the whole in-flight argument.
- *    sc_wpending makes arriving readers wait while a writer collects the
- *    shards, so writers are not starved.
+ *  - Exclusive side: MMIO writes other than the doorbell, reset, stats,
+ *    TLB/config-cache introspection hold sc_wlock and EVERY shard lock,
+ *    so they never overlap a device-side access.  sc_wpending makes
+ *    arriving readers wait while a writer collects the shards, so
+ *    writers are not starved.
+ *  - Command side: a CMDQ_PROD write (the doorbell) holds sc_wlock, the
+ *    thread's own shard and sc_side, and runs the commands alongside
+ *    device accesses on the other shards.  TLBIs change the TLB as fills
+ *    do (set locks, ASID words) and follow the fill protocol in
+ *    hw_smmuv3_tlb.c, so that a walk that read a table before a TLBI
+ *    leaves no entry behind it; CMD_SYNC waits until every access in
+ *    flight when it started has left its shard (sh_exits moved), so any
+ *    access that starts after the CMD_SYNC completes sees the
+ *    invalidated state and none from before is still using the old one.
+ *    That is the whole in-flight argument.  A CFGI (config cache), or a
+ *    TLBI by ASID whose generation wraps (a TLB scan), first collects
+ *    the remaining shards: the command side becomes the exclusive side
+ *    for the rest of the batch (smmuv3__cmd_upgrade).
  *  - What the shared side may change, and under what:
  *    . TLB slots and the set's victim: only under that set's fill lock
  *      (sc_tlb_set[set].tse_seq odd, a seqlock).  Lookups take no lock:
  *      they read the slots with atomic loads between two reads of the
  *      sequence and retry when a fill ran meanwhile.
- *    . ASID live counts, sc_tlb_nwide, sc_tlb_gshifts: atomic RMW.
+ *    . ASID words (generation and live counts), sc_tlb_nwide,
+ *      sc_tlb_gshifts: atomic RMW, as the command side's TLBIs.
  *    . Device counters and the last config-cache hit: in the caller's
  *      shard (sh_st, sh_cfgc_last), owned by whoever holds that shard.
  *    . Event queue (sc_eventq_prod), GERROR, st_events*, st_stale,
  *      st_unimplemented and every ho_log / ho_trace / ho_stale / ho_irq /
  *      ho_msi call: under sc_side, a recursive spin lock, so these
  *      callbacks stay serialised per instance.
- *    Everything else (registers, config cache, ASID generations) changes
- *    only on the exclusive side; the shared side reads it without locks.
+ *    Everything else (registers, config cache) changes only on the
+ *    exclusive side, the command queue registers and the exclusive-side
+ *    counters also on the command side (under sc_side, which MMIO reads
+ *    take); the shared side reads the rest without locks.
  *    The config cache is therefore read-only to the shared side: a
  *    config-cache miss (or a CD refetch after CFGI_CD) gives up the shard
  *    and redoes the access on the exclusive side (SMMUV3__NEED_EXCL).
@@ -51,7 +62,8 @@
  *    smmuv3__hold (on its stack) onto the thread's list
  *    smmuv3__tls.tl_held.  A thread inside sc holds sc's shard at its
  *    hint (which does not move while it is inside any instance) or all
- *    shards, so re-entering sc always fails the fast exchange and the
+ *    shards (the command side holds its hint shard too), so re-entering
+ *    sc always fails the fast exchange and the
  *    slow path finds sc on the list: EDEADLK.  A TLB hit calls no
  *    callback and skips the list.
  *
@@ -90,7 +102,7 @@ struct smmuv3__tt {
 	bool	 tt_tbi;
 };
 
-struct smmuv3__asid_gen;
+struct smmuv3__asid;
 
 /* A decoded STE (and, for stage 1, CD) for one (sid, ssid). */
 struct smmuv3__cfg {
@@ -109,13 +121,13 @@ struct smmuv3__cfg {
 	/* CD part (5.4) */
 	uint16_t cf_asid;
 	/* Generation slot of (cf_strw, cf_asid), for TLB lookups. */
-	const struct smmuv3__asid_gen *cf_agen;
-	uint8_t			       cf_ips_bits; /* min(CD.IPS, OAS) */
-	bool			       cf_affd;
-	bool			       cf_record; /* CD.R */
-	bool			       cf_two_halves;
-	uint64_t		       cf_mair;
-	struct smmuv3__tt	       cf_tt[2];
+	struct smmuv3__asid *cf_as;
+	uint8_t		     cf_ips_bits; /* min(CD.IPS, OAS) */
+	bool		     cf_affd;
+	bool		     cf_record; /* CD.R */
+	bool		     cf_two_halves;
+	uint64_t	     cf_mair;
+	struct smmuv3__tt    cf_tt[2];
 };
 
 /* TLB entry: a leaf translation of size 1 << te_size_log2. */
@@ -179,26 +191,39 @@ smmuv3__tlbe_from(
 }
 
 /*
- * Per (regime, ASID) state that makes TLBI by ASID O(1): the command bumps
- * ag_gen, and a non-global entry whose te_gen differs is dead (treated as
- * invalid everywhere, reused by the next fill).  ac_live and ac_wide
- * (struct smmuv3__asid_cnt) count that ASID's live non-global entries and
- * those of them that are WIDE, so the bump keeps st_tlb_invalidated and
- * sc_tlb_nwide exact.
+ * Per (regime, ASID) state that makes TLBI by ASID O(1), in one word: the
+ * generation [15:0], and that ASID's live non-global entries [39:16] and
+ * those of them that are WIDE [63:40].  TLBI by ASID swaps in (gen + 1,
+ * 0, 0): a non-global entry whose te_gen differs is dead (treated as
+ * invalid everywhere, reused by the next fill), and the counts it swapped
+ * out are exactly the entries it killed (st_tlb_invalidated,
+ * sc_tlb_nwide).  A fill counts its entry with a compare-and-swap that
+ * fails when the generation it walked under is gone, so a fill racing
+ * the bump never enters a live entry it should have lost, and no count
+ * is lost either way.  as_tbus has bit k set once a fill of TBU k
+ * entered an entry of the ASID (it never clears but at reset), so a TLBI
+ * by address and ASID visits only those TBUs.  Neighbouring ASIDs sit on
+ * different cache lines (smmuv3__tlb_asid), so two threads filling for
+ * two domains do not bounce one line.
  */
-struct smmuv3__asid_gen {
-	uint16_t ag_gen; /* changes only on the exclusive side */
+struct smmuv3__asid {
+	_Atomic uint64_t as_word;
+	_Atomic uint64_t as_tbus;
 };
+#define SMMUV3__AS_GEN(w)  ((uint16_t)(w))
+#define SMMUV3__AS_LIVE(w) (((w) >> 16) & 0xffffffu)
+#define SMMUV3__AS_WIDE(w) ((w) >> 40)
+#define SMMUV3__AS_LIVE1   (1ULL << 16)
+#define SMMUV3__AS_WIDE1   (1ULL << 40)
 
 /*
- * The live counts, apart from the generations: fills update them with
- * atomics while lookups read ag_gen, and the counts of neighbouring
- * ASIDs (smmuv3__tlb_acnt) sit on different cache lines, so two threads
- * filling for two domains do not bounce one line.
+ * What a fill saw before it walked (smmuv3__tlb_fill_begin): the TLB's
+ * invalidation epoch and its ASID's generation.  An entry is kept only
+ * if no TLBI started in between (see hw_smmuv3_tlb.c, Concurrency).
  */
-struct smmuv3__asid_cnt {
-	_Atomic uint32_t ac_live;
-	_Atomic uint32_t ac_wide;
+struct smmuv3__fill {
+	uint64_t fl_epoch;
+	uint16_t fl_gen;
 };
 
 /* Per TLB set, one cache line each: the fill lock and the victim. */
@@ -260,17 +285,19 @@ struct smmuv3__dstats {
  * A shard's last fast-path hit, as a one-entry micro-TLB (as a TBU keeps
  * in front of the TCU's TLB): the TLB entry's translation and the
  * sequence of its set at the hit.  It stands while that sequence is
- * unchanged (no fill touched the set: the entry is still there) and no
- * exclusive section ran since (the only place entries are invalidated
- * and configurations change): smmuv3__excl_release empties every shard's.
- * ut_seqp NULL: empty.
+ * unchanged (no fill or TLBI by address touched the set: the entry is
+ * still there), its ASID's generation is unchanged (no TLBI by ASID) and
+ * no exclusive section ran since (where configurations change):
+ * smmuv3__excl_release empties every shard's.  ut_seqp NULL: empty.
  */
 struct smmuv3__utlb {
-	_Atomic uint32_t *ut_seqp;
-	uint32_t	  ut_seq;
-	uint32_t	  ut_sid, ut_ssid;
-	uint8_t		  ut_size_log2, ut_perm, ut_level;
-	uint64_t	  ut_va, ut_pa;
+	_Atomic uint32_t    *ut_seqp;
+	uint32_t	     ut_seq;
+	uint16_t	     ut_gen;
+	struct smmuv3__asid *ut_as;
+	uint32_t	     ut_sid, ut_ssid;
+	uint8_t		     ut_size_log2, ut_perm, ut_level;
+	uint64_t	     ut_va, ut_pa;
 };
 
 /*
@@ -280,6 +307,7 @@ struct smmuv3__utlb {
  */
 struct smmuv3__shard {
 	atomic_uint	      sh_lock;	    /* 0 free, 1 held */
+	atomic_uint	      sh_exits;	    /* bumped as each holder leaves */
 	struct smmuv3__cfg   *sh_cfgc_last; /* last fast-path hit, or NULL */
 	struct smmuv3__utlb   sh_utlb;
 	struct smmuv3__dstats sh_st;
@@ -310,6 +338,7 @@ struct smmuv3__hold {
 	struct smmuv3__tls   *hd_tls;
 	struct smmuv3__shard *hd_sh; /* counters go here */
 	bool		      hd_excl;
+	bool		      hd_cmd; /* the command side: sc_wlock and hd_sh */
 };
 
 struct smmuv3 {
@@ -322,6 +351,8 @@ struct smmuv3 {
 	atomic_uint sc_wlock;
 	atomic_uint sc_wpending;   /* a writer wants the shards: readers wait */
 	atomic_uint sc_next_shard; /* hands out first shard hints */
+	/* The command side's hold while one is in progress (under sc_wlock). */
+	struct smmuv3__hold *sc_cmd_hold;
 	/* Side lock (recursive): events, GERROR, notification callbacks. */
 	atomic_uint	   sc_side;
 	_Atomic(uintptr_t) sc_side_owner;
@@ -374,13 +405,19 @@ struct smmuv3 {
 	unsigned		sc_tlb_ways;
 	unsigned		sc_tlb_tbu_sets; /* sets / cfg_tlb_tbus */
 	_Atomic size_t		sc_tlb_nwide; /* valid WIDE or GLOBAL entries */
+	/*
+	 * Bumped before the first TLBI of each batch of commands looks at
+	 * the TLB (fills check it); sc_tlb_bumped: done for this batch
+	 * (command or exclusive side only).
+	 */
+	_Atomic uint64_t sc_tlb_epoch;
+	bool		 sc_tlb_bumped;
 	/* Granule shifts (bit gshift - 12) filled since the last flush. */
 	atomic_uint sc_tlb_gshifts;
 	/* [nregimes * nasids]: NS-EL1 ASIDs, then EL2 ones (IDR0.HYP). */
-	struct smmuv3__asid_gen *sc_tlb_asids;
-	struct smmuv3__asid_cnt *sc_tlb_acnt;	/* as sc_tlb_asids, permuted */
-	size_t			 sc_tlb_nasids; /* 256 or 65536 */
-	size_t			 sc_tlb_nregimes;
+	struct smmuv3__asid *sc_tlb_as;	    /* permuted: smmuv3__tlb_asid */
+	size_t		     sc_tlb_nasids; /* 256 or 65536 */
+	size_t		     sc_tlb_nregimes;
 
 	/* Exclusive-side counters (device ones are in the shards). */
 	struct smmuv3_stats sc_stats;
@@ -395,6 +432,10 @@ struct smmuv3__shard		       *smmuv3__shared_slow(
 		      struct smmuv3 *, struct smmuv3__tls *);
 int  smmuv3__enter_excl(struct smmuv3 *, struct smmuv3__hold *);
 void smmuv3__excl_release(struct smmuv3 *);
+int  smmuv3__enter_cmd(struct smmuv3 *, struct smmuv3__hold *);
+void smmuv3__cmd_release(struct smmuv3 *);
+void smmuv3__cmd_upgrade(struct smmuv3 *);
+void smmuv3__cmd_grace(struct smmuv3 *);
 void smmuv3__side_enter(struct smmuv3 *);
 void smmuv3__side_leave(struct smmuv3 *);
 
@@ -418,6 +459,7 @@ smmuv3__push(struct smmuv3 *sc, struct smmuv3__hold *hd, struct smmuv3__tls *tl,
 	hd->hd_tls = tl;
 	hd->hd_sh = sh;
 	hd->hd_excl = excl;
+	hd->hd_cmd = false;
 	hd->hd_next = tl->tl_held;
 	tl->tl_held = hd;
 }
@@ -442,9 +484,13 @@ smmuv3__shared_lock(struct smmuv3 *sc, struct smmuv3__tls *tl)
 	return sh;
 }
 
+/* sh_exits first: a CMD_SYNC waiting for this access sees either. */
 static inline void
 smmuv3__shared_unlock(struct smmuv3__shard *sh)
 {
+	atomic_store_explicit(&sh->sh_exits,
+	    atomic_load_explicit(&sh->sh_exits, memory_order_relaxed) + 1,
+	    memory_order_release);
 	atomic_store_explicit(&sh->sh_lock, 0, memory_order_release);
 }
 
@@ -470,10 +516,13 @@ static inline void
 smmuv3__leave(struct smmuv3__hold *hd)
 {
 	hd->hd_tls->tl_held = hd->hd_next;
-	if (hd->hd_excl)
+	if (hd->hd_excl) {
 		smmuv3__excl_release(hd->hd_sc);
-	else
-		smmuv3__shared_unlock(hd->hd_sh);
+		return;
+	}
+	smmuv3__shared_unlock(hd->hd_sh);
+	if (hd->hd_cmd)
+		smmuv3__cmd_release(hd->hd_sc);
 }
 void smmuv3__log(struct smmuv3 *, enum smmuv3_log_level, const char *fmt, ...)
 #if defined(__GNUC__)
@@ -522,9 +571,11 @@ int smmuv3__walk(struct smmuv3 *, struct smmuv3__shard *,
 int  smmuv3__tlb_init(struct smmuv3 *);
 void smmuv3__tlb_fini(struct smmuv3 *);
 void smmuv3__tlb_flush(struct smmuv3 *);
+void smmuv3__tlb_fill_begin(
+    struct smmuv3 *, const struct smmuv3__cfg *, struct smmuv3__fill *);
 void smmuv3__tlb_insert(struct smmuv3 *, struct smmuv3__shard *,
     const struct smmuv3__cfg *, unsigned gshift, uint64_t iova,
-    const struct smmuv3__tlbe *);
+    const struct smmuv3__tlbe *, const struct smmuv3__fill *);
 
 /* Invalidation selector for smmuv3__tlb_invalidate. */
 struct smmuv3__tlbi {
@@ -539,6 +590,8 @@ struct smmuv3__tlbi {
 	unsigned ti_level; /* TTL hint: 0 = any */
 };
 void smmuv3__tlb_invalidate(struct smmuv3 *, const struct smmuv3__tlbi *);
+/* Must ti run on the exclusive side (a TLBI by ASID whose generation wraps)? */
+bool smmuv3__tlb_needs_excl(struct smmuv3 *, const struct smmuv3__tlbi *);
 
 /* hw_smmuv3_xlate.c */
 int smmuv3__translate(struct smmuv3 *, struct smmuv3__shard *,
@@ -620,23 +673,21 @@ smmuv3__tlb_set(const struct smmuv3 *sc, unsigned base, unsigned asid,
 		(sc->sc_tlb_tbu_sets - 1));
 }
 
-static inline struct smmuv3__asid_gen *
+/* (regime, asid)'s state: ASIDs 8 apart share a cache line, not 1. */
+static inline struct smmuv3__asid *
 smmuv3__tlb_asid(const struct smmuv3 *sc, unsigned regime, unsigned asid)
-{
-	return &sc->sc_tlb_asids[(regime == SMMU_STE_STRW_NSEL1
-					 ? 0
-					 : sc->sc_tlb_nasids) +
-	    (asid & (sc->sc_tlb_nasids - 1))];
-}
-
-/* Live counts of (regime, asid): ASIDs 8 apart share a line, not 1. */
-static inline struct smmuv3__asid_cnt *
-smmuv3__tlb_acnt(const struct smmuv3 *sc, unsigned regime, unsigned asid)
 {
 	size_t n = sc->sc_tlb_nasids, a = asid & (n - 1);
 
 	a = (a & 7) * (n / 8) + (a >> 3);
-	return &sc->sc_tlb_acnt[(regime == SMMU_STE_STRW_NSEL1 ? 0 : n) + a];
+	return &sc->sc_tlb_as[(regime == SMMU_STE_STRW_NSEL1 ? 0 : n) + a];
+}
+
+static inline uint16_t
+smmuv3__asid_gen(const struct smmuv3__asid *as)
+{
+	return SMMUV3__AS_GEN(
+	    atomic_load_explicit(&as->as_word, memory_order_acquire));
 }
 
 /* Valid and, if non-global, of its ASID's current generation. */
@@ -648,8 +699,8 @@ smmuv3__tag_live(const struct smmuv3 *sc, uint64_t tag)
 	if ((tag & SMMUV3__TE_GLOBAL) != 0)
 		return true;
 	return SMMUV3__TAG_GEN(tag) ==
-	    smmuv3__tlb_asid(sc, SMMUV3__TAG_REGIME(tag), SMMUV3__TAG_ASID(tag))
-		->ag_gen;
+	    smmuv3__asid_gen(smmuv3__tlb_asid(
+		sc, SMMUV3__TAG_REGIME(tag), SMMUV3__TAG_ASID(tag)));
 }
 
 void smmuv3__tlb_seq_wait(_Atomic uint32_t *);
@@ -677,7 +728,7 @@ smmuv3__tlb_lookup(struct smmuv3 *sc, const struct smmuv3__cfg *cf,
 	uint64_t		      tag = 0, va = 0, pa = 0;
 	uint32_t		      seq;
 	unsigned		      w, ways = sc->sc_tlb_ways;
-	uint16_t		      gen = cf->cf_agen->ag_gen;
+	uint16_t		      gen = smmuv3__asid_gen(cf->cf_as);
 	bool			      hit;
 
 	for (;;) {

@@ -43,6 +43,7 @@ static void	smmuv3_reset_regs(struct smmuv3 *);
 static int  smmuv3_reg_read(struct smmuv3 *, uint64_t, unsigned, uint64_t *);
 static void smmuv3_reg_write(struct smmuv3 *, uint64_t, unsigned, uint64_t);
 static void smmuv3_write_cr0(struct smmuv3 *, uint32_t);
+static int  smmuv3_cmdq_doorbell(struct smmuv3 *, uint32_t);
 static void smmuv3_write_gerrorn(struct smmuv3 *, uint32_t);
 static uint64_t smmuv3_q_base_mask(uint64_t val, unsigned maxlog2);
 static uint32_t smmuv3_q_ptr_mask(uint64_t base);
@@ -111,6 +112,7 @@ smmuv3_config_check(const struct smmuv3_config *c)
 	if (c->cfg_tlb_ways == 0 || c->cfg_tlb_ways > 64)
 		return EINVAL;
 	if (c->cfg_tlb_tbus == 0 || c->cfg_tlb_tbus > c->cfg_tlb_sets ||
+	    c->cfg_tlb_tbus > 64 ||
 	    (c->cfg_tlb_tbus & (c->cfg_tlb_tbus - 1)) != 0)
 		return EINVAL;
 	if (c->cfg_cfgcache_entries == 0 ||
@@ -158,8 +160,10 @@ smmuv3_create(const struct smmuv3_config *cfg,
 	atomic_init(&sc->sc_next_shard, 0);
 	atomic_init(&sc->sc_side, 0);
 	atomic_init(&sc->sc_side_owner, 0);
-	for (i = 0; i < SMMUV3__NSHARDS; i++)
+	for (i = 0; i < SMMUV3__NSHARDS; i++) {
 		atomic_init(&sc->sc_shard[i].sh_lock, 0);
+		atomic_init(&sc->sc_shard[i].sh_exits, 0);
+	}
 
 	if ((error = smmuv3__tlb_init(sc)) != 0)
 		goto fail;
@@ -314,8 +318,97 @@ smmuv3__excl_release(struct smmuv3 *sc)
 		atomic_store_explicit(
 		    &sc->sc_shard[i].sh_lock, 0, memory_order_release);
 	}
+	sc->sc_cmd_hold = NULL;
 	atomic_store_explicit(&sc->sc_wpending, 0, memory_order_relaxed);
 	atomic_store_explicit(&sc->sc_wlock, 0, memory_order_release);
+}
+
+/*
+ * The command side (a doorbell: CMDQ_PROD written): sc_wlock, which
+ * orders it against every other writer, and one shard, the thread's own,
+ * so that a host callback re-entering sc still fails with EDEADLK.
+ * Device accesses keep running on the other shards meanwhile; what the
+ * commands need from them is in smmuv3__cmd_upgrade (a configuration
+ * change: take the whole exclusive side) and smmuv3__cmd_grace
+ * (CMD_SYNC: wait for the accesses in flight to finish).
+ */
+int
+smmuv3__enter_cmd(struct smmuv3 *sc, struct smmuv3__hold *hd)
+{
+	struct smmuv3__tls   *tl = &smmuv3__tls;
+	struct smmuv3__shard *sh;
+
+	if (smmuv3__held(sc, tl))
+		return EDEADLK;
+	smmuv3_spinlock(&sc->sc_wlock);
+	/* No writer collects shards while we hold sc_wlock: never NULL. */
+	sh = smmuv3__shared_lock(sc, tl);
+	smmuv3__push(sc, hd, tl, sh, false);
+	hd->hd_cmd = true;
+	sc->sc_cmd_hold = hd;
+	return 0;
+}
+
+void
+smmuv3__cmd_release(struct smmuv3 *sc)
+{
+	sc->sc_cmd_hold = NULL;
+	atomic_store_explicit(&sc->sc_wlock, 0, memory_order_release);
+}
+
+/*
+ * Turns the command side into the exclusive side (a no-op on the
+ * exclusive side).  Called with the side lock held once, at a command
+ * boundary; gives it up while it waits for the shards (their holders may
+ * need it to finish).
+ */
+void
+smmuv3__cmd_upgrade(struct smmuv3 *sc)
+{
+	struct smmuv3__hold *hd = sc->sc_cmd_hold;
+	unsigned	     i;
+
+	if (hd == NULL || hd->hd_excl)
+		return;
+	smmuv3__side_leave(sc);
+	atomic_store_explicit(&sc->sc_wpending, 1, memory_order_relaxed);
+	for (i = 0; i < SMMUV3__NSHARDS; i++)
+		if (&sc->sc_shard[i] != hd->hd_sh)
+			smmuv3_spinlock(&sc->sc_shard[i].sh_lock);
+	hd->hd_excl = true;
+	smmuv3__side_enter(sc);
+}
+
+/*
+ * CMD_SYNC on the command side: every device access that was in flight
+ * when it started has finished (its shard was left, or taken again by a
+ * later access) before it completes; accesses that start later see every
+ * TLBI before it.  Side lock as for smmuv3__cmd_upgrade.
+ */
+void
+smmuv3__cmd_grace(struct smmuv3 *sc)
+{
+	struct smmuv3__hold  *hd = sc->sc_cmd_hold;
+	struct smmuv3__shard *sh;
+	unsigned	      i, exits, spins = 0;
+
+	if (hd == NULL || hd->hd_excl)
+		return;
+	smmuv3__side_leave(sc);
+	for (i = 0; i < SMMUV3__NSHARDS; i++) {
+		sh = &sc->sc_shard[i];
+		if (sh == hd->hd_sh ||
+		    !atomic_load_explicit(&sh->sh_lock, memory_order_acquire))
+			continue;
+		exits =
+		    atomic_load_explicit(&sh->sh_exits, memory_order_acquire);
+		while (
+		    atomic_load_explicit(&sh->sh_lock, memory_order_acquire) &&
+		    atomic_load_explicit(&sh->sh_exits, memory_order_acquire) ==
+			exits)
+			smmuv3_pause(&spins);
+	}
+	smmuv3__side_enter(sc);
 }
 
 /*
@@ -497,11 +590,34 @@ smmuv3_mmio_write(struct smmuv3 *sc, uint64_t off, unsigned size, uint64_t val)
 	if ((size != 4 && size != 8) || (off & (size - 1)) != 0 ||
 	    off >= SMMU_MMIO_SIZE)
 		return EINVAL;
+	if (off == SMMU_CMDQ_PROD && size == 4)
+		return smmuv3_cmdq_doorbell(sc, (uint32_t)val);
 	if ((error = smmuv3__enter_excl(sc, &hd)) != 0)
 		return error;
 	if (size == 4)
 		val &= 0xffffffffu;
 	smmuv3_reg_write(sc, off, size, val);
+	smmuv3__leave(&hd);
+	return 0;
+}
+
+/*
+ * CMDQ_PROD, the register written per command batch, on the command side
+ * (smmuv3__enter_cmd): TLBIs and CMD_SYNC run alongside device accesses.
+ * The side lock keeps the queue registers consistent for MMIO reads.
+ */
+static int
+smmuv3_cmdq_doorbell(struct smmuv3 *sc, uint32_t val)
+{
+	struct smmuv3__hold hd;
+	int		    error;
+
+	if ((error = smmuv3__enter_cmd(sc, &hd)) != 0)
+		return error;
+	smmuv3__side_enter(sc);
+	sc->sc_cmdq_prod = val & smmuv3_q_ptr_mask(sc->sc_cmdq_base);
+	smmuv3__cmdq_process(sc);
+	smmuv3__side_leave(sc);
 	smmuv3__leave(&hd);
 	return 0;
 }

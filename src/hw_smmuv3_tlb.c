@@ -32,18 +32,32 @@
  * invalidation keeps getting the old translation.
  *
  * Concurrency (see hw_smmuv3_internal.h, Locking): fills run on the shared
- * side, several at once, each holding its set's fill lock (tse_seq of
- * sc_tlb_set[set] made odd), and write the slots with release stores
- * between the odd and the next even sequence value; lookups read the set
- * lock-free and retry when the sequence moved.  Set locks and the live
- * counts of neighbouring ASIDs sit on separate cache lines so that two
- * threads filling for two domains share none.  The per-ASID live counts,
- * sc_tlb_nwide and sc_tlb_gshifts are updated with atomic read-modify-writes
- * since fills in different sets may share them.  Invalidation, flush and
- * tlb_foreach run on the exclusive side, when no fill or lookup can be in
- * flight, so the counts they read are exact and a TLBI never races a fill
- * (a translation that walked the old table has inserted its entry before
- * the TLBI starts, and the TLBI removes it).
+ * side, several at once, and TLBI commands on the command side alongside
+ * them.  Every change to a set (fill, eviction, invalidation) holds the
+ * set's lock (tse_seq of sc_tlb_set[set] made odd) and writes the slots
+ * with release stores between the odd and the next even sequence value;
+ * lookups read the set lock-free and retry when the sequence moved.  Set
+ * locks and the words of neighbouring ASIDs sit on separate cache lines
+ * so that two threads filling for two domains share none.  sc_tlb_nwide
+ * and sc_tlb_gshifts are updated with atomic read-modify-writes since
+ * fills in different sets may share them.
+ *
+ * The in-flight rule: a walk that read a table before the driver changed
+ * it must not leave its entry behind a TLBI that followed the change.
+ * So a fill notes the invalidation epoch before it walks
+ * (smmuv3__tlb_fill_begin); the first TLBI of a batch of commands bumps
+ * the epoch before it decides which sets to visit (one bump covers the
+ * batch: the driver changed the tables for all of its TLBIs before it
+ * rang the doorbell, and a walk that starts after the bump sees those
+ * changes); and the fill, having entered its entry and counts
+ * under the set lock, reads the epoch again and takes the entry back out
+ * if it moved.  All four are sequentially consistent, so either the fill
+ * sees the bump (and removes its entry), or the TLBI sees the fill's
+ * counts and gshift bit and then visits the entry's set, whose lock
+ * orders it after the fill (and drops the entry).  TLBI by ASID also
+ * bumps the generation; a fill counts its entry only under the
+ * generation it noted (struct smmuv3__asid).  Flush, the generation-wrap
+ * scan and tlb_foreach run on the exclusive side, where nothing races.
  *
  * Not implemented: walk caches (only leaf entries are held, so the LEAF
  * hint of TLBI commands changes nothing), stage-2 / VMID-tagged entries
@@ -56,8 +70,11 @@
 #include "hw_smmuv3_internal.h"
 
 static bool smmuv3_tlb_is_wide(uint64_t tag);
-static void smmuv3_tlb_drop(struct smmuv3 *, struct smmuv3__tlbslot *);
+static bool smmuv3_tlb_drop(struct smmuv3 *, struct smmuv3__tlbslot *);
+static bool smmuv3_tlb_by_asid(const struct smmuv3__tlbi *);
 static void smmuv3_tlb_inv_asid(struct smmuv3 *, const struct smmuv3__tlbi *);
+static void smmuv3_tlb_inv_set(
+    struct smmuv3 *, unsigned set, const struct smmuv3__tlbi *);
 static void smmuv3_tlb_inv_one(
     struct smmuv3 *, struct smmuv3__tlbslot *, const struct smmuv3__tlbi *);
 static bool smmuv3_tlb_inv_sets(struct smmuv3 *, const struct smmuv3__tlbi *);
@@ -76,13 +93,10 @@ smmuv3__tlb_init(struct smmuv3 *sc)
 	    sc->sc_alloc, sc->sc_tlb_sets * sizeof(*sc->sc_tlb_set));
 	sc->sc_tlb_nasids = sc->sc_cfg.cfg_asid16 ? 65536 : 256;
 	sc->sc_tlb_nregimes = sc->sc_cfg.cfg_hyp ? 2 : 1;
-	sc->sc_tlb_asids = iommu__zalloc(sc->sc_alloc,
-	    sc->sc_tlb_nregimes * sc->sc_tlb_nasids *
-		sizeof(*sc->sc_tlb_asids));
-	sc->sc_tlb_acnt = iommu__zalloc(sc->sc_alloc,
-	    sc->sc_tlb_nregimes * sc->sc_tlb_nasids * sizeof(*sc->sc_tlb_acnt));
+	sc->sc_tlb_as = iommu__zalloc(sc->sc_alloc,
+	    sc->sc_tlb_nregimes * sc->sc_tlb_nasids * sizeof(*sc->sc_tlb_as));
 	if (sc->sc_tlb == NULL || sc->sc_tlb_set == NULL ||
-	    sc->sc_tlb_asids == NULL || sc->sc_tlb_acnt == NULL) {
+	    sc->sc_tlb_as == NULL) {
 		smmuv3__tlb_fini(sc);
 		return ENOMEM;
 	}
@@ -99,18 +113,13 @@ smmuv3__tlb_fini(struct smmuv3 *sc)
 	if (sc->sc_tlb_set != NULL)
 		iommu__free(sc->sc_alloc, sc->sc_tlb_set,
 		    sc->sc_tlb_sets * sizeof(*sc->sc_tlb_set));
-	if (sc->sc_tlb_acnt != NULL)
-		iommu__free(sc->sc_alloc, sc->sc_tlb_acnt,
+	if (sc->sc_tlb_as != NULL)
+		iommu__free(sc->sc_alloc, sc->sc_tlb_as,
 		    sc->sc_tlb_nregimes * sc->sc_tlb_nasids *
-			sizeof(*sc->sc_tlb_acnt));
-	if (sc->sc_tlb_asids != NULL)
-		iommu__free(sc->sc_alloc, sc->sc_tlb_asids,
-		    sc->sc_tlb_nregimes * sc->sc_tlb_nasids *
-			sizeof(*sc->sc_tlb_asids));
+			sizeof(*sc->sc_tlb_as));
 	sc->sc_tlb = NULL;
 	sc->sc_tlb_set = NULL;
-	sc->sc_tlb_acnt = NULL;
-	sc->sc_tlb_asids = NULL;
+	sc->sc_tlb_as = NULL;
 }
 
 /* Exclusive side: nothing else touches the TLB meanwhile. */
@@ -128,11 +137,10 @@ smmuv3__tlb_flush(struct smmuv3 *sc)
 	atomic_store_explicit(&sc->sc_tlb_gshifts, 0, memory_order_relaxed);
 	n = sc->sc_tlb_nregimes * sc->sc_tlb_nasids;
 	for (i = 0; i < n; i++) {
-		sc->sc_tlb_asids[i].ag_gen = 0;
 		atomic_store_explicit(
-		    &sc->sc_tlb_acnt[i].ac_live, 0, memory_order_relaxed);
+		    &sc->sc_tlb_as[i].as_word, 0, memory_order_relaxed);
 		atomic_store_explicit(
-		    &sc->sc_tlb_acnt[i].ac_wide, 0, memory_order_relaxed);
+		    &sc->sc_tlb_as[i].as_tbus, 0, memory_order_relaxed);
 	}
 }
 
@@ -182,10 +190,49 @@ smmuv3_st(_Atomic uint64_t *p, uint64_t v)
 	atomic_store_explicit(p, v, memory_order_release);
 }
 
+/* Before a walk whose leaf may be entered: see Concurrency above. */
+void
+smmuv3__tlb_fill_begin(
+    struct smmuv3 *sc, const struct smmuv3__cfg *cf, struct smmuv3__fill *fl)
+{
+	fl->fl_epoch = atomic_load(&sc->sc_tlb_epoch);
+	fl->fl_gen = smmuv3__asid_gen(cf->cf_as);
+}
+
+/*
+ * Counts a non-global entry of generation gen in as; false (nothing
+ * counted) when a TLBI by ASID has moved past gen.
+ */
+static bool
+smmuv3_tlb_count(struct smmuv3__asid *as, uint16_t gen, uint64_t delta)
+{
+	uint64_t w = atomic_load_explicit(&as->as_word, memory_order_relaxed);
+
+	do {
+		if (SMMUV3__AS_GEN(w) != gen)
+			return false;
+	} while (!atomic_compare_exchange_weak(&as->as_word, &w, w + delta));
+	return true;
+}
+
+/* Takes a non-global entry of generation gen out of as's counts. */
+static bool
+smmuv3_tlb_uncount(struct smmuv3__asid *as, uint16_t gen, uint64_t delta)
+{
+	uint64_t w = atomic_load_explicit(&as->as_word, memory_order_relaxed);
+
+	do {
+		/* Bumped meanwhile: the bump took it out already. */
+		if (SMMUV3__AS_GEN(w) != gen)
+			return false;
+	} while (!atomic_compare_exchange_weak(&as->as_word, &w, w - delta));
+	return true;
+}
+
 void
 smmuv3__tlb_insert(struct smmuv3 *sc, struct smmuv3__shard *sh,
     const struct smmuv3__cfg *cf, unsigned gshift, uint64_t iova,
-    const struct smmuv3__tlbe *e)
+    const struct smmuv3__tlbe *e, const struct smmuv3__fill *fl)
 {
 	unsigned set =
 	    smmuv3__tlb_set(sc, cf->cf_tlb_base, cf->cf_asid, gshift, iova);
@@ -193,13 +240,10 @@ smmuv3__tlb_insert(struct smmuv3 *sc, struct smmuv3__shard *sh,
 	struct smmuv3__tlbe	te = *e;
 	unsigned		w, victim = sc->sc_tlb_ways;
 	unsigned		gbit = 1u << (gshift - 12);
+	struct smmuv3__asid    *as;
 	uint32_t		seq;
-	uint64_t		tag;
+	uint64_t		tag, delta, tbu;
 
-	if ((atomic_load_explicit(&sc->sc_tlb_gshifts, memory_order_relaxed) &
-		gbit) == 0)
-		atomic_fetch_or_explicit(
-		    &sc->sc_tlb_gshifts, gbit, memory_order_relaxed);
 	seq = smmuv3_tlb_set_lock(sc, set);
 	for (w = 0; w < sc->sc_tlb_ways; w++)
 		if (!smmuv3__tag_live(sc, smmuv3_ld(&ts[w].ts_tag))) {
@@ -217,24 +261,28 @@ smmuv3__tlb_insert(struct smmuv3 *sc, struct smmuv3__shard *sh,
 	if (e->te_size_log2 > gshift)
 		te.te_flags |= SMMUV3__TE_WIDE;
 	if ((te.te_flags & SMMUV3__TE_GLOBAL) == 0) {
-		struct smmuv3__asid_cnt *ac =
-		    smmuv3__tlb_acnt(sc, e->te_regime, e->te_asid);
-
-		te.te_gen =
-		    smmuv3__tlb_asid(sc, e->te_regime, e->te_asid)->ag_gen;
-		atomic_fetch_add_explicit(
-		    &ac->ac_live, 1, memory_order_relaxed);
-		if (te.te_flags & SMMUV3__TE_WIDE)
-			atomic_fetch_add_explicit(
-			    &ac->ac_wide, 1, memory_order_relaxed);
+		as = smmuv3__tlb_asid(sc, e->te_regime, e->te_asid);
+		tbu = 1ULL << (cf->cf_tlb_base / sc->sc_tlb_tbu_sets);
+		te.te_gen = fl->fl_gen;
+		delta = SMMUV3__AS_LIVE1 |
+		    ((te.te_flags & SMMUV3__TE_WIDE) ? SMMUV3__AS_WIDE1 : 0);
+		if (!smmuv3_tlb_count(as, te.te_gen, delta))
+			goto out; /* a TLBI by ASID killed it already */
+		if ((atomic_load(&as->as_tbus) & tbu) == 0)
+			atomic_fetch_or(&as->as_tbus, tbu);
 	}
 	tag = smmuv3__tag_make(&te);
 	if (smmuv3_tlb_is_wide(tag))
-		atomic_fetch_add_explicit(
-		    &sc->sc_tlb_nwide, 1, memory_order_relaxed);
+		atomic_fetch_add(&sc->sc_tlb_nwide, 1);
+	if ((atomic_load(&sc->sc_tlb_gshifts) & gbit) == 0)
+		atomic_fetch_or(&sc->sc_tlb_gshifts, gbit);
 	smmuv3_st(&ts[victim].ts_va, te.te_va);
 	smmuv3_st(&ts[victim].ts_pa, te.te_pa);
 	smmuv3_st(&ts[victim].ts_tag, tag);
+	/* A TLBI started since the walk: it may have missed this entry. */
+	if (atomic_load(&sc->sc_tlb_epoch) != fl->fl_epoch)
+		smmuv3_tlb_drop(sc, &ts[victim]);
+out:
 	atomic_store_explicit(
 	    &sc->sc_tlb_set[set].tse_seq, seq + 1, memory_order_release);
 }
@@ -247,50 +295,68 @@ smmuv3_tlb_is_wide(uint64_t tag)
 }
 
 /*
- * Invalidates a live entry, keeping the counts exact: on the exclusive
- * side, or under the set's fill lock (eviction).
+ * Invalidates a valid entry, keeping the counts exact: under the set's
+ * lock.  A non-global entry a TLBI by ASID killed meanwhile was taken out
+ * of the counts by it; returns whether this call took the entry out.
  */
-static void
+static bool
 smmuv3_tlb_drop(struct smmuv3 *sc, struct smmuv3__tlbslot *ts)
 {
-	struct smmuv3__asid_cnt *ac;
-	uint64_t		 tag = smmuv3_ld(&ts->ts_tag);
+	uint64_t tag = smmuv3_ld(&ts->ts_tag);
+	bool	 counted = true;
 
-	if (smmuv3_tlb_is_wide(tag))
-		atomic_fetch_sub_explicit(
-		    &sc->sc_tlb_nwide, 1, memory_order_relaxed);
-	if ((tag & SMMUV3__TE_GLOBAL) == 0) {
-		ac = smmuv3__tlb_acnt(
-		    sc, SMMUV3__TAG_REGIME(tag), SMMUV3__TAG_ASID(tag));
-		atomic_fetch_sub_explicit(
-		    &ac->ac_live, 1, memory_order_relaxed);
-		if (tag & SMMUV3__TE_WIDE)
-			atomic_fetch_sub_explicit(
-			    &ac->ac_wide, 1, memory_order_relaxed);
-	}
+	if ((tag & SMMUV3__TE_GLOBAL) == 0)
+		counted = smmuv3_tlb_uncount(
+		    smmuv3__tlb_asid(
+			sc, SMMUV3__TAG_REGIME(tag), SMMUV3__TAG_ASID(tag)),
+		    SMMUV3__TAG_GEN(tag),
+		    SMMUV3__AS_LIVE1 |
+			((tag & SMMUV3__TE_WIDE) ? SMMUV3__AS_WIDE1 : 0));
+	if (counted && smmuv3_tlb_is_wide(tag))
+		atomic_fetch_sub(&sc->sc_tlb_nwide, 1);
 	smmuv3_st(&ts->ts_tag, 0);
+	return counted;
+}
+
+/*
+ * Does the TLBI by ASID wrap its generation (the clean-up scan below
+ * must not race fills)?
+ */
+bool
+smmuv3__tlb_needs_excl(struct smmuv3 *sc, const struct smmuv3__tlbi *ti)
+{
+	return smmuv3_tlb_by_asid(ti) &&
+	    smmuv3__asid_gen(
+		smmuv3__tlb_asid(sc, ti->ti_regime, ti->ti_asid)) == UINT16_MAX;
+}
+
+static bool
+smmuv3_tlb_by_asid(const struct smmuv3__tlbi *ti)
+{
+	return ti->ti_match_regime && ti->ti_match_asid && !ti->ti_match_va &&
+	    !ti->ti_global_too;
 }
 
 /* TLBI by ASID (regime + ASID, no VA, global entries spared). */
 static void
 smmuv3_tlb_inv_asid(struct smmuv3 *sc, const struct smmuv3__tlbi *ti)
 {
-	struct smmuv3__asid_gen *ag;
-	struct smmuv3__asid_cnt *ac;
-	struct smmuv3__tlbslot	*ts;
-	uint64_t		 tag;
-	size_t			 i, n;
+	struct smmuv3__asid    *as;
+	struct smmuv3__tlbslot *ts;
+	uint64_t		tag, w, next;
+	size_t			i, n;
 
-	ag = smmuv3__tlb_asid(sc, ti->ti_regime, ti->ti_asid);
-	ac = smmuv3__tlb_acnt(sc, ti->ti_regime, ti->ti_asid);
-	sc->sc_stats.st_tlb_invalidated +=
-	    atomic_exchange_explicit(&ac->ac_live, 0, memory_order_relaxed);
-	atomic_fetch_sub_explicit(&sc->sc_tlb_nwide,
-	    atomic_exchange_explicit(&ac->ac_wide, 0, memory_order_relaxed),
-	    memory_order_relaxed);
-	if (++ag->ag_gen != 0)
+	as = smmuv3__tlb_asid(sc, ti->ti_regime, ti->ti_asid);
+	w = atomic_load_explicit(&as->as_word, memory_order_relaxed);
+	do {
+		next = (uint16_t)(SMMUV3__AS_GEN(w) + 1);
+	} while (!atomic_compare_exchange_weak(&as->as_word, &w, next));
+	sc->sc_stats.st_tlb_invalidated += SMMUV3__AS_LIVE(w);
+	atomic_fetch_sub(&sc->sc_tlb_nwide, (size_t)SMMUV3__AS_WIDE(w));
+	if (next != 0)
 		return;
-	/* Wrapped: clear the dead entries that carry generation 0 again. */
+	/* Wrapped (exclusive side): clear the dead entries that carry
+	 * generation 0 again. */
 	n = (size_t)sc->sc_tlb_sets * sc->sc_tlb_ways;
 	for (i = 0, ts = sc->sc_tlb; i < n; i++, ts++) {
 		tag = smmuv3_ld(&ts->ts_tag);
@@ -328,15 +394,16 @@ smmuv3_tlb_inv_one(struct smmuv3 *sc, struct smmuv3__tlbslot *ts,
 	/* Last: the generation lookup is the dearest test. */
 	if (!smmuv3__tag_live(sc, tag))
 		return;
-	smmuv3_tlb_drop(sc, ts);
-	sc->sc_stats.st_tlb_invalidated++;
+	if (smmuv3_tlb_drop(sc, ts))
+		sc->sc_stats.st_tlb_invalidated++;
 }
 
 /*
  * By-ASID VA invalidation of a few pages while the TLB holds no block or
  * global entry: every matching entry is a granule-sized page in the set
  * its page number and ASID hash to in some TBU (an ASID may be used by
- * streams of several), so only those sets, in every TBU, are visited.
+ * streams of several), so only those sets, in each TBU that entered an
+ * entry of the ASID (as_tbus), are visited.
  * Returns false when the general scan is needed.
  */
 static bool
@@ -345,36 +412,35 @@ smmuv3_tlb_inv_sets(struct smmuv3 *sc, const struct smmuv3__tlbi *ti)
 	static const unsigned gshifts[3] = {12, 14, 16};
 	static const unsigned gbits[3] = {
 	    SMMUV3_GRAN_4K, SMMUV3_GRAN_16K, SMMUV3_GRAN_64K};
-	struct smmuv3__tlbslot *ts;
-	uint64_t		page, first, last;
-	unsigned		g, w, base;
+	uint64_t page, first, last, tbus;
+	unsigned g, base;
 
-	if (atomic_load_explicit(&sc->sc_tlb_nwide, memory_order_relaxed) !=
-		0 ||
-	    !ti->ti_match_va || !ti->ti_match_asid)
+	/* Sequentially consistent loads, after the epoch's bump. */
+	if (atomic_load(&sc->sc_tlb_nwide) != 0 || !ti->ti_match_va ||
+	    !ti->ti_match_asid)
 		return false;
-	/* Each page costs a set in every TBU: cheaper than the scan? */
+	/* Each page costs a set in each TBU: cheaper than the scan? */
 	if (((ti->ti_va_last - ti->ti_va_first) >> 12) >= sc->sc_tlb_tbu_sets)
 		return false;
+	tbus = atomic_load(
+	    &smmuv3__tlb_asid(sc, ti->ti_regime, ti->ti_asid)->as_tbus);
 	for (g = 0; g < 3; g++) {
 		if ((sc->sc_cfg.cfg_granules & gbits[g]) == 0 ||
-		    (atomic_load_explicit(
-			 &sc->sc_tlb_gshifts, memory_order_relaxed) &
+		    (atomic_load(&sc->sc_tlb_gshifts) &
 			(1u << (gshifts[g] - 12))) == 0)
 			continue;
 		first = ti->ti_va_first >> gshifts[g];
 		last = ti->ti_va_last >> gshifts[g];
 		for (page = first;; page++) {
 			for (base = 0; base < sc->sc_tlb_sets;
-			     base += sc->sc_tlb_tbu_sets) {
-				ts = &sc->sc_tlb[(size_t)smmuv3__tlb_set(sc,
-						     base, ti->ti_asid,
-						     gshifts[g],
-						     page << gshifts[g]) *
-				    sc->sc_tlb_ways];
-				for (w = 0; w < sc->sc_tlb_ways; w++)
-					smmuv3_tlb_inv_one(sc, &ts[w], ti);
-			}
+			     base += sc->sc_tlb_tbu_sets)
+				if (tbus &
+				    (1ULL << (base / sc->sc_tlb_tbu_sets)))
+					smmuv3_tlb_inv_set(sc,
+					    smmuv3__tlb_set(sc, base,
+						ti->ti_asid, gshifts[g],
+						page << gshifts[g]),
+					    ti);
 			if (page == last)
 				break;
 		}
@@ -382,24 +448,43 @@ smmuv3_tlb_inv_sets(struct smmuv3 *sc, const struct smmuv3__tlbi *ti)
 	return true;
 }
 
+/* Drops what ti selects in one set, under the set's lock. */
+static void
+smmuv3_tlb_inv_set(
+    struct smmuv3 *sc, unsigned set, const struct smmuv3__tlbi *ti)
+{
+	struct smmuv3__tlbslot *ts = &sc->sc_tlb[(size_t)set * sc->sc_tlb_ways];
+	uint32_t		seq = smmuv3_tlb_set_lock(sc, set);
+	unsigned		w;
+
+	for (w = 0; w < sc->sc_tlb_ways; w++)
+		smmuv3_tlb_inv_one(sc, &ts[w], ti);
+	atomic_store_explicit(
+	    &sc->sc_tlb_set[set].tse_seq, seq + 1, memory_order_release);
+}
+
 /*
  * Drops every entry the selector matches (4.4, TLB invalidation); on the
- * exclusive side.
+ * command or the exclusive side.
  */
 void
 smmuv3__tlb_invalidate(struct smmuv3 *sc, const struct smmuv3__tlbi *ti)
 {
-	size_t i, n = (size_t)sc->sc_tlb_sets * sc->sc_tlb_ways;
+	unsigned set;
 
-	if (ti->ti_match_regime && ti->ti_match_asid && !ti->ti_match_va &&
-	    !ti->ti_global_too) {
+	/* Before anything is looked at: see Concurrency above. */
+	if (!sc->sc_tlb_bumped) {
+		atomic_fetch_add(&sc->sc_tlb_epoch, 1);
+		sc->sc_tlb_bumped = true;
+	}
+	if (smmuv3_tlb_by_asid(ti)) {
 		smmuv3_tlb_inv_asid(sc, ti);
 		return;
 	}
 	if (smmuv3_tlb_inv_sets(sc, ti))
 		return;
-	for (i = 0; i < n; i++)
-		smmuv3_tlb_inv_one(sc, &sc->sc_tlb[i], ti);
+	for (set = 0; set < sc->sc_tlb_sets; set++)
+		smmuv3_tlb_inv_set(sc, set, ti);
 }
 
 size_t

@@ -152,7 +152,8 @@ smmuv3_xlate_fast(struct smmuv3 *sc, struct smmuv3__shard *sh, uint32_t sid,
 	    ((iova ^ ut->ut_va) >> ut->ut_size_log2) == 0 &&
 	    (access & ~(unsigned)ut->ut_perm) == 0 &&
 	    atomic_load_explicit(ut->ut_seqp, memory_order_acquire) ==
-		ut->ut_seq)
+		ut->ut_seq &&
+	    smmuv3__asid_gen(ut->ut_as) == ut->ut_gen)
 		return smmuv3_utlb_answer(sh, iova, xl);
 	if ((sc->sc_cr0 & 1u) == 0 || sc->sc_cfg.cfg_check_stale)
 		return false;
@@ -181,6 +182,11 @@ smmuv3_xlate_fast(struct smmuv3 *sc, struct smmuv3__shard *sh, uint32_t sid,
 		return false;
 	/* SMMUV3__TE_R / _W sit two bits above SMMUV3_ACCESS_READ / _WRITE. */
 	perm = (te.te_flags >> 2) & 3u;
+	/* A global entry outlives a TLBI by ASID; missing then is harmless. */
+	ut->ut_as = cf->cf_as;
+	ut->ut_gen = (te.te_flags & SMMUV3__TE_GLOBAL) != 0
+	    ? smmuv3__asid_gen(cf->cf_as)
+	    : te.te_gen;
 	ut->ut_sid = sid;
 	ut->ut_ssid = ssid;
 	ut->ut_va = te.te_va;
@@ -206,6 +212,7 @@ smmuv3__translate(struct smmuv3 *sc, struct smmuv3__shard *sh,
 	const struct smmuv3__tlbe *te;
 	struct smmuv3__cfg	   tmp;
 	struct smmuv3__tlbe	   leaf, hit;
+	struct smmuv3__fill	   fl;
 	struct smmuv3__event	   ev;
 	struct smmuv3__req	   req = *rq;
 	unsigned		   perm;
@@ -284,18 +291,16 @@ smmuv3__translate(struct smmuv3 *sc, struct smmuv3__shard *sh,
 			sh->sh_st.ds_tlb_misses++;
 	}
 	if (te == NULL) {
+		smmuv3__tlb_fill_begin(sc, cf, &fl);
 		if (smmuv3__walk(sc, sh, cf, &req, flags, &leaf, &ev) != 0)
 			return smmuv3_fault(sc, flags, &ev,
 			    cf->cf_record ||
 				!smmuv3_fault_is_translation(ev.ev_id),
 			    ft);
-		/*
-		 * Safe on the shared side: no TLBI can run before this
-		 * access leaves its shard, so the entry cannot outlive one.
-		 */
+		/* Kept only if no TLBI started since fill_begin. */
 		if (!(flags & SMMUV3__PROBE))
 			smmuv3__tlb_insert(sc, sh, cf, cf->cf_tt[h].tt_gshift,
-			    req.rq_iova, &leaf);
+			    req.rq_iova, &leaf, &fl);
 		te = &leaf;
 	}
 	perm = ((te->te_flags & SMMUV3__TE_R) ? SMMUV3_ACCESS_READ : 0) |

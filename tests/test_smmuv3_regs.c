@@ -129,7 +129,7 @@ invalid_configurations_are_refused(void **state)
 	ops.ho_mem_read = test_flatmem_read;
 	ops.ho_mem_write = test_flatmem_write;
 	test_flatmem_init(&fm, SMMU_TD_RAM_BASE, 4096);
-	for (i = 0; i < 11; i++) {
+	for (i = 0; i < 12; i++) {
 		cfg = base;
 		switch (i) {
 		case 0:
@@ -164,6 +164,9 @@ invalid_configurations_are_refused(void **state)
 			break;
 		case 10:
 			cfg.cfg_tlb_tbus = cfg.cfg_tlb_sets * 2;
+			break;
+		case 11: /* sets 256: as_tbus masks hold 64 */
+			cfg.cfg_tlb_tbus = 128;
 			break;
 		}
 		assert_int_equal(

@@ -594,6 +594,185 @@ two_streams_hammer_dma_while_a_third_thread_invalidates(void **state)
 	test_free(hm);
 }
 
+/*
+ * The command side: a walk or a DMA held in flight by the read gate
+ * (smmu_td_gate_*) while TLBIs and a CMD_SYNC are processed.
+ */
+struct held {
+	struct smmu_td	   *hd_td;
+	uint32_t	    hd_sid;
+	uint64_t	    hd_iova;
+	bool		    hd_dma; /* smmuv3_dma_read, else smmuv3_translate */
+	int		    hd_error;
+	uint64_t	    hd_pa; /* what the translation gave */
+	uint64_t	    hd_data;
+	uint32_t	    hd_prod; /* the doorbell's value */
+	_Atomic bool	    hd_done;
+	struct smmuv3_fault hd_ft;
+};
+
+static void *
+held_access(void *arg)
+{
+	struct held	   *h = arg;
+	struct smmuv3_xlate xl;
+
+	if (h->hd_dma)
+		h->hd_error = smmuv3_dma_read(h->hd_td->td_smmu, h->hd_sid,
+		    SMMUV3_NO_SSID, h->hd_iova, &h->hd_data, sizeof(h->hd_data),
+		    &h->hd_ft);
+	else {
+		h->hd_error = smmuv3_translate(h->hd_td->td_smmu, h->hd_sid,
+		    SMMUV3_NO_SSID, h->hd_iova, SMMUV3_ACCESS_READ, &xl,
+		    &h->hd_ft);
+		h->hd_pa = xl.xl_pa;
+	}
+	atomic_store(&h->hd_done, true);
+	return NULL;
+}
+
+static void *
+ring_doorbell(void *arg)
+{
+	struct held *h = arg;
+
+	h->hd_error =
+	    smmuv3_mmio_write(h->hd_td->td_smmu, SMMU_CMDQ_PROD, 4, h->hd_prod);
+	atomic_store(&h->hd_done, true);
+	return NULL;
+}
+
+static uint64_t
+translate_now(struct smmu_td *td, uint32_t sid, uint64_t iova)
+{
+	struct smmuv3_xlate xl;
+	struct smmuv3_fault ft;
+
+	assert_int_equal(smmuv3_translate(td->td_smmu, sid, SMMUV3_NO_SSID,
+			     iova, SMMUV3_ACCESS_READ, &xl, &ft),
+	    0);
+	return xl.xl_pa;
+}
+
+/*
+ * A walk reads the old leaf, then a TLBI for that page runs to completion
+ * (on the command side, not waiting for the walk), then the walk enters
+ * its leaf: the entry must not survive, so after the CMD_SYNC the page
+ * translates to its new frame.  (The access itself may use the old
+ * frame: it was in flight.)
+ */
+static void
+tlbi_during_a_walk_leaves_no_stale_entry(void **state)
+{
+	struct smmu_td	   td;
+	struct smmu_td_dom d;
+	struct held	   h;
+	struct smmu_cmd	   c;
+	pthread_t	   t;
+	uint64_t	   pa1 = SMMU_TD_RAM_BASE + 0x100000;
+	uint64_t	   pa2 = SMMU_TD_RAM_BASE + 0x200000;
+
+	(void)state;
+	smmu_td_init(&td, NULL, 0);
+	smmu_td_enable(&td, NULL);
+	smmu_td_attach(&td, &d, 3, 3, 0, SMMU_STE_STRW_NSEL1);
+	smmu_td_map(&td, d.dm_root, IOVA, pa1, SMMU_TD_4K, SMMU_TD_PTE_RW);
+	/* Another page first: the held walk must not need the config cache
+	 * filled (that runs on the exclusive side). */
+	smmu_td_map(
+	    &td, d.dm_root, IOVA + SMMU_TD_4K, pa2, SMMU_TD_4K, SMMU_TD_PTE_RW);
+	assert_int_equal(translate_now(&td, 3, IOVA + SMMU_TD_4K), pa2);
+	memset(&h, 0, sizeof(h));
+	h.hd_td = &td;
+	h.hd_sid = 3;
+	h.hd_iova = IOVA;
+	smmu_td_gate_arm(&td, smmu_td_pte_pa(&td, d.dm_root, IOVA, 3));
+	assert_int_equal(pthread_create(&t, NULL, held_access, &h), 0);
+	smmu_td_gate_wait_parked(&td);
+	smmu_td_map(&td, d.dm_root, IOVA, pa2, SMMU_TD_4K, SMMU_TD_PTE_RW);
+	c = smmu_cmd_tlbi_va(SMMU_OP_TLBI_NH_VA, 3, IOVA, true, 0, 0, 0, 0);
+	assert_int_equal(smmu_td_submit(&td, &c, 1), 0);
+	smmu_td_gate_open(&td);
+	pthread_join(t, NULL);
+	assert_int_equal(h.hd_error, 0);
+	assert_int_equal(h.hd_pa, pa1);
+	smmu_td_sync(&td);
+	assert_int_equal(translate_now(&td, 3, IOVA), pa2);
+	smmu_td_fini(&td);
+}
+
+/*
+ * A DMA holds its access in flight (parked in the host's memory read):
+ * TLBIs complete and other accesses keep translating meanwhile, but the
+ * CMD_SYNC behind them completes only once that DMA has finished.
+ */
+static void
+cmd_sync_waits_for_the_access_in_flight(void **state)
+{
+	struct smmu_td	   td;
+	struct smmu_td_dom d;
+	struct held	   dma, bell;
+	struct smmu_cmd	   c[2];
+	pthread_t	   t_dma, t_bell;
+	uint64_t	   pa1 = SMMU_TD_RAM_BASE + 0x100000;
+	uint64_t	   pa2 = SMMU_TD_RAM_BASE + 0x200000;
+	uint32_t	   l2;
+	unsigned	   i;
+
+	(void)state;
+	smmu_td_init(&td, NULL, 0);
+	smmu_td_enable(&td, NULL);
+	l2 = td.td_opts.to_cmdq_log2;
+	smmu_td_attach(&td, &d, 3, 3, 0, SMMU_STE_STRW_NSEL1);
+	smmu_td_map(&td, d.dm_root, IOVA, pa1, SMMU_TD_4K, SMMU_TD_PTE_RW);
+	smmu_td_map(
+	    &td, d.dm_root, IOVA + SMMU_TD_4K, pa2, SMMU_TD_4K, SMMU_TD_PTE_RW);
+	test_flatmem_wr64(&td.td_mem, pa1, 0x1111);
+	/* Config cache filled: the held DMA runs on the shared side. */
+	assert_int_equal(translate_now(&td, 3, IOVA + SMMU_TD_4K), pa2);
+	memset(&dma, 0, sizeof(dma));
+	dma.hd_td = &td;
+	dma.hd_sid = 3;
+	dma.hd_iova = IOVA;
+	dma.hd_dma = true;
+	smmu_td_gate_arm(&td, pa1);
+	assert_int_equal(pthread_create(&t_dma, NULL, held_access, &dma), 0);
+	smmu_td_gate_wait_parked(&td);
+
+	/* Unmap the page the DMA is reading, TLBI, CMD_SYNC. */
+	test_flatmem_wr64(
+	    &td.td_mem, smmu_td_pte_pa(&td, d.dm_root, IOVA, 3), 0);
+	c[0] = smmu_cmd_tlbi_va(SMMU_OP_TLBI_NH_VA, 3, IOVA, true, 0, 0, 0, 0);
+	c[1] = smmu_cmd_sync(SMMU_SYNC_CS_NONE, 0, 0);
+	memset(&bell, 0, sizeof(bell));
+	bell.hd_td = &td;
+	bell.hd_prod = smmu_td_queue(&td, c, 2);
+	assert_int_equal(
+	    pthread_create(&t_bell, NULL, ring_doorbell, &bell), 0);
+	/* The TLBI is done (CONS reaches the CMD_SYNC); the SYNC is not. */
+	while ((smmu_td_cmdq_cons(&td) & ((2u << l2) - 1)) !=
+		((bell.hd_prod - 1) & ((2u << l2) - 1)) &&
+	    !atomic_load(&bell.hd_done))
+		sched_yield();
+	assert_false(atomic_load(&bell.hd_done));
+	/* Other accesses go on: the next page translates. */
+	assert_int_equal(translate_now(&td, 3, IOVA + SMMU_TD_4K), pa2);
+	for (i = 0; i < 1000; i++)
+		sched_yield();
+	assert_false(atomic_load(&bell.hd_done));
+	assert_false(atomic_load(&dma.hd_done));
+
+	smmu_td_gate_open(&td);
+	pthread_join(t_dma, NULL);
+	pthread_join(t_bell, NULL);
+	assert_int_equal(dma.hd_error, 0);
+	assert_int_equal(dma.hd_data, 0x1111);
+	assert_int_equal(bell.hd_error, 0);
+	assert_int_equal(smmu_td_cmdq_cons(&td) & ((2u << l2) - 1),
+	    bell.hd_prod & ((2u << l2) - 1));
+	smmu_td_fini(&td);
+}
+
 int
 main(void)
 {
@@ -605,6 +784,8 @@ main(void)
 		dma_never_uses_a_translation_invalidated_before_it_started),
 	    cmocka_unit_test(
 		two_streams_hammer_dma_while_a_third_thread_invalidates),
+	    cmocka_unit_test(tlbi_during_a_walk_leaves_no_stale_entry),
+	    cmocka_unit_test(cmd_sync_waits_for_the_access_in_flight),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -88,7 +88,7 @@ struct smmuv3_config {
 	 * TBU SID mod cfg_tlb_tbus, as an SoC wires each master to one TBU.
 	 * Streams of different TBUs never evict each other's entries, and
 	 * host threads driving them touch disjoint TLB state; a TLBI
-	 * reaches every TBU.  A power of two, at most cfg_tlb_sets.
+	 * reaches every TBU.  A power of two, at most cfg_tlb_sets and 64.
 	 */
 	unsigned cfg_tlb_tbus;
 };

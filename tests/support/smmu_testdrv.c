@@ -21,8 +21,45 @@ static int
 td_mem_read(void *cookie, uint64_t pa, void *buf, size_t len)
 {
 	struct smmu_td *td = cookie;
+	int		error = test_flatmem_read(&td->td_mem, pa, buf, len);
 
-	return test_flatmem_read(&td->td_mem, pa, buf, len);
+	pthread_mutex_lock(&td->td_lock);
+	if (td->td_gate_pa != 0 && td->td_gate_pa >= pa &&
+	    td->td_gate_pa - pa < len) {
+		td->td_gate_parked = true;
+		pthread_cond_broadcast(&td->td_gate_cv);
+		while (td->td_gate_pa != 0)
+			pthread_cond_wait(&td->td_gate_cv, &td->td_lock);
+	}
+	pthread_mutex_unlock(&td->td_lock);
+	return error;
+}
+
+void
+smmu_td_gate_arm(struct smmu_td *td, uint64_t pa)
+{
+	pthread_mutex_lock(&td->td_lock);
+	td->td_gate_pa = pa;
+	td->td_gate_parked = false;
+	pthread_mutex_unlock(&td->td_lock);
+}
+
+void
+smmu_td_gate_wait_parked(struct smmu_td *td)
+{
+	pthread_mutex_lock(&td->td_lock);
+	while (!td->td_gate_parked)
+		pthread_cond_wait(&td->td_gate_cv, &td->td_lock);
+	pthread_mutex_unlock(&td->td_lock);
+}
+
+void
+smmu_td_gate_open(struct smmu_td *td)
+{
+	pthread_mutex_lock(&td->td_lock);
+	td->td_gate_pa = 0;
+	pthread_cond_broadcast(&td->td_gate_cv);
+	pthread_mutex_unlock(&td->td_lock);
 }
 
 static int
@@ -75,6 +112,7 @@ smmu_td_init(
 
 	memset(td, 0, sizeof(*td));
 	assert_int_equal(pthread_mutex_init(&td->td_lock, NULL), 0);
+	assert_int_equal(pthread_cond_init(&td->td_gate_cv, NULL), 0);
 	test_flatmem_init(&td->td_mem, SMMU_TD_RAM_BASE,
 	    ram_size != 0 ? ram_size : SMMU_TD_RAM_SIZE);
 	if (cfg != NULL)
@@ -99,6 +137,7 @@ smmu_td_fini(struct smmu_td *td)
 	smmuv3_destroy(td->td_smmu);
 	td->td_smmu = NULL;
 	test_flatmem_fini(&td->td_mem);
+	pthread_cond_destroy(&td->td_gate_cv);
 	pthread_mutex_destroy(&td->td_lock);
 }
 
@@ -325,16 +364,9 @@ smmu_td_submit(struct smmu_td *td, const struct smmu_cmd *cmds, unsigned n)
 
 	while (done < n) {
 		/* Never more than the queue holds per doorbell. */
-		for (i = 0; i < (1u << l2) && done < n; i++, done++) {
-			uint64_t pa = td->td_cmdq +
-			    (uint64_t)SMMU_Q_IDX(td->td_cmdq_prod, l2) *
-				SMMU_CMD_SIZE;
-
-			test_flatmem_wr64(&td->td_mem, pa, cmds[done].c_dw[0]);
-			test_flatmem_wr64(
-			    &td->td_mem, pa + 8, cmds[done].c_dw[1]);
-			td->td_cmdq_prod = smmu_q_inc(td->td_cmdq_prod, l2);
-		}
+		i = n - done < (1u << l2) ? n - done : (1u << l2);
+		smmu_td_queue(td, cmds + done, i);
+		done += i;
 		smmu_td_wr32(td, SMMU_CMDQ_PROD, td->td_cmdq_prod);
 		cons = smmu_td_cmdq_cons(td);
 		err = (uint32_t)SMMU_FGET(cons, SMMU_CMDQ_CONS_ERR);
@@ -343,6 +375,23 @@ smmu_td_submit(struct smmu_td *td, const struct smmu_cmd *cmds, unsigned n)
 		assert_int_equal(cons & ptrmask, td->td_cmdq_prod & ptrmask);
 	}
 	return 0;
+}
+
+uint32_t
+smmu_td_queue(struct smmu_td *td, const struct smmu_cmd *cmds, unsigned n)
+{
+	unsigned l2 = td->td_opts.to_cmdq_log2, i;
+
+	assert_true(n <= (1u << l2));
+	for (i = 0; i < n; i++) {
+		uint64_t pa = td->td_cmdq +
+		    (uint64_t)SMMU_Q_IDX(td->td_cmdq_prod, l2) * SMMU_CMD_SIZE;
+
+		test_flatmem_wr64(&td->td_mem, pa, cmds[i].c_dw[0]);
+		test_flatmem_wr64(&td->td_mem, pa + 8, cmds[i].c_dw[1]);
+		td->td_cmdq_prod = smmu_q_inc(td->td_cmdq_prod, l2);
+	}
+	return td->td_cmdq_prod;
 }
 
 void

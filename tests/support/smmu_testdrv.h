@@ -103,6 +103,14 @@ struct smmu_td {
 	unsigned long		   td_stale;
 	struct smmuv3_stale_report td_last_stale;
 	unsigned long		   td_logs[4];
+	/*
+	 * The read gate (smmu_td_gate_*): a model read of td_gate_pa parks
+	 * after copying the data until the test opens the gate, so a test
+	 * can hold a walk or a DMA in flight.  Under td_lock.
+	 */
+	pthread_cond_t td_gate_cv;
+	uint64_t       td_gate_pa; /* 0: no gate */
+	bool	       td_gate_parked;
 };
 
 /* cfg NULL: smmuv3_config_init defaults.  ram_size 0: SMMU_TD_RAM_SIZE. */
@@ -146,6 +154,16 @@ struct smmu_cmd smmu_cmd_tlbi_va(uint8_t op, uint16_t asid, uint64_t va,
 unsigned smmu_td_submit(struct smmu_td *, const struct smmu_cmd *, unsigned n);
 /* One command followed by CMD_SYNC; fails the test on a command error. */
 void smmu_td_cmd_sync(struct smmu_td *, struct smmu_cmd);
+/*
+ * Writes the commands at PROD without ringing the doorbell; returns the
+ * CMDQ_PROD value that submits them (at most one queue's worth).
+ */
+uint32_t smmu_td_queue(struct smmu_td *, const struct smmu_cmd *, unsigned n);
+
+/* The read gate (struct smmu_td): arm at pa, wait for a reader, open. */
+void smmu_td_gate_arm(struct smmu_td *, uint64_t pa);
+void smmu_td_gate_wait_parked(struct smmu_td *);
+void smmu_td_gate_open(struct smmu_td *);
 void smmu_td_sync(struct smmu_td *);
 /* CMDQ_CONS index|wrap and ERR. */
 uint32_t smmu_td_cmdq_cons(struct smmu_td *);

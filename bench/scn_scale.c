@@ -7,11 +7,23 @@
  * both on one SMMU (one command queue, one model), and, to show what that
  * shared SMMU costs,
  *   own-smmu       each thread its own domain on its own SMMU instance
- *                  (own model, RAM and driver: nothing shared).  A repetition
- * starts the threads together (barrier), each runs the same number of packets,
- * and the wall time of the slowest gives the aggregate rate.  Rows: ns per
- * packet per thread (wall / packets per thread), mbyte_s = aggregate
- * kpackets/s, ratio = aggregate rate / the 1-thread rate.
+ *                  (own model, RAM and driver: nothing shared).
+ *
+ * Thread counts n = 1, 2, 4, ... up to T, and T.  Ring i (its stream, its
+ * domain or SMMU as above) is driven by thread i of whichever count runs;
+ * each count has its own set of threads.  The counts take turns inside
+ * each repetition (1, 2, ..., T, then again), so that the ratio of each
+ * repetition's n-thread rate to its own 1-thread rate, taken minutes
+ * apart on a shared machine, compares like with like: the row's ratio is
+ * the median of those paired ratios.
+ *
+ * One turn: the main thread wakes the set (a sleeping barrier), whose
+ * threads meet at a spin gate (spin_gate.h) and start together; the last
+ * to arrive notes the time, so the wake-up is not timed.  Every thread
+ * runs the same number of packets; the turn's wall time is the last
+ * end.  A set's first turn warms up and sizes its turns to run_ms.
+ * Rows: ns per packet per thread (wall / packets per thread, median over
+ * the repetitions), mbyte_s = aggregate kpackets/s, ratio as above.
  */
 #include <errno.h>
 #include <math.h>
@@ -25,148 +37,222 @@
 #include "spin_gate.h"
 
 #define MAX_THREADS 64
+#define MAX_COUNTS  8 /* 1, 2, 4, ..., 64 and T */
+
+struct scale_set;
 
 struct scale_thread {
-	struct ring	  rg;
-	pthread_t	  tid;
-	struct scale_run *run;
-	uint64_t	  t_end; /* when its last repetition ended */
+	struct ring	 *th_rg;
+	pthread_t	  th_tid;
+	struct scale_set *th_set;
+	uint64_t	  th_end; /* when its last turn ended */
 };
 
-/*
- * One case's repetitions, run by the workers alone: they meet at a spin
- * gate before and after each (spin_gate.h: no wake-up latency in the
- * figure), the last to reach the start notes the time, the last to reach
- * the end records the repetition.  Repetition 0 warms up and sizes
- * sr_iters so that one lasts about run_ms.
- */
-struct scale_run {
-	struct spin_gate     sr_gate;
-	struct scale_thread *sr_threads;
-	unsigned	     sr_nthreads;
-	unsigned	     sr_reps;  /* 1 warm-up + the measured ones */
-	uint64_t	     sr_iters; /* packets per thread per repetition */
-	uint64_t	     sr_max_iters; /* --quick keeps repetitions short */
-	double		     sr_target_ns;
-	uint64_t	     sr_t_start;
-	double		     sr_ns[BENCH_MAX_RUNS]; /* wall ns per packet */
+/* The threads of one thread count. */
+struct scale_set {
+	struct scale_thread ss_th[MAX_THREADS];
+	unsigned	    ss_n;
+	unsigned	    ss_started;
+	struct spin_gate    ss_gate;
+	pthread_barrier_t   ss_go, ss_done; /* the main thread and ss_n */
+	bool		    ss_quit;
+	uint64_t	    ss_iters; /* packets per thread per turn */
+	uint64_t	    ss_max_iters;
+	double		    ss_target_ns;
+	bool		    ss_sized;
+	uint64_t	    ss_t_start;
+	double		    ss_ns; /* the last turn: wall ns per packet */
 };
 
-/* The last thread at a repetition's end: its wall time, per packet. */
+/* The last thread at a turn's end: its wall time (or the sizing). */
 static void
-scale_rep_done(struct scale_run *r, unsigned rep)
+scale_turn_done(struct scale_set *ss)
 {
 	uint64_t end = 0, iters;
 	unsigned i;
 	double	 wall;
 
-	for (i = 0; i < r->sr_nthreads; i++)
-		if (r->sr_threads[i].t_end > end)
-			end = r->sr_threads[i].t_end;
-	wall = (double)(end - r->sr_t_start);
-	bench_progress(NULL);
-	if (rep > 0) {
-		r->sr_ns[rep - 1] = wall / (double)r->sr_iters;
+	for (i = 0; i < ss->ss_n; i++)
+		if (ss->ss_th[i].th_end > end)
+			end = ss->ss_th[i].th_end;
+	wall = (double)(end - ss->ss_t_start);
+	ss->ss_ns = wall / (double)ss->ss_iters;
+	if (ss->ss_sized)
 		return;
-	}
-	iters = (uint64_t)((double)r->sr_iters * r->sr_target_ns /
+	ss->ss_sized = true;
+	iters = (uint64_t)((double)ss->ss_iters * ss->ss_target_ns /
 	    (wall > 1.0 ? wall : 1.0));
-	if (iters > r->sr_max_iters)
-		iters = r->sr_max_iters;
-	r->sr_iters = iters > 0 ? iters : 1;
+	if (iters > ss->ss_max_iters)
+		iters = ss->ss_max_iters;
+	ss->ss_iters = iters > 0 ? iters : 1;
 }
 
 static void *
 scale_main(void *arg)
 {
 	struct scale_thread *t = arg;
-	struct scale_run    *r = t->run;
-	unsigned	     sense = 0, rep;
+	struct scale_set    *ss = t->th_set;
+	unsigned	     sense = 0;
 
-	for (rep = 0; rep < r->sr_reps; rep++) {
-		if (spin_gate_wait(&r->sr_gate, &sense))
-			r->sr_t_start = bench_now_ns();
-		ring_run(&t->rg, r->sr_iters);
-		t->t_end = bench_now_ns();
-		if (spin_gate_wait(&r->sr_gate, &sense))
-			scale_rep_done(r, rep);
+	for (;;) {
+		pthread_barrier_wait(&ss->ss_go);
+		if (ss->ss_quit)
+			break;
+		if (spin_gate_wait(&ss->ss_gate, &sense))
+			ss->ss_t_start = bench_now_ns();
+		ring_run(t->th_rg, ss->ss_iters);
+		t->th_end = bench_now_ns();
+		if (spin_gate_wait(&ss->ss_gate, &sense))
+			scale_turn_done(ss);
+		pthread_barrier_wait(&ss->ss_done);
 	}
 	return NULL;
 }
 
-static int
-one_case(const struct bench_opts *o, struct bench_report *rep,
-    struct testbed *tbs, unsigned ntb, const char *variant,
-    enum bench_strategy st, bool shared, unsigned nthr, uint64_t iters,
-    double *base_rate)
+/* One turn of the set, timed by its threads. */
+static void
+scale_turn(struct scale_set *ss)
 {
-	struct scale_thread *th;
-	struct stream	     se[MAX_THREADS];
-	struct scale_run     run;
-	struct bench_row     row;
-	double		     kpps;
-	unsigned	     i, nse = shared ? 1 : nthr, ok = 0, started = 0;
-	unsigned	     runs = bench_runs(o);
-	int		     error = 0;
-	static uint32_t	     sid = 4000;
+	pthread_barrier_wait(&ss->ss_go);
+	pthread_barrier_wait(&ss->ss_done);
+	bench_progress(NULL);
+}
 
-	th = calloc(nthr, sizeof(*th));
-	if (th == NULL)
-		return ENOMEM;
-	memset(se, 0, sizeof(se));
-	for (i = 0; i < nse && error == 0; i++, ok++)
-		error = stream_init(&tbs[i % ntb], &se[i], st, sid++);
-	for (i = 0; i < nthr && error == 0; i++)
-		error = ring_init(&th[i].rg, &tbs[i % ntb], &se[shared ? 0 : i],
-		    o->ring, false, false);
-	if (error != 0)
-		goto out;
-	memset(&run, 0, sizeof(run));
-	spin_gate_init(&run.sr_gate, nthr);
-	run.sr_threads = th;
-	run.sr_nthreads = nthr;
-	run.sr_reps = runs + 1;
-	run.sr_iters = iters;
-	run.sr_max_iters = o->quick ? iters : UINT64_MAX;
-	run.sr_target_ns = o->run_ms * 1e6;
-	for (i = 0; i < nthr; i++) {
-		th[i].run = &run;
-		if (pthread_create(&th[i].tid, NULL, scale_main, &th[i]) != 0)
+static void
+scale_set_start(struct scale_set *ss, struct ring *rings, unsigned n,
+    const struct bench_opts *o, uint64_t iters)
+{
+	unsigned i;
+
+	memset(ss, 0, sizeof(*ss));
+	ss->ss_n = n;
+	ss->ss_iters = iters;
+	ss->ss_max_iters = o->quick ? iters : UINT64_MAX;
+	ss->ss_target_ns = o->run_ms * 1e6;
+	spin_gate_init(&ss->ss_gate, n);
+	pthread_barrier_init(&ss->ss_go, NULL, n + 1);
+	pthread_barrier_init(&ss->ss_done, NULL, n + 1);
+	for (i = 0; i < n; i++) {
+		ss->ss_th[i].th_rg = &rings[i];
+		ss->ss_th[i].th_set = ss;
+		if (pthread_create(&ss->ss_th[i].th_tid, NULL, scale_main,
+			&ss->ss_th[i]) != 0)
 			break;
-		started++;
+		ss->ss_started++;
 	}
-	if (started != nthr) {
-		/* Cannot run the gate short-handed: give up cleanly. */
+	if (ss->ss_started != n) {
+		/* Cannot run the barriers short-handed: give up cleanly. */
 		fprintf(stderr, "iommu-bench: cannot start threads\n");
 		exit(1);
 	}
-	/* Before the streams die: a thread's magazine caches go back at its
-	 * exit. */
-	for (i = 0; i < nthr; i++)
-		pthread_join(th[i].tid, NULL);
-	for (i = 0; i < nthr; i++)
-		if (th[i].rg.rg_error != 0)
-			error = th[i].rg.rg_error;
-	if (error != 0)
-		goto out;
+}
+
+/* Joined before the streams die: a thread's magazines go back at exit. */
+static void
+scale_set_stop(struct scale_set *ss)
+{
+	unsigned i;
+
+	ss->ss_quit = true;
+	pthread_barrier_wait(&ss->ss_go);
+	for (i = 0; i < ss->ss_started; i++)
+		pthread_join(ss->ss_th[i].th_tid, NULL);
+	pthread_barrier_destroy(&ss->ss_go);
+	pthread_barrier_destroy(&ss->ss_done);
+}
+
+/* The thread counts: 1, 2, 4, ... below maxthr, then maxthr. */
+static unsigned
+scale_counts(unsigned maxthr, unsigned *counts)
+{
+	unsigned n, k = 0;
+
+	for (n = 1; n < maxthr; n *= 2)
+		counts[k++] = n;
+	counts[k++] = maxthr;
+	return k;
+}
+
+static void
+scale_report(const struct bench_opts *o, struct bench_report *rep,
+    const char *variant, enum bench_strategy st, unsigned n, double *ns,
+    double *ratio)
+{
+	struct bench_row row;
+	unsigned	 runs = bench_runs(o);
+
 	bench_row_init(
-	    &row, "scale", variant, bench_strategy_name(st), nthr, "packet");
-	row.ns = bench_quantile(run.sr_ns, runs, 0.5);
-	row.ns_lo = bench_quantile(run.sr_ns, runs, 0.25);
-	row.ns_hi = bench_quantile(run.sr_ns, runs, 0.75);
+	    &row, "scale", variant, bench_strategy_name(st), n, "packet");
+	row.ns = bench_quantile(ns, runs, 0.5);
+	row.ns_lo = bench_quantile(ns, runs, 0.25);
+	row.ns_hi = bench_quantile(ns, runs, 0.75);
 	row.cycles = row.ns * bench_cycles_per_ns();
-	kpps = (double)nthr * 1e6 / row.ns;
-	row.mbyte_s = kpps;
-	if (nthr == 1)
-		*base_rate = kpps;
-	row.ratio = kpps / *base_rate;
+	row.mbyte_s = (double)n * 1e6 / row.ns;
+	row.ratio = bench_quantile(ratio, runs, 0.5);
 	bench_report_add(rep, &row);
+}
+
+/* Every thread count of one variant and strategy, taking turns. */
+static int
+one_strategy(const struct bench_opts *o, struct bench_report *rep,
+    struct testbed *tbs, unsigned v, const char *variant,
+    enum bench_strategy st, unsigned maxthr, uint64_t iters)
+{
+	struct stream	 *se;
+	struct ring	 *rings;
+	struct scale_set *sets;
+	double		  ns[MAX_COUNTS][BENCH_MAX_RUNS];
+	double		  ratio[MAX_COUNTS][BENCH_MAX_RUNS];
+	unsigned	  counts[MAX_COUNTS], ncounts, c, i, r;
+	unsigned	  nse = v == 1 ? 1 : maxthr, okse = 0, okrg = 0;
+	unsigned	  runs = bench_runs(o);
+	static uint32_t	  sid = 4000;
+	int		  error = 0;
+
+	ncounts = scale_counts(maxthr, counts);
+	se = calloc(maxthr, sizeof(*se));
+	rings = calloc(maxthr, sizeof(*rings));
+	sets = calloc(ncounts, sizeof(*sets));
+	if (se == NULL || rings == NULL || sets == NULL) {
+		error = ENOMEM;
+		goto out;
+	}
+	/* own-smmu: ring i on testbed i; the others all on testbed 0. */
+	for (okse = 0; okse < nse; okse++)
+		if ((error = stream_init(
+			 &tbs[v == 2 ? okse : 0], &se[okse], st, sid++)) != 0)
+			goto out;
+	for (okrg = 0; okrg < maxthr; okrg++)
+		if ((error = ring_init(&rings[okrg], &tbs[v == 2 ? okrg : 0],
+			 &se[v == 1 ? 0 : okrg], o->ring, false, false)) != 0)
+			goto out;
+	for (c = 0; c < ncounts; c++) {
+		scale_set_start(&sets[c], rings, counts[c], o, iters);
+		scale_turn(&sets[c]); /* warm-up and sizing */
+	}
+	for (r = 0; r < runs; r++) {
+		bench_progress("scale %s %s", variant, bench_strategy_name(st));
+		for (c = 0; c < ncounts; c++) {
+			scale_turn(&sets[c]);
+			ns[c][r] = sets[c].ss_ns;
+			ratio[c][r] = (double)counts[c] * ns[0][r] / ns[c][r];
+		}
+	}
+	for (c = 0; c < ncounts; c++)
+		scale_set_stop(&sets[c]);
+	for (i = 0; i < maxthr; i++)
+		if (rings[i].rg_error != 0)
+			error = rings[i].rg_error;
+	for (c = 0; c < ncounts && error == 0; c++)
+		scale_report(o, rep, variant, st, counts[c], ns[c], ratio[c]);
 out:
-	for (i = 0; i < nthr; i++)
-		ring_fini(&th[i].rg);
-	for (i = 0; i < ok; i++)
-		stream_fini(&tbs[i % ntb], &se[i]);
-	free(th);
+	for (i = 0; i < okrg; i++)
+		ring_fini(&rings[i]);
+	for (i = 0; i < okse; i++)
+		stream_fini(&tbs[v == 2 ? i : 0], &se[i]);
+	free(sets);
+	free(rings);
+	free(se);
 	return error;
 }
 
@@ -179,9 +265,8 @@ bench_scn_scale(const struct bench_opts *o, struct bench_report *rep)
 	static const char *vname[3] = {
 	    "own-domain", "shared-domain", "own-smmu"};
 	struct testbed tbs[MAX_THREADS];
-	unsigned       maxthr = o->max_threads, n, v, s, ntb = 0;
+	unsigned       maxthr = o->max_threads, v, s, ntb = 0;
 	uint64_t       iters;
-	double	       base = NAN;
 	int	       error = 0;
 
 	if (maxthr > MAX_THREADS)
@@ -207,14 +292,8 @@ bench_scn_scale(const struct bench_opts *o, struct bench_report *rep)
 				continue;
 			if ((o->strategies & (1u << strategies[s])) == 0)
 				continue;
-			for (n = 1; n <= maxthr && error == 0; n++) {
-				bench_progress("scale %s %s %u threads",
-				    vname[v],
-				    bench_strategy_name(strategies[s]), n);
-				error = one_case(o, rep, tbs, v == 2 ? n : 1,
-				    vname[v], strategies[s], v == 1, n, iters,
-				    &base);
-			}
+			error = one_strategy(o, rep, tbs, v, vname[v],
+			    strategies[s], maxthr, iters);
 		}
 out:
 	while (ntb > 0)

@@ -254,8 +254,8 @@ smmuv3_ste_fetch(struct smmuv3 *sc, uint32_t sid, unsigned flags,
 		return EFAULT;
 	config = (unsigned)SMMU_FGET(dw0, SMMU_STE0_CONFIG);
 	cf->cf_sid = sid;
-	cf->cf_tlb_base =
-	    (sid & (sc->sc_cfg.cfg_tlb_tbus - 1)) * sc->sc_tlb_tbu_sets;
+	cf->cf_tbu = (uint8_t)(sid & (sc->sc_cfg.cfg_tlb_tbus - 1));
+	cf->cf_tlb_base = cf->cf_tbu * sc->sc_tlb_tbu_sets;
 	cf->cf_strw = 0;
 	if ((config & 4) == 0) {
 		cf->cf_kind = SMMUV3__CFG_ABORT;

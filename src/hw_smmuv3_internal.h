@@ -109,6 +109,7 @@ struct smmuv3__cfg {
 	uint32_t cf_sid;
 	uint32_t cf_ssid;     /* SMMUV3_NO_SSID when SSV = 0 */
 	uint32_t cf_tlb_base; /* first TLB set of the stream's TBU */
+	uint8_t	 cf_tbu;      /* that TBU */
 	bool	 cf_valid;
 	bool	 cf_cd_valid; /* CD part present (CFGI_CD clears it) */
 	uint8_t	 cf_kind;     /* enum smmuv3__cfg_kind */
@@ -201,10 +202,11 @@ smmuv3__tlbe_from(
  * fails when the generation it walked under is gone, so a fill racing
  * the bump never enters a live entry it should have lost, and no count
  * is lost either way.  as_tbus has bit k set once a fill of TBU k
- * entered an entry of the ASID (it never clears but at reset), so a TLBI
- * by address and ASID visits only those TBUs.  Neighbouring ASIDs sit on
- * different cache lines (smmuv3__tlb_asid), so two threads filling for
- * two domains do not bounce one line.
+ * entered an entry of the ASID since its last TLBI by ASID, so a TLBI by
+ * address and ASID visits only those TBUs (an ASID freed and given to a
+ * stream of another TBU leaves no stale bit behind its TLBI by ASID).
+ * Neighbouring ASIDs sit on different cache lines (smmuv3__tlb_asid), so two
+ * threads filling for two domains do not bounce one line.
  */
 struct smmuv3__asid {
 	_Atomic uint64_t as_word;

@@ -200,8 +200,11 @@ smmuv3__tlb_fill_begin(
 }
 
 /*
- * Counts a non-global entry of generation gen in as; false (nothing
- * counted) when a TLBI by ASID has moved past gen.
+ * Adds delta to the counts of as if its generation is still gen (to take
+ * an entry out, delta is the two's complement of its count): false, and
+ * nothing changed, when a TLBI by ASID has moved past gen.  On the way
+ * in that means the entry is dead already; on the way out, that the
+ * bump took it out of the counts already.
  */
 static bool
 smmuv3_tlb_count(struct smmuv3__asid *as, uint16_t gen, uint64_t delta)
@@ -212,20 +215,6 @@ smmuv3_tlb_count(struct smmuv3__asid *as, uint16_t gen, uint64_t delta)
 		if (SMMUV3__AS_GEN(w) != gen)
 			return false;
 	} while (!atomic_compare_exchange_weak(&as->as_word, &w, w + delta));
-	return true;
-}
-
-/* Takes a non-global entry of generation gen out of as's counts. */
-static bool
-smmuv3_tlb_uncount(struct smmuv3__asid *as, uint16_t gen, uint64_t delta)
-{
-	uint64_t w = atomic_load_explicit(&as->as_word, memory_order_relaxed);
-
-	do {
-		/* Bumped meanwhile: the bump took it out already. */
-		if (SMMUV3__AS_GEN(w) != gen)
-			return false;
-	} while (!atomic_compare_exchange_weak(&as->as_word, &w, w - delta));
 	return true;
 }
 
@@ -262,7 +251,7 @@ smmuv3__tlb_insert(struct smmuv3 *sc, struct smmuv3__shard *sh,
 		te.te_flags |= SMMUV3__TE_WIDE;
 	if ((te.te_flags & SMMUV3__TE_GLOBAL) == 0) {
 		as = smmuv3__tlb_asid(sc, e->te_regime, e->te_asid);
-		tbu = 1ULL << (cf->cf_tlb_base / sc->sc_tlb_tbu_sets);
+		tbu = 1ULL << cf->cf_tbu;
 		te.te_gen = fl->fl_gen;
 		delta = SMMUV3__AS_LIVE1 |
 		    ((te.te_flags & SMMUV3__TE_WIDE) ? SMMUV3__AS_WIDE1 : 0);
@@ -306,12 +295,13 @@ smmuv3_tlb_drop(struct smmuv3 *sc, struct smmuv3__tlbslot *ts)
 	bool	 counted = true;
 
 	if ((tag & SMMUV3__TE_GLOBAL) == 0)
-		counted = smmuv3_tlb_uncount(
+		counted = smmuv3_tlb_count(
 		    smmuv3__tlb_asid(
 			sc, SMMUV3__TAG_REGIME(tag), SMMUV3__TAG_ASID(tag)),
 		    SMMUV3__TAG_GEN(tag),
-		    SMMUV3__AS_LIVE1 |
-			((tag & SMMUV3__TE_WIDE) ? SMMUV3__AS_WIDE1 : 0));
+		    0 -
+			(SMMUV3__AS_LIVE1 |
+			    ((tag & SMMUV3__TE_WIDE) ? SMMUV3__AS_WIDE1 : 0)));
 	if (counted && smmuv3_tlb_is_wide(tag))
 		atomic_fetch_sub(&sc->sc_tlb_nwide, 1);
 	smmuv3_st(&ts->ts_tag, 0);
@@ -347,6 +337,12 @@ smmuv3_tlb_inv_asid(struct smmuv3 *sc, const struct smmuv3__tlbi *ti)
 	size_t			i, n;
 
 	as = smmuv3__tlb_asid(sc, ti->ti_regime, ti->ti_asid);
+	/*
+	 * Every entry dies: forget its TBUs, before the new generation is
+	 * published, so a fill under the new one (which read it after this)
+	 * sets its bit after the clear.
+	 */
+	atomic_store(&as->as_tbus, 0);
 	w = atomic_load_explicit(&as->as_word, memory_order_relaxed);
 	do {
 		next = (uint16_t)(SMMUV3__AS_GEN(w) + 1);
@@ -412,8 +408,8 @@ smmuv3_tlb_inv_sets(struct smmuv3 *sc, const struct smmuv3__tlbi *ti)
 	static const unsigned gshifts[3] = {12, 14, 16};
 	static const unsigned gbits[3] = {
 	    SMMUV3_GRAN_4K, SMMUV3_GRAN_16K, SMMUV3_GRAN_64K};
-	uint64_t page, first, last, tbus;
-	unsigned g, base;
+	uint64_t page, first, last, tbus, m;
+	unsigned g;
 
 	/* Sequentially consistent loads, after the epoch's bump. */
 	if (atomic_load(&sc->sc_tlb_nwide) != 0 || !ti->ti_match_va ||
@@ -432,15 +428,14 @@ smmuv3_tlb_inv_sets(struct smmuv3 *sc, const struct smmuv3__tlbi *ti)
 		first = ti->ti_va_first >> gshifts[g];
 		last = ti->ti_va_last >> gshifts[g];
 		for (page = first;; page++) {
-			for (base = 0; base < sc->sc_tlb_sets;
-			     base += sc->sc_tlb_tbu_sets)
-				if (tbus &
-				    (1ULL << (base / sc->sc_tlb_tbu_sets)))
-					smmuv3_tlb_inv_set(sc,
-					    smmuv3__tlb_set(sc, base,
-						ti->ti_asid, gshifts[g],
-						page << gshifts[g]),
-					    ti);
+			for (m = tbus; m != 0; m &= m - 1)
+				smmuv3_tlb_inv_set(sc,
+				    smmuv3__tlb_set(sc,
+					(unsigned)__builtin_ctzll(m) *
+					    sc->sc_tlb_tbu_sets,
+					ti->ti_asid, gshifts[g],
+					page << gshifts[g]),
+				    ti);
 			if (page == last)
 				break;
 		}

@@ -40,12 +40,14 @@ testbed_init(struct testbed *tb, const struct bench_opts *o, uint64_t ram_mb,
 	if (error != 0)
 		return error;
 	smmuv3_config_init(&mc);
-	if (tlb_sets != 0)
-		mc.cfg_tlb_sets = tlb_sets;
-	if (tlb_ways != 0)
-		mc.cfg_tlb_ways = tlb_ways;
 	if (o->tbus != 0)
 		mc.cfg_tlb_tbus = o->tbus;
+	/* Each TBU as big as the default TLB: a stream's capacity does not
+	 * depend on how many TBUs share the model. */
+	mc.cfg_tlb_sets =
+	    (tlb_sets != 0 ? tlb_sets : mc.cfg_tlb_sets) * mc.cfg_tlb_tbus;
+	if (tlb_ways != 0)
+		mc.cfg_tlb_ways = tlb_ways;
 	memset(&ho, 0, sizeof(ho));
 	ho.ho_size = sizeof(ho);
 	ho.ho_mem_read = tb_mem_read;

@@ -30,8 +30,9 @@ struct testbed {
 };
 
 /*
- * ram_mb of simulated RAM; a TLB of tlb_sets x tlb_ways (0: default) in
- * opts->tbus TBUs (0: one); the driver's TLBI policy from opts->tlbi.
+ * ram_mb of simulated RAM; opts->tbus TBUs (0: one), each with a TLB of
+ * tlb_sets x tlb_ways (0: the model's default); the driver's TLBI policy
+ * from opts->tlbi.
  */
 int  testbed_init(struct testbed *, const struct bench_opts *, uint64_t ram_mb,
      unsigned tlb_sets, unsigned tlb_ways);

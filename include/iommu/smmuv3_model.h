@@ -11,8 +11,9 @@
  *
  * Time: no threads, no timers.  The command queue is consumed when
  * CMDQ_PROD is written (bounded by the queue size); CMD_SYNC completes
- * synchronously.  Invalidations take zero time.  Worst case: each TLBI or
- * CFGI scans the TLB or the config cache, so a guest that fills the queue
+ * within that write, once the device-side calls in flight when it was
+ * reached have returned.  Invalidations take zero time.  Worst case: each TLBI
+ * or CFGI scans the TLB or the config cache, so a guest that fills the queue
  * with them makes one CMDQ_PROD write cost 2^cfg_cmdqs times
  * (cfg_tlb_sets * cfg_tlb_ways) steps (0.6 s with the defaults, 2^19
  * commands over 1024 entries, at -O2); size cfg_cmdqs and the caches
@@ -21,12 +22,16 @@
  * Threading: every entry point (MMIO, translate, probe, DMA, stats,
  * introspection) may be called from any thread, concurrently.  Device-side
  * calls (translate, probe, DMA) and MMIO reads on one instance run in
- * parallel with each other; MMIO writes (and so every command: TLBI,
- * CFGI, CMD_SYNC), reset, stats and introspection run alone, never
- * overlapping a device-side call.  So when a CMD_SYNC completes, every
- * translation or DMA that could have used an entry invalidated before it
- * has finished, and none that starts later uses it.  Different instances
- * share nothing.  ho_mem_read / ho_mem_write may be called from several
+ * parallel with each other.  A CMDQ_PROD write (4 bytes) runs its TLBI
+ * and CMD_SYNC commands alongside them too, as an SMMU's command
+ * processing runs beside its translation; a CFGI in the batch, other
+ * MMIO writes, reset, stats and introspection run alone, never
+ * overlapping a device-side call.  Either way, when a CMD_SYNC
+ * completes, every translation or DMA that could have used an entry
+ * invalidated before it has finished, and none that starts later uses
+ * it.  So a device-side call that blocks in ho_mem_read holds up the
+ * next CMD_SYNC (not the TLBIs before it).  Different instances share
+ * nothing.  ho_mem_read / ho_mem_write may be called from several
  * threads at once (one per concurrent device-side call); the other
  * callbacks (irq, msi, log, stale, trace, invalidate) are never called
  * concurrently for one instance.  Host callbacks must not call back into

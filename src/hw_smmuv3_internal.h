@@ -34,7 +34,14 @@
  *    flight when it started has left its shard (sh_exits moved), so any
  *    access that starts after the CMD_SYNC completes sees the
  *    invalidated state and none from before is still using the old one.
- *    That is the whole in-flight argument.  A CFGI (config cache), or a
+ *    That is the whole in-flight argument.  Its one store-buffering
+ *    pair: a reader takes its shard and then reads a set's sequence or
+ *    an ASID word, the command side changes those and then reads the
+ *    shard locks; all four are sequentially consistent (the shard
+ *    exchange, the set-lock CAS, the ASID swap and the loads), so either
+ *    the grace wait sees the shard held or the reader sees the change
+ *    (x86: locked instructions and plain loads; arm64: SWPAL, CASAL,
+ *    LDAR).  A CFGI (config cache), or a
  *    TLBI by ASID whose generation wraps (a TLB scan), first collects
  *    the remaining shards: the command side becomes the exclusive side
  *    for the rest of the batch (smmuv3__cmd_upgrade).
@@ -481,7 +488,7 @@ smmuv3__shared_lock(struct smmuv3 *sc, struct smmuv3__tls *tl)
 
 	if (off == 0 ||
 	    atomic_load_explicit(&sc->sc_wpending, memory_order_relaxed) ||
-	    atomic_exchange_explicit(&sh->sh_lock, 1, memory_order_acquire))
+	    atomic_exchange_explicit(&sh->sh_lock, 1, memory_order_seq_cst))
 		return smmuv3__shared_slow(sc, tl);
 	return sh;
 }
@@ -689,7 +696,7 @@ static inline uint16_t
 smmuv3__asid_gen(const struct smmuv3__asid *as)
 {
 	return SMMUV3__AS_GEN(
-	    atomic_load_explicit(&as->as_word, memory_order_acquire));
+	    atomic_load_explicit(&as->as_word, memory_order_seq_cst));
 }
 
 /* Valid and, if non-global, of its ASID's current generation. */
@@ -734,7 +741,7 @@ smmuv3__tlb_lookup(struct smmuv3 *sc, const struct smmuv3__cfg *cf,
 	bool			      hit;
 
 	for (;;) {
-		seq = atomic_load_explicit(seqp, memory_order_acquire);
+		seq = atomic_load_explicit(seqp, memory_order_seq_cst);
 		if (seq & 1) {
 			smmuv3__tlb_seq_wait(seqp);
 			continue;

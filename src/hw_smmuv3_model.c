@@ -7,14 +7,16 @@
  * allocator at create together with its TLB and config cache; nothing is
  * allocated afterwards.  Locking is a big-reader lock (the invariants are
  * in hw_smmuv3_internal.h): MMIO reads and device-side accesses take one
- * reader shard, MMIO writes, reset, stats and introspection take the
- * exclusive side (sc_wlock and every shard); each lock spins briefly and
- * then yields.  The thread's list of entered instances makes a host
- * callback that re-enters its instance fail with EDEADLK instead of
- * deadlocking.  MMIO reads also take the side lock: the shared side
- * writes the event-queue producer index and GERROR under it.  Register
- * writes take effect synchronously: CR0ACK mirrors CR0 and IRQ_CTRLACK mirrors
- * IRQ_CTRL as soon as the write returns, GBPA.UPDATE reads back as 0.
+ * reader shard; a CMDQ_PROD write takes the command side (sc_wlock and
+ * its own shard: TLBIs and CMD_SYNC run beside device accesses); other
+ * MMIO writes, reset, stats and introspection take the exclusive side
+ * (sc_wlock and every shard); each lock spins briefly and then yields.  The
+ * thread's list of entered instances makes a host callback that re-enters its
+ * instance fail with EDEADLK instead of deadlocking.  MMIO reads also take the
+ * side lock: the shared side writes the event-queue producer index and GERROR
+ * under it.  Register writes take effect synchronously: CR0ACK mirrors CR0 and
+ * IRQ_CTRLACK mirrors IRQ_CTRL as soon as the write returns, GBPA.UPDATE reads
+ * back as 0.
  *
  * Not implemented (unadvertised in the IDRs; accesses read as zero, ignore
  * writes and are logged as SMMUV3_LOG_UNIMP): the secure register bank,
@@ -229,7 +231,7 @@ static bool
 smmuv3_trylock(atomic_uint *l)
 {
 	return !atomic_load_explicit(l, memory_order_relaxed) &&
-	    !atomic_exchange_explicit(l, 1, memory_order_acquire);
+	    !atomic_exchange_explicit(l, 1, memory_order_seq_cst);
 }
 
 static void
@@ -398,13 +400,13 @@ smmuv3__cmd_grace(struct smmuv3 *sc)
 	for (i = 0; i < SMMUV3__NSHARDS; i++) {
 		sh = &sc->sc_shard[i];
 		if (sh == hd->hd_sh ||
-		    !atomic_load_explicit(&sh->sh_lock, memory_order_acquire))
+		    !atomic_load_explicit(&sh->sh_lock, memory_order_seq_cst))
 			continue;
 		exits =
-		    atomic_load_explicit(&sh->sh_exits, memory_order_acquire);
+		    atomic_load_explicit(&sh->sh_exits, memory_order_seq_cst);
 		while (
-		    atomic_load_explicit(&sh->sh_lock, memory_order_acquire) &&
-		    atomic_load_explicit(&sh->sh_exits, memory_order_acquire) ==
+		    atomic_load_explicit(&sh->sh_lock, memory_order_seq_cst) &&
+		    atomic_load_explicit(&sh->sh_exits, memory_order_seq_cst) ==
 			exits)
 			smmuv3_pause(&spins);
 	}

@@ -171,7 +171,7 @@ smmuv3_tlb_set_lock(struct smmuv3 *sc, unsigned set)
 			continue;
 		}
 		if (atomic_compare_exchange_weak_explicit(seqp, &seq, seq + 1,
-			memory_order_acquire, memory_order_relaxed))
+			memory_order_seq_cst, memory_order_relaxed))
 			break;
 	}
 	return seq + 1;
@@ -232,8 +232,35 @@ smmuv3__tlb_insert(struct smmuv3 *sc, struct smmuv3__shard *sh,
 	struct smmuv3__asid    *as;
 	uint32_t		seq;
 	uint64_t		tag, delta, tbu;
+	bool			wide;
 
+	te.te_flags |= SMMUV3__TE_VALID;
+	if (e->te_size_log2 > gshift)
+		te.te_flags |= SMMUV3__TE_WIDE;
+	wide = (te.te_flags & (SMMUV3__TE_WIDE | SMMUV3__TE_GLOBAL)) != 0;
 	seq = smmuv3_tlb_set_lock(sc, set);
+	/*
+	 * Counted in sc_tlb_nwide before the ASID word: a TLBI by ASID that
+	 * takes the entry out of both must never leave nwide below the wide
+	 * entries still live (a TLBI by address would skip their sets).
+	 */
+	if (wide)
+		atomic_fetch_add(&sc->sc_tlb_nwide, 1);
+	if ((te.te_flags & SMMUV3__TE_GLOBAL) == 0) {
+		as = smmuv3__tlb_asid(sc, e->te_regime, e->te_asid);
+		te.te_gen = fl->fl_gen;
+		delta = SMMUV3__AS_LIVE1 |
+		    ((te.te_flags & SMMUV3__TE_WIDE) ? SMMUV3__AS_WIDE1 : 0);
+		if (!smmuv3_tlb_count(as, te.te_gen, delta)) {
+			/* A TLBI by ASID killed it already. */
+			if (wide)
+				atomic_fetch_sub(&sc->sc_tlb_nwide, 1);
+			goto out;
+		}
+		tbu = 1ULL << cf->cf_tbu;
+		if ((atomic_load(&as->as_tbus) & tbu) == 0)
+			atomic_fetch_or(&as->as_tbus, tbu);
+	}
 	for (w = 0; w < sc->sc_tlb_ways; w++)
 		if (!smmuv3__tag_live(sc, smmuv3_ld(&ts[w].ts_tag))) {
 			victim = w;
@@ -246,23 +273,7 @@ smmuv3__tlb_insert(struct smmuv3 *sc, struct smmuv3__shard *sh,
 		sh->sh_st.ds_tlb_evictions++;
 		smmuv3_tlb_drop(sc, &ts[victim]);
 	}
-	te.te_flags |= SMMUV3__TE_VALID;
-	if (e->te_size_log2 > gshift)
-		te.te_flags |= SMMUV3__TE_WIDE;
-	if ((te.te_flags & SMMUV3__TE_GLOBAL) == 0) {
-		as = smmuv3__tlb_asid(sc, e->te_regime, e->te_asid);
-		tbu = 1ULL << cf->cf_tbu;
-		te.te_gen = fl->fl_gen;
-		delta = SMMUV3__AS_LIVE1 |
-		    ((te.te_flags & SMMUV3__TE_WIDE) ? SMMUV3__AS_WIDE1 : 0);
-		if (!smmuv3_tlb_count(as, te.te_gen, delta))
-			goto out; /* a TLBI by ASID killed it already */
-		if ((atomic_load(&as->as_tbus) & tbu) == 0)
-			atomic_fetch_or(&as->as_tbus, tbu);
-	}
 	tag = smmuv3__tag_make(&te);
-	if (smmuv3_tlb_is_wide(tag))
-		atomic_fetch_add(&sc->sc_tlb_nwide, 1);
 	if ((atomic_load(&sc->sc_tlb_gshifts) & gbit) == 0)
 		atomic_fetch_or(&sc->sc_tlb_gshifts, gbit);
 	smmuv3_st(&ts[victim].ts_va, te.te_va);

@@ -14,13 +14,15 @@
  * (each TLB entry's page or block) of the transfer in turn.
  *
  * Locking (hw_smmuv3_internal.h): every entry point runs on the shared
- * side, one reader shard held across translation AND memory access, so
- * an invalidation (exclusive side) is never concurrent with either half:
- * an access either completes before a TLBI is processed or starts after
- * it.  Counters go to the shard, fault records and stale reports are
- * made under the side lock.  When the config cache would have to change
- * (a miss, a CD refetch) the access gives up its shard and is redone on
- * the exclusive side; a DMA then stays exclusive for its remaining pages.
+ * side, one reader shard held across translation AND memory access.
+ * TLBIs run beside it on the command side: a fill takes its entry back
+ * out when a TLBI batch started during its walk (hw_smmuv3_tlb.c), and a
+ * CMD_SYNC waits until the accesses in flight at its start have left
+ * their shards, so none of them outlives it.  Counters go to the shard, fault
+ * records and stale reports are made under the side lock.  When the config
+ * cache would have to change (a miss, a CD refetch) the access gives up its
+ * shard and is redone on the exclusive side; a DMA then stays exclusive for its
+ * remaining pages.
  *
  * Not implemented: stall (all faults terminate), RAZ/WI termination
  * (IDR0.TERM_MODEL = 1, so a CD with A = 0 is C_BAD_CD), ATS
@@ -151,7 +153,7 @@ smmuv3_xlate_fast(struct smmuv3 *sc, struct smmuv3__shard *sh, uint32_t sid,
 	if (ut->ut_seqp != NULL && ut->ut_sid == sid && ut->ut_ssid == ssid &&
 	    ((iova ^ ut->ut_va) >> ut->ut_size_log2) == 0 &&
 	    (access & ~(unsigned)ut->ut_perm) == 0 &&
-	    atomic_load_explicit(ut->ut_seqp, memory_order_acquire) ==
+	    atomic_load_explicit(ut->ut_seqp, memory_order_seq_cst) ==
 		ut->ut_seq &&
 	    smmuv3__asid_gen(ut->ut_as) == ut->ut_gen)
 		return smmuv3_utlb_answer(sh, iova, xl);

@@ -33,7 +33,9 @@
  * once.  Magazine domains carry no descriptor.
  *
  * Lock order: dom_fq_mtx is a leaf, never held while taking another
- * lock (the extent's or sc_cmd_mtx).
+ * lock (the extent's or sc_cmd_mtx); it guards a few stores (a flush's
+ * copy of the queue at most), so it spins (iommu_spin.h) rather than
+ * pay a pthread mutex's cost on every deferred unload.
  */
 #include <errno.h>
 #include <string.h>
@@ -57,12 +59,7 @@ iommu__domain_fq_init(struct iommu_domain *dom, unsigned depth)
 	    iommu__zalloc(sc->sc_alloc, dom->dom_fq_cap * sizeof(*dom->dom_fq));
 	if (dom->dom_fq == NULL)
 		return ENOMEM;
-	if (pthread_mutex_init(&dom->dom_fq_mtx, NULL) != 0) {
-		iommu__free(sc->sc_alloc, dom->dom_fq,
-		    dom->dom_fq_cap * sizeof(*dom->dom_fq));
-		dom->dom_fq = NULL;
-		return ENOMEM;
-	}
+	iommu__spin_init(&dom->dom_fq_mtx);
 	return 0;
 }
 
@@ -72,7 +69,6 @@ iommu__domain_fq_fini(struct iommu_domain *dom)
 {
 	if (dom->dom_fq == NULL)
 		return;
-	pthread_mutex_destroy(&dom->dom_fq_mtx);
 	iommu__free(dom->dom_sc->sc_alloc, dom->dom_fq,
 	    dom->dom_fq_cap * sizeof(*dom->dom_fq));
 	dom->dom_fq = NULL;
@@ -146,7 +142,7 @@ iommu__domain_flush(struct iommu_domain *dom)
 	unsigned		n, i;
 	int			error;
 
-	pthread_mutex_lock(&dom->dom_fq_mtx);
+	iommu__spin_lock(&dom->dom_fq_mtx);
 	/* Acquire: every unload numbered up to gen has removed its pages. */
 	gen = atomic_load_explicit(&dom->dom_fq_gen, memory_order_acquire);
 	atomic_store_explicit(&dom->dom_fq_base, gen, memory_order_relaxed);
@@ -160,20 +156,20 @@ iommu__domain_flush(struct iommu_domain *dom)
 		&dom->dom_stats.fq_bytes, memory_order_relaxed) -
 		bytes,
 	    memory_order_relaxed);
-	pthread_mutex_unlock(&dom->dom_fq_mtx);
+	iommu__spin_unlock(&dom->dom_fq_mtx);
 
 	iommu__spin_lock(&sc->sc_cmd_mtx);
 	error = iommu__domain_sync_locked(dom, true);
 	iommu__spin_unlock(&sc->sc_cmd_mtx);
 
-	pthread_mutex_lock(&dom->dom_fq_mtx);
+	iommu__spin_lock(&dom->dom_fq_mtx);
 	if (error != 0) {
 		fq_push_locked(dom, sp, n);
-		pthread_mutex_unlock(&dom->dom_fq_mtx);
+		iommu__spin_unlock(&dom->dom_fq_mtx);
 		return error;
 	}
 	iommu__count_locked(&dom->dom_stats.flushes, 1);
-	pthread_mutex_unlock(&dom->dom_fq_mtx);
+	iommu__spin_unlock(&dom->dom_fq_mtx);
 	fq_free(dom, sp, n);
 	/* Another flush may have got further meanwhile: only move forward. */
 	done = atomic_load_explicit(&dom->dom_fq_done, memory_order_relaxed);
@@ -202,9 +198,9 @@ iommu__domain_iova_owe(struct iommu_domain *dom, uint64_t iova, uint64_t len)
 
 	if (!fq_adopt(dom, iova, len))
 		return;
-	pthread_mutex_lock(&dom->dom_fq_mtx);
+	iommu__spin_lock(&dom->dom_fq_mtx);
 	fq_push_locked(dom, &sp, 1);
-	pthread_mutex_unlock(&dom->dom_fq_mtx);
+	iommu__spin_unlock(&dom->dom_fq_mtx);
 }
 
 uint64_t
@@ -217,11 +213,11 @@ iommu__domain_unload_defer(
 	if (last != NULL && !fq_adopt(dom, last->sp_iova, last->sp_len))
 		last = NULL;
 	if (last != NULL) {
-		pthread_mutex_lock(&dom->dom_fq_mtx);
+		iommu__spin_lock(&dom->dom_fq_mtx);
 		fq_push_locked(dom, last, 1);
 		flush = dom->dom_fq_depth != 0 &&
 		    dom->dom_fq_n >= dom->dom_fq_depth;
-		pthread_mutex_unlock(&dom->dom_fq_mtx);
+		iommu__spin_unlock(&dom->dom_fq_mtx);
 	}
 	/*
 	 * No lock for the number (an at-create unload queues no span): the

@@ -167,7 +167,7 @@ struct iommu_domain {
 	 * the queue of IOVA spans waiting for a flush.
 	 */
 	unsigned		 dom_fq_depth; /* 0: strict */
-	pthread_mutex_t		 dom_fq_mtx;
+	struct iommu__spin	 dom_fq_mtx;   /* a leaf: a few stores */
 	struct iommu__iova_span *dom_fq;
 	unsigned		 dom_fq_cap, dom_fq_n;
 	_Atomic uint64_t	 dom_fq_gen, dom_fq_done, dom_fq_base;

@@ -24,7 +24,6 @@
  * performance monitor, ECMDQ.  Register pages 0 and 1 only.
  */
 #include <errno.h>
-#include <sched.h>
 #include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -35,8 +34,6 @@
 
 _Thread_local struct smmuv3__tls smmuv3__tls;
 
-static void smmuv3_pause(unsigned *spins);
-
 static int	smmuv3_config_check(const struct smmuv3_config *);
 static bool	smmuv3_is_msi_reg(uint64_t);
 static unsigned smmuv3_oas_enc(unsigned bits);
@@ -46,6 +43,7 @@ static int  smmuv3_reg_read(struct smmuv3 *, uint64_t, unsigned, uint64_t *);
 static void smmuv3_reg_write(struct smmuv3 *, uint64_t, unsigned, uint64_t);
 static void smmuv3_write_cr0(struct smmuv3 *, uint32_t);
 static int  smmuv3_cmdq_doorbell(struct smmuv3 *, uint32_t);
+static void smmuv3_take_shards(struct smmuv3 *, const struct smmuv3__shard *);
 static void smmuv3_write_gerrorn(struct smmuv3 *, uint32_t);
 static uint64_t smmuv3_q_base_mask(uint64_t val, unsigned maxlog2);
 static uint32_t smmuv3_q_ptr_mask(uint64_t base);
@@ -215,18 +213,6 @@ smmuv3_reset(struct smmuv3 *sc)
 	smmuv3__leave(&hd);
 }
 
-/* Spin a little, then give the CPU away (the holder may be descheduled). */
-static void
-smmuv3_pause(unsigned *spins)
-{
-	if (++*spins < 1024) {
-		iommu__cpu_pause();
-	} else {
-		sched_yield();
-		*spins = 0;
-	}
-}
-
 static bool
 smmuv3_trylock(atomic_uint *l)
 {
@@ -240,7 +226,7 @@ smmuv3_spinlock(atomic_uint *l)
 	unsigned spins = 0;
 
 	while (!smmuv3_trylock(l))
-		smmuv3_pause(&spins);
+		iommu__spin_pause(&spins);
 }
 
 /*
@@ -273,7 +259,7 @@ smmuv3__shared_slow(struct smmuv3 *sc, struct smmuv3__tls *tl)
 	for (;;) {
 		while (atomic_load_explicit(
 		    &sc->sc_wpending, memory_order_relaxed))
-			smmuv3_pause(&spins);
+			iommu__spin_pause(&spins);
 		for (i = 0; i < SMMUV3__NSHARDS; i++) {
 			if (smmuv3_trylock(&sc->sc_shard[k].sh_lock)) {
 				tl->tl_shoff =
@@ -284,7 +270,7 @@ smmuv3__shared_slow(struct smmuv3 *sc, struct smmuv3__tls *tl)
 				break;
 			k = (k + 1) % SMMUV3__NSHARDS;
 		}
-		smmuv3_pause(&spins);
+		iommu__spin_pause(&spins);
 	}
 }
 
@@ -297,16 +283,28 @@ int
 smmuv3__enter_excl(struct smmuv3 *sc, struct smmuv3__hold *hd)
 {
 	struct smmuv3__tls *tl = &smmuv3__tls;
-	unsigned	    i;
 
 	if (smmuv3__held(sc, tl))
 		return EDEADLK;
 	smmuv3_spinlock(&sc->sc_wlock);
-	atomic_store_explicit(&sc->sc_wpending, 1, memory_order_relaxed);
-	for (i = 0; i < SMMUV3__NSHARDS; i++)
-		smmuv3_spinlock(&sc->sc_shard[i].sh_lock);
+	smmuv3_take_shards(sc, NULL);
 	smmuv3__push(sc, hd, tl, &sc->sc_shard[0], true);
 	return 0;
+}
+
+/*
+ * With sc_wlock held: every shard but mine (held already, or NULL);
+ * sc_wpending holds arriving readers off meanwhile.
+ */
+static void
+smmuv3_take_shards(struct smmuv3 *sc, const struct smmuv3__shard *mine)
+{
+	unsigned i;
+
+	atomic_store_explicit(&sc->sc_wpending, 1, memory_order_relaxed);
+	for (i = 0; i < SMMUV3__NSHARDS; i++)
+		if (&sc->sc_shard[i] != mine)
+			smmuv3_spinlock(&sc->sc_shard[i].sh_lock);
 }
 
 void
@@ -368,15 +366,11 @@ void
 smmuv3__cmd_upgrade(struct smmuv3 *sc)
 {
 	struct smmuv3__hold *hd = sc->sc_cmd_hold;
-	unsigned	     i;
 
 	if (hd == NULL || hd->hd_excl)
 		return;
 	smmuv3__side_leave(sc);
-	atomic_store_explicit(&sc->sc_wpending, 1, memory_order_relaxed);
-	for (i = 0; i < SMMUV3__NSHARDS; i++)
-		if (&sc->sc_shard[i] != hd->hd_sh)
-			smmuv3_spinlock(&sc->sc_shard[i].sh_lock);
+	smmuv3_take_shards(sc, hd->hd_sh);
 	hd->hd_excl = true;
 	smmuv3__side_enter(sc);
 }
@@ -408,7 +402,7 @@ smmuv3__cmd_grace(struct smmuv3 *sc)
 		    atomic_load_explicit(&sh->sh_lock, memory_order_seq_cst) &&
 		    atomic_load_explicit(&sh->sh_exits, memory_order_seq_cst) ==
 			exits)
-			smmuv3_pause(&spins);
+			iommu__spin_pause(&spins);
 	}
 	smmuv3__side_enter(sc);
 }

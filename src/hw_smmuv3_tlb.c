@@ -64,10 +64,10 @@
  * (VMID is always 0), contiguous-hint merging.
  */
 #include <errno.h>
-#include <sched.h>
 #include <string.h>
 
 #include "hw_smmuv3_internal.h"
+#include "iommu_spin.h"
 
 static bool smmuv3_tlb_is_wide(uint64_t tag);
 static bool smmuv3_tlb_drop(struct smmuv3 *, struct smmuv3__tlbslot *);
@@ -79,6 +79,7 @@ static void smmuv3_tlb_inv_one(
     struct smmuv3 *, struct smmuv3__tlbslot *, const struct smmuv3__tlbi *);
 static bool smmuv3_tlb_inv_sets(struct smmuv3 *, const struct smmuv3__tlbi *);
 static uint32_t smmuv3_tlb_set_lock(struct smmuv3 *, unsigned set);
+static void smmuv3_tlb_set_unlock(struct smmuv3 *, unsigned set, uint32_t seq);
 
 int
 smmuv3__tlb_init(struct smmuv3 *sc)
@@ -151,10 +152,7 @@ smmuv3__tlb_seq_wait(_Atomic uint32_t *seqp)
 	unsigned spins = 0;
 
 	while (atomic_load_explicit(seqp, memory_order_relaxed) & 1)
-		if (++spins >= 64) {
-			sched_yield();
-			spins = 0;
-		}
+		iommu__spin_pause(&spins);
 }
 
 /* Takes set's fill lock (its sequence made odd); returns the new value. */
@@ -175,6 +173,14 @@ smmuv3_tlb_set_lock(struct smmuv3 *sc, unsigned set)
 			break;
 	}
 	return seq + 1;
+}
+
+/* Releases what smmuv3_tlb_set_lock took (seq: what it returned). */
+static void
+smmuv3_tlb_set_unlock(struct smmuv3 *sc, unsigned set, uint32_t seq)
+{
+	atomic_store_explicit(
+	    &sc->sc_tlb_set[set].tse_seq, seq + 1, memory_order_release);
 }
 
 static inline uint64_t
@@ -237,7 +243,7 @@ smmuv3__tlb_insert(struct smmuv3 *sc, struct smmuv3__shard *sh,
 	te.te_flags |= SMMUV3__TE_VALID;
 	if (e->te_size_log2 > gshift)
 		te.te_flags |= SMMUV3__TE_WIDE;
-	wide = (te.te_flags & (SMMUV3__TE_WIDE | SMMUV3__TE_GLOBAL)) != 0;
+	wide = smmuv3_tlb_is_wide(te.te_flags); /* flags are the tag's [7:0] */
 	seq = smmuv3_tlb_set_lock(sc, set);
 	/*
 	 * Counted in sc_tlb_nwide before the ASID word: a TLBI by ASID that
@@ -283,8 +289,7 @@ smmuv3__tlb_insert(struct smmuv3 *sc, struct smmuv3__shard *sh,
 	if (atomic_load(&sc->sc_tlb_epoch) != fl->fl_epoch)
 		smmuv3_tlb_drop(sc, &ts[victim]);
 out:
-	atomic_store_explicit(
-	    &sc->sc_tlb_set[set].tse_seq, seq + 1, memory_order_release);
+	smmuv3_tlb_set_unlock(sc, set, seq);
 }
 
 /* Counted in sc_tlb_nwide (callers pass live entries only). */
@@ -465,8 +470,7 @@ smmuv3_tlb_inv_set(
 
 	for (w = 0; w < sc->sc_tlb_ways; w++)
 		smmuv3_tlb_inv_one(sc, &ts[w], ti);
-	atomic_store_explicit(
-	    &sc->sc_tlb_set[set].tse_seq, seq + 1, memory_order_release);
+	smmuv3_tlb_set_unlock(sc, set, seq);
 }
 
 /*

@@ -1,7 +1,9 @@
 /*
  * libiommu - a spinning mutex for short critical sections that must not
- * sleep: the driver's command-queue lock, OpenBSD's mtx_enter(9) as the
- * seed's smmu(4) takes it.  Never installed.
+ * sleep (the driver's command-queue and flush-queue locks, OpenBSD's
+ * mtx_enter(9) as the seed's smmu(4) takes it), and the back-off every
+ * spin-wait in the library uses (iommu__spin_pause: the model's locks
+ * and TLB set waits too).  Never installed.
  *
  * A pthread mutex puts a contended waiter to sleep in the kernel; the
  * holder's unlock then pays a futex wake and the waiter a context switch,
@@ -42,6 +44,22 @@ iommu__cpu_pause(void)
 #endif
 }
 
+/*
+ * One poll of a spin-wait: a pause hint, and every
+ * IOMMU__SPIN_YIELD_AFTER polls the CPU given away (the holder may be
+ * descheduled).  *spins is the waiter's count, 0 at first.
+ */
+static inline void
+iommu__spin_pause(unsigned *spins)
+{
+	if (++*spins < IOMMU__SPIN_YIELD_AFTER) {
+		iommu__cpu_pause();
+	} else {
+		*spins = 0;
+		sched_yield();
+	}
+}
+
 static inline void
 iommu__spin_lock(struct iommu__spin *sp)
 {
@@ -49,12 +67,7 @@ iommu__spin_lock(struct iommu__spin *sp)
 
 	while (atomic_exchange_explicit(&sp->sp_held, 1, memory_order_acquire))
 		while (atomic_load_explicit(&sp->sp_held, memory_order_relaxed))
-			if (++spins < IOMMU__SPIN_YIELD_AFTER) {
-				iommu__cpu_pause();
-			} else {
-				spins = 0;
-				sched_yield();
-			}
+			iommu__spin_pause(&spins);
 }
 
 static inline void

@@ -642,18 +642,6 @@ ring_doorbell(void *arg)
 	return NULL;
 }
 
-static uint64_t
-translate_now(struct smmu_td *td, uint32_t sid, uint64_t iova)
-{
-	struct smmuv3_xlate xl;
-	struct smmuv3_fault ft;
-
-	assert_int_equal(smmuv3_translate(td->td_smmu, sid, SMMUV3_NO_SSID,
-			     iova, SMMUV3_ACCESS_READ, &xl, &ft),
-	    0);
-	return xl.xl_pa;
-}
-
 /*
  * A walk reads the old leaf, then a TLBI for that page runs to completion
  * (on the command side, not waiting for the walk), then the walk enters
@@ -681,7 +669,7 @@ tlbi_during_a_walk_leaves_no_stale_entry(void **state)
 	 * filled (that runs on the exclusive side). */
 	smmu_td_map(
 	    &td, d.dm_root, IOVA + SMMU_TD_4K, pa2, SMMU_TD_4K, SMMU_TD_PTE_RW);
-	assert_int_equal(translate_now(&td, 3, IOVA + SMMU_TD_4K), pa2);
+	assert_int_equal(smmu_td_pa_of(&td, 3, IOVA + SMMU_TD_4K), pa2);
 	memset(&h, 0, sizeof(h));
 	h.hd_td = &td;
 	h.hd_sid = 3;
@@ -697,7 +685,7 @@ tlbi_during_a_walk_leaves_no_stale_entry(void **state)
 	assert_int_equal(h.hd_error, 0);
 	assert_int_equal(h.hd_pa, pa1);
 	smmu_td_sync(&td);
-	assert_int_equal(translate_now(&td, 3, IOVA), pa2);
+	assert_int_equal(smmu_td_pa_of(&td, 3, IOVA), pa2);
 	smmu_td_fini(&td);
 }
 
@@ -729,7 +717,7 @@ cmd_sync_waits_for_the_access_in_flight(void **state)
 	    &td, d.dm_root, IOVA + SMMU_TD_4K, pa2, SMMU_TD_4K, SMMU_TD_PTE_RW);
 	test_flatmem_wr64(&td.td_mem, pa1, 0x1111);
 	/* Config cache filled: the held DMA runs on the shared side. */
-	assert_int_equal(translate_now(&td, 3, IOVA + SMMU_TD_4K), pa2);
+	assert_int_equal(smmu_td_pa_of(&td, 3, IOVA + SMMU_TD_4K), pa2);
 	memset(&dma, 0, sizeof(dma));
 	dma.hd_td = &td;
 	dma.hd_sid = 3;
@@ -756,7 +744,7 @@ cmd_sync_waits_for_the_access_in_flight(void **state)
 		sched_yield();
 	assert_false(atomic_load(&bell.hd_done));
 	/* Other accesses go on: the next page translates. */
-	assert_int_equal(translate_now(&td, 3, IOVA + SMMU_TD_4K), pa2);
+	assert_int_equal(smmu_td_pa_of(&td, 3, IOVA + SMMU_TD_4K), pa2);
 	for (i = 0; i < 1000; i++)
 		sched_yield();
 	assert_false(atomic_load(&bell.hd_done));

@@ -107,24 +107,9 @@ teardown(void **state)
 }
 
 static uint64_t
-pa_of_td(struct smmu_td *td, uint32_t sid, uint64_t iova)
-{
-	struct smmuv3_xlate xl;
-	struct smmuv3_fault ft;
-	int		    error;
-
-	error = smmuv3_translate(td->td_smmu, sid, SMMUV3_NO_SSID, iova,
-	    SMMUV3_ACCESS_READ, &xl, &ft);
-	if (error != 0)
-		fail_msg("SID %u iova %#llx: error %d event %#x", sid,
-		    (unsigned long long)iova, error, ft.ft_event);
-	return xl.xl_pa;
-}
-
-static uint64_t
 pa_of(struct fixture *fx, uint32_t sid, uint64_t iova)
 {
-	return pa_of_td(&fx->fx_td, sid, iova);
+	return smmu_td_pa_of(&fx->fx_td, sid, iova);
 }
 
 /* Maps iova -> pa1 in both domains, caches it, then remaps to pa2. */
@@ -809,14 +794,14 @@ tbu_fills_stay_in_their_tbu(bool two_tbus)
 	smmu_td_attach(&td, &a, 2, 2, 0, SMMU_STE_STRW_NSEL1);
 	smmu_td_attach(&td, &b, 3, 3, 0, SMMU_STE_STRW_NSEL1);
 	smmu_td_map(&td, a.dm_root, IOVA, pa1, SMMU_TD_4K, SMMU_TD_PTE_RW);
-	assert_int_equal(pa_of_td(&td, 2, IOVA), pa1);
+	assert_int_equal(smmu_td_pa_of(&td, 2, IOVA), pa1);
 	smmu_td_map(&td, a.dm_root, IOVA, pa2, SMMU_TD_4K, SMMU_TD_PTE_RW);
 	for (i = 0; i < 8; i++) {
 		smmu_td_map(&td, b.dm_root, IOVA + i * SMMU_TD_4K,
 		    pa1 + i * SMMU_TD_4K, SMMU_TD_4K, SMMU_TD_PTE_RW);
-		(void)pa_of_td(&td, 3, IOVA + i * SMMU_TD_4K);
+		(void)smmu_td_pa_of(&td, 3, IOVA + i * SMMU_TD_4K);
 	}
-	assert_int_equal(pa_of_td(&td, 2, IOVA), two_tbus ? pa1 : pa2);
+	assert_int_equal(smmu_td_pa_of(&td, 2, IOVA), two_tbus ? pa1 : pa2);
 	smmuv3_get_stats(td.td_smmu, &st);
 	/* SID 3's 8 fills in one set of one way: 7 evict each other, and
 	 * with one TBU the first also evicts SID 2's entry. */
@@ -877,11 +862,11 @@ tlbi_by_asid_and_va_reaches_every_tbu(void **state)
 
 			smmu_td_map(
 			    &td, root, iova, pa1, SMMU_TD_4K, SMMU_TD_PTE_RW);
-			pa = pa_of_td(&td, sid, iova);
+			pa = smmu_td_pa_of(&td, sid, iova);
 			assert_int_equal(pa, pa1);
 			smmu_td_map(
 			    &td, root, iova, pa2, SMMU_TD_4K, SMMU_TD_PTE_RW);
-			assert_int_equal(pa_of_td(&td, sid, iova), pa1);
+			assert_int_equal(smmu_td_pa_of(&td, sid, iova), pa1);
 		}
 		if (round == 0 || round == 3)
 			smmu_td_cmd_sync(&td,
@@ -894,8 +879,8 @@ tlbi_by_asid_and_va_reaches_every_tbu(void **state)
 		else
 			smmu_td_cmd_sync(
 			    &td, smmu_cmd_tlbi_asid(SMMU_OP_TLBI_NH_ASID, 7));
-		assert_int_equal(pa_of_td(&td, 4, iova), pa2);
-		assert_int_equal(pa_of_td(&td, 5, iova), pa2);
+		assert_int_equal(smmu_td_pa_of(&td, 4, iova), pa2);
+		assert_int_equal(smmu_td_pa_of(&td, 5, iova), pa2);
 	}
 	smmu_td_fini(&td);
 }

@@ -723,3 +723,18 @@ smmu_td_stale_count(struct smmu_td *td)
 	pthread_mutex_unlock(&td->td_lock);
 	return n;
 }
+
+uint64_t
+smmu_td_pa_of(struct smmu_td *td, uint32_t sid, uint64_t iova)
+{
+	struct smmuv3_xlate xl;
+	struct smmuv3_fault ft;
+	int		    error;
+
+	error = smmuv3_translate(td->td_smmu, sid, SMMUV3_NO_SSID, iova,
+	    SMMUV3_ACCESS_READ, &xl, &ft);
+	if (error != 0)
+		fail_msg("SID %u iova %#llx: error %d event %#x", sid,
+		    (unsigned long long)iova, error, ft.ft_event);
+	return xl.xl_pa;
+}

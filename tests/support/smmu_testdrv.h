@@ -180,6 +180,12 @@ void smmu_ste_s1(uint64_t *ste, uint64_t cdptr, unsigned cdmax, unsigned s1dss,
 void smmu_cd_s1(uint64_t *cd, uint64_t ttb0, uint16_t asid);
 void smmu_td_write_cd(struct smmu_td *, uint64_t cd_pa, const uint64_t *cd);
 
+/*
+ * The PA iova reads at through stream sid (no substream); fails the test
+ * with the fault when the translation does.
+ */
+uint64_t smmu_td_pa_of(struct smmu_td *, uint32_t sid, uint64_t iova);
+
 /* Page tables. */
 uint64_t smmu_td_pt_new(struct smmu_td *);
 /* size: SMMU_TD_4K page, SMMU_TD_2M or SMMU_TD_1G block. */

@@ -32,8 +32,8 @@ const char *bench_strategy_name(enum bench_strategy);
 #define BENCH_MAX_SWEEP	   16
 /*
  * The model's TBUs: as an SoC gives masters TBUs of their own, so that the
- * scale scenario's streams (consecutive SIDs) do not share TLB sets.  At
- * most the smallest TLB a scenario builds has sets (translate: 128).
+ * scale scenario's streams (consecutive SIDs) do not share TLB sets.  Each
+ * gets a TLB of the default size (testbed.c); 64 is the model's limit.
  */
 #define BENCH_DEFAULT_TBUS 8
 #define BENCH_MAX_TBUS	   64

@@ -40,9 +40,19 @@ static int  smmuv3_fault(struct smmuv3 *, unsigned flags,
 static void smmuv3_tlb_check_stale(struct smmuv3 *, struct smmuv3__shard *,
     const struct smmuv3__cfg *, const struct smmuv3__req *,
     const struct smmuv3__tlbe *);
-static inline bool smmuv3_xlate_fast(struct smmuv3 *, struct smmuv3__shard *,
-    uint32_t sid, uint32_t ssid, uint64_t iova, unsigned access,
-    struct smmuv3_xlate *);
+static void smmuv3_event_init(
+    struct smmuv3__event *, const struct smmuv3__req *);
+static int	   smmuv3_xlate_leaf(struct smmuv3 *, unsigned flags,
+	    const struct smmuv3__cfg *, const struct smmuv3__req *,
+	    const struct smmuv3__tlbe *, struct smmuv3__event *, struct smmuv3_xlate *,
+	    struct smmuv3_fault *);
+static int	   smmuv3_xlate_miss(struct smmuv3 *, struct smmuv3__shard *,
+	    const struct smmuv3__cfg *, unsigned gshift, const struct smmuv3__req *,
+	    unsigned flags, struct smmuv3__event *, struct smmuv3_xlate *,
+	    struct smmuv3_fault *);
+static inline int  smmuv3_xlate_fast(struct smmuv3 *, struct smmuv3__shard *,
+     const struct smmuv3__req *, struct smmuv3_xlate *,
+     const struct smmuv3__cfg **, unsigned *gshift);
 static inline bool smmuv3_utlb_answer(
     struct smmuv3__shard *, uint64_t iova, struct smmuv3_xlate *);
 static int smmuv3_dma(struct smmuv3 *, uint32_t sid, uint32_t ssid,
@@ -133,55 +143,70 @@ smmuv3_utlb_answer(
 	return true;
 }
 
+/* What smmuv3_xlate_fast found. */
+enum { SMMUV3_FAST_HIT, SMMUV3_FAST_MISS, SMMUV3_FAST_NO };
+
 /*
- * The common case in a few loads: config-cache hit, TLB hit, access
- * allowed, no stale checking.  Returns false to take the full path (which
- * then does the counting itself).
+ * The common case in a few loads: config-cache hit, TLB lookup, access
+ * allowed, no stale checking.  Returns SMMUV3_FAST_HIT with *xl, or
+ * SMMUV3_FAST_MISS when a plain stage-1 config (*cfp, granule *gshift)
+ * missed in the TLB, for the caller to walk at once (smmuv3_xlate_miss:
+ * the config and the lookup are not done twice), or SMMUV3_FAST_NO for
+ * the full flow.  The caller does the counting after a miss or the full
+ * flow.
  */
-static inline bool
-smmuv3_xlate_fast(struct smmuv3 *sc, struct smmuv3__shard *sh, uint32_t sid,
-    uint32_t ssid, uint64_t iova, unsigned access, struct smmuv3_xlate *xl)
+static inline int
+smmuv3_xlate_fast(struct smmuv3 *sc, struct smmuv3__shard *sh,
+    const struct smmuv3__req *rq, struct smmuv3_xlate *xl,
+    const struct smmuv3__cfg **cfp, unsigned *gshift)
 {
 	const struct smmuv3__cfg *cf;
 	const struct smmuv3__tt	 *tt;
 	struct smmuv3__tlbe	  te;
 	struct smmuv3__utlb	 *ut = &sh->sh_utlb;
+	uint64_t		  iova = rq->rq_iova;
 	unsigned		  perm;
 	int			  h;
 
 	/* Never filled while stale checking is on (below). */
-	if (ut->ut_seqp != NULL && ut->ut_sid == sid && ut->ut_ssid == ssid &&
+	if (ut->ut_seqp != NULL && ut->ut_sid == rq->rq_sid &&
+	    ut->ut_ssid == rq->rq_ssid &&
 	    ((iova ^ ut->ut_va) >> ut->ut_size_log2) == 0 &&
-	    (access & ~(unsigned)ut->ut_perm) == 0 &&
+	    (rq->rq_access & ~(unsigned)ut->ut_perm) == 0 &&
 	    atomic_load_explicit(ut->ut_seqp, memory_order_seq_cst) ==
 		ut->ut_seq &&
-	    smmuv3__asid_gen(ut->ut_as) == ut->ut_gen)
-		return smmuv3_utlb_answer(sh, iova, xl);
+	    smmuv3__asid_gen(ut->ut_as) == ut->ut_gen) {
+		smmuv3_utlb_answer(sh, iova, xl);
+		return SMMUV3_FAST_HIT;
+	}
 	if ((sc->sc_cr0 & 1u) == 0 || sc->sc_cfg.cfg_check_stale)
-		return false;
+		return SMMUV3_FAST_NO;
 	/*
 	 * The entry of this shard's previous hit, if it still holds this key
 	 * (any invalidation or replacement changes cf_valid or the key; both
 	 * happen only on the exclusive side).
 	 */
 	cf = sh->sh_cfgc_last;
-	if (cf == NULL || !cf->cf_valid || cf->cf_sid != sid ||
-	    cf->cf_ssid != ssid) {
-		if ((sh->sh_cfgc_last = smmuv3__cfgc_lookup(sc, sid, ssid)) ==
-		    NULL)
-			return false;
-		cf = sh->sh_cfgc_last;
+	if (cf == NULL || !cf->cf_valid || cf->cf_sid != rq->rq_sid ||
+	    cf->cf_ssid != rq->rq_ssid) {
+		sh->sh_cfgc_last =
+		    smmuv3__cfgc_lookup(sc, rq->rq_sid, rq->rq_ssid);
+		if ((cf = sh->sh_cfgc_last) == NULL)
+			return SMMUV3_FAST_NO;
 	}
 	if (!cf->cf_cd_valid || cf->cf_kind != SMMUV3__CFG_S1)
-		return false;
+		return SMMUV3_FAST_NO;
 	h = smmuv3__tt_select(cf, iova);
 	if (h < 0)
-		return false;
+		return SMMUV3_FAST_NO;
 	tt = &cf->cf_tt[h];
 	if (tt->tt_disabled || tt->tt_tbi)
-		return false;
-	if (!smmuv3__tlb_lookup(sc, cf, tt->tt_gshift, iova, &te, ut))
-		return false;
+		return SMMUV3_FAST_NO;
+	if (!smmuv3__tlb_lookup(sc, cf, tt->tt_gshift, iova, &te, ut)) {
+		*cfp = cf;
+		*gshift = tt->tt_gshift;
+		return SMMUV3_FAST_MISS;
+	}
 	/* SMMUV3__TE_R / _W sit two bits above SMMUV3_ACCESS_READ / _WRITE. */
 	perm = (te.te_flags >> 2) & 3u;
 	/* A global entry outlives a TLBI by ASID; missing then is harmless. */
@@ -189,16 +214,80 @@ smmuv3_xlate_fast(struct smmuv3 *sc, struct smmuv3__shard *sh, uint32_t sid,
 	ut->ut_gen = (te.te_flags & SMMUV3__TE_GLOBAL) != 0
 	    ? smmuv3__asid_gen(cf->cf_as)
 	    : te.te_gen;
-	ut->ut_sid = sid;
-	ut->ut_ssid = ssid;
+	ut->ut_sid = rq->rq_sid;
+	ut->ut_ssid = rq->rq_ssid;
 	ut->ut_va = te.te_va;
 	ut->ut_pa = te.te_pa;
 	ut->ut_size_log2 = te.te_size_log2;
 	ut->ut_perm = (uint8_t)perm;
 	ut->ut_level = te.te_level;
-	if ((access & ~perm) != 0)
-		return false;
-	return smmuv3_utlb_answer(sh, iova, xl);
+	if ((rq->rq_access & ~perm) != 0)
+		return SMMUV3_FAST_NO;
+	smmuv3_utlb_answer(sh, iova, xl);
+	return SMMUV3_FAST_HIT;
+}
+
+/* The event a fault of rq reports, before the flow fills in its kind. */
+static void
+smmuv3_event_init(struct smmuv3__event *ev, const struct smmuv3__req *rq)
+{
+	ev->ev_id = 0;
+	ev->ev_sid = rq->rq_sid;
+	ev->ev_ssid = rq->rq_ssid;
+	ev->ev_addr = rq->rq_iova;
+	ev->ev_fetch_addr = 0;
+	ev->ev_class = SMMU_EVT_CLASS_IN;
+	ev->ev_rnw = (rq->rq_access & SMMUV3_ACCESS_WRITE) == 0;
+	ev->ev_ind = ev->ev_pnu = false;
+}
+
+/* The permission check on a leaf (from the TLB or a walk), then *xl. */
+static int
+smmuv3_xlate_leaf(struct smmuv3 *sc, unsigned flags,
+    const struct smmuv3__cfg *cf, const struct smmuv3__req *req,
+    const struct smmuv3__tlbe *te, struct smmuv3__event *ev,
+    struct smmuv3_xlate *xl, struct smmuv3_fault *ft)
+{
+	unsigned perm =
+	    ((te->te_flags & SMMUV3__TE_R) ? SMMUV3_ACCESS_READ : 0) |
+	    ((te->te_flags & SMMUV3__TE_W) ? SMMUV3_ACCESS_WRITE : 0);
+
+	if ((req->rq_access & ~perm) != 0) {
+		ev->ev_id = SMMU_EVT_F_PERMISSION;
+		ev->ev_class = SMMU_EVT_CLASS_IN;
+		return smmuv3_fault(sc, flags, ev, cf->cf_record, ft);
+	}
+	xl->xl_pa = te->te_pa + (req->rq_iova - te->te_va);
+	xl->xl_size = 1ULL << te->te_size_log2;
+	xl->xl_perm = perm;
+	xl->xl_level = te->te_level;
+	xl->xl_bypass = false;
+	return 0;
+}
+
+/*
+ * A TLB miss under cf (req canonical, the shard held and recorded with
+ * smmuv3__push): walk, enter the leaf unless probing (kept only if no
+ * TLBI started since fill_begin), check it.
+ */
+static int
+smmuv3_xlate_miss(struct smmuv3 *sc, struct smmuv3__shard *sh,
+    const struct smmuv3__cfg *cf, unsigned gshift,
+    const struct smmuv3__req *req, unsigned flags, struct smmuv3__event *ev,
+    struct smmuv3_xlate *xl, struct smmuv3_fault *ft)
+{
+	struct smmuv3__tlbe leaf;
+	struct smmuv3__fill fl;
+
+	smmuv3__tlb_fill_begin(sc, cf, &fl);
+	if (smmuv3__walk(sc, sh, cf, req, flags, &leaf, ev) != 0)
+		return smmuv3_fault(sc, flags, ev,
+		    cf->cf_record || !smmuv3_fault_is_translation(ev->ev_id),
+		    ft);
+	if (!(flags & SMMUV3__PROBE))
+		smmuv3__tlb_insert(
+		    sc, sh, cf, gshift, req->rq_iova, &leaf, &fl);
+	return smmuv3_xlate_leaf(sc, flags, cf, req, &leaf, ev, xl, ft);
 }
 
 /*
@@ -210,24 +299,14 @@ smmuv3__translate(struct smmuv3 *sc, struct smmuv3__shard *sh,
     const struct smmuv3__req *rq, unsigned flags, struct smmuv3_xlate *xl,
     struct smmuv3_fault *ft)
 {
-	const struct smmuv3__cfg  *cf;
-	const struct smmuv3__tlbe *te;
-	struct smmuv3__cfg	   tmp;
-	struct smmuv3__tlbe	   leaf, hit;
-	struct smmuv3__fill	   fl;
-	struct smmuv3__event	   ev;
-	struct smmuv3__req	   req = *rq;
-	unsigned		   perm;
-	int			   h, error;
+	const struct smmuv3__cfg *cf;
+	struct smmuv3__cfg	  tmp;
+	struct smmuv3__tlbe	  hit;
+	struct smmuv3__event	  ev;
+	struct smmuv3__req	  req = *rq;
+	int			  h, error;
 
-	ev.ev_id = 0;
-	ev.ev_sid = rq->rq_sid;
-	ev.ev_ssid = rq->rq_ssid;
-	ev.ev_addr = rq->rq_iova;
-	ev.ev_fetch_addr = 0;
-	ev.ev_class = SMMU_EVT_CLASS_IN;
-	ev.ev_rnw = (rq->rq_access & SMMUV3_ACCESS_WRITE) == 0;
-	ev.ev_ind = ev.ev_pnu = false;
+	smmuv3_event_init(&ev, rq);
 
 	if (!SMMU_FGET(sc->sc_cr0, SMMU_CR0_SMMUEN)) {
 		/* 3.4: beyond the OAS a bypassed access aborts silently. */
@@ -281,43 +360,19 @@ smmuv3__translate(struct smmuv3 *sc, struct smmuv3__shard *sh,
 		ev.ev_id = SMMU_EVT_F_TRANSLATION;
 		return smmuv3_fault(sc, flags, &ev, cf->cf_record, ft);
 	}
-	te = NULL;
 	if (!(flags & SMMUV3__PROBE)) {
 		if (smmuv3__tlb_lookup(sc, cf, cf->cf_tt[h].tt_gshift,
 			req.rq_iova, &hit, NULL)) {
-			te = &hit;
 			sh->sh_st.ds_tlb_hits++;
 			if (sc->sc_cfg.cfg_check_stale)
-				smmuv3_tlb_check_stale(sc, sh, cf, &req, te);
-		} else
-			sh->sh_st.ds_tlb_misses++;
+				smmuv3_tlb_check_stale(sc, sh, cf, &req, &hit);
+			return smmuv3_xlate_leaf(
+			    sc, flags, cf, &req, &hit, &ev, xl, ft);
+		}
+		sh->sh_st.ds_tlb_misses++;
 	}
-	if (te == NULL) {
-		smmuv3__tlb_fill_begin(sc, cf, &fl);
-		if (smmuv3__walk(sc, sh, cf, &req, flags, &leaf, &ev) != 0)
-			return smmuv3_fault(sc, flags, &ev,
-			    cf->cf_record ||
-				!smmuv3_fault_is_translation(ev.ev_id),
-			    ft);
-		/* Kept only if no TLBI started since fill_begin. */
-		if (!(flags & SMMUV3__PROBE))
-			smmuv3__tlb_insert(sc, sh, cf, cf->cf_tt[h].tt_gshift,
-			    req.rq_iova, &leaf, &fl);
-		te = &leaf;
-	}
-	perm = ((te->te_flags & SMMUV3__TE_R) ? SMMUV3_ACCESS_READ : 0) |
-	    ((te->te_flags & SMMUV3__TE_W) ? SMMUV3_ACCESS_WRITE : 0);
-	if ((rq->rq_access & ~perm) != 0) {
-		ev.ev_id = SMMU_EVT_F_PERMISSION;
-		ev.ev_class = SMMU_EVT_CLASS_IN;
-		return smmuv3_fault(sc, flags, &ev, cf->cf_record, ft);
-	}
-	xl->xl_pa = te->te_pa + (req.rq_iova - te->te_va);
-	xl->xl_size = 1ULL << te->te_size_log2;
-	xl->xl_perm = perm;
-	xl->xl_level = te->te_level;
-	xl->xl_bypass = false;
-	return 0;
+	return smmuv3_xlate_miss(
+	    sc, sh, cf, cf->cf_tt[h].tt_gshift, &req, flags, &ev, xl, ft);
 
 bypass:
 	xl->xl_pa = rq->rq_iova;
@@ -328,42 +383,64 @@ bypass:
 	return 0;
 }
 
+/* After SMMUV3_FAST_MISS, the shard recorded (smmuv3__push): count, walk. */
+static int
+smmuv3_xlate_fast_miss(struct smmuv3 *sc, struct smmuv3__shard *sh,
+    const struct smmuv3__cfg *cf, unsigned gshift, const struct smmuv3__req *rq,
+    unsigned flags, struct smmuv3_xlate *xl, struct smmuv3_fault *ft)
+{
+	struct smmuv3__event ev;
+
+	sh->sh_st.ds_cfg_hits++;
+	sh->sh_st.ds_tlb_misses++;
+	smmuv3_event_init(&ev, rq);
+	return smmuv3_xlate_miss(sc, sh, cf, gshift, rq, flags, &ev, xl, ft);
+}
+
 static int
 smmuv3_xlate_entry(struct smmuv3 *sc, uint32_t sid, uint32_t ssid,
     uint64_t iova, unsigned access, unsigned flags, struct smmuv3_xlate *xl,
     struct smmuv3_fault *fault)
 {
-	struct smmuv3__req    rq;
-	struct smmuv3__hold   hd;
-	struct smmuv3_fault   ft_local;
-	struct smmuv3__tls   *tl = &smmuv3__tls;
-	struct smmuv3__shard *sh;
-	int		      error;
+	const struct smmuv3__cfg *cf = NULL;
+	struct smmuv3__req	  rq;
+	struct smmuv3__hold	  hd;
+	struct smmuv3_fault	  ft_local;
+	struct smmuv3__tls	 *tl = &smmuv3__tls;
+	struct smmuv3__shard	 *sh;
+	unsigned		  gshift = 0;
+	int			  fast = SMMUV3_FAST_NO, error;
 
 	if (sc == NULL || xl == NULL || access == 0 ||
 	    (access & ~(SMMUV3_ACCESS_READ | SMMUV3_ACCESS_WRITE)) != 0)
 		return EINVAL;
-	if ((sh = smmuv3__shared_lock(sc, tl)) == NULL)
-		return EDEADLK;
-	/* A TLB hit calls no host callback: no need to record the entry. */
-	if (flags == 0 &&
-	    smmuv3_xlate_fast(sc, sh, sid, ssid, iova, access, xl)) {
-		smmuv3__shared_unlock(sh);
-		return 0;
-	}
-	smmuv3__push(sc, &hd, tl, sh, false);
+	if (fault == NULL)
+		fault = &ft_local;
 	rq.rq_sid = sid;
 	rq.rq_ssid = ssid;
 	rq.rq_iova = iova;
 	rq.rq_access = access;
-	error = smmuv3__translate(
-	    sc, hd.hd_sh, &rq, flags, xl, fault ? fault : &ft_local);
+	if ((sh = smmuv3__shared_lock(sc, tl)) == NULL)
+		return EDEADLK;
+	/* A TLB hit calls no host callback: no need to record the entry. */
+	if (flags == 0 &&
+	    (fast = smmuv3_xlate_fast(sc, sh, &rq, xl, &cf, &gshift)) ==
+		SMMUV3_FAST_HIT) {
+		smmuv3__shared_unlock(sh);
+		return 0;
+	}
+	smmuv3__push(sc, &hd, tl, sh, false);
+	if (fast == SMMUV3_FAST_MISS)
+		error = smmuv3_xlate_fast_miss(
+		    sc, hd.hd_sh, cf, gshift, &rq, flags, xl, fault);
+	else
+		error = smmuv3__translate(sc, hd.hd_sh, &rq, flags, xl, fault);
 	if (error == SMMUV3__NEED_EXCL) {
 		smmuv3__leave(&hd);
 		if ((error = smmuv3__enter_excl(sc, &hd)) != 0)
 			return error;
-		error = smmuv3__translate(sc, hd.hd_sh, &rq,
-		    flags | SMMUV3__EXCL, xl, fault ? fault : &ft_local);
+		error = smmuv3__translate(
+		    sc, hd.hd_sh, &rq, flags | SMMUV3__EXCL, xl, fault);
 	}
 	if (!(flags & SMMUV3__PROBE))
 		hd.hd_sh->sh_st.ds_translations++;
@@ -390,14 +467,15 @@ static int
 smmuv3_dma(struct smmuv3 *sc, uint32_t sid, uint32_t ssid, uint64_t iova,
     void *rbuf, const void *wbuf, size_t len, struct smmuv3_fault *fault)
 {
-	struct smmuv3_fault ft_local;
-	struct smmuv3_xlate xl;
-	struct smmuv3__req  rq;
-	struct smmuv3__hold hd;
-	uint64_t	    chunk;
-	size_t		    done = 0;
-	unsigned	    flags = 0;
-	int		    error = 0;
+	const struct smmuv3__cfg *cf = NULL;
+	struct smmuv3_fault	  ft_local;
+	struct smmuv3_xlate	  xl;
+	struct smmuv3__req	  rq;
+	struct smmuv3__hold	  hd;
+	uint64_t		  chunk;
+	size_t			  done = 0;
+	unsigned		  flags = 0, gshift = 0;
+	int			  fast, error = 0;
 
 	if (sc == NULL || (len != 0 && rbuf == NULL && wbuf == NULL))
 		return EINVAL;
@@ -414,10 +492,13 @@ smmuv3_dma(struct smmuv3 *sc, uint32_t sid, uint32_t ssid, uint64_t iova,
 	rq.rq_access = rbuf != NULL ? SMMUV3_ACCESS_READ : SMMUV3_ACCESS_WRITE;
 	while (done < len) {
 		rq.rq_iova = iova + done;
-		if (!smmuv3_xlate_fast(sc, hd.hd_sh, sid, ssid, rq.rq_iova,
-			rq.rq_access, &xl)) {
-			error = smmuv3__translate(
-			    sc, hd.hd_sh, &rq, flags, &xl, fault);
+		fast = smmuv3_xlate_fast(sc, hd.hd_sh, &rq, &xl, &cf, &gshift);
+		if (fast != SMMUV3_FAST_HIT) {
+			error = fast == SMMUV3_FAST_MISS
+			    ? smmuv3_xlate_fast_miss(sc, hd.hd_sh, cf, gshift,
+				  &rq, flags, &xl, fault)
+			    : smmuv3__translate(
+				  sc, hd.hd_sh, &rq, flags, &xl, fault);
 			if (error == SMMUV3__NEED_EXCL) {
 				/* Pages done so far were whole accesses. */
 				smmuv3__leave(&hd);

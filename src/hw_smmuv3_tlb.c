@@ -69,7 +69,9 @@
 #include "hw_smmuv3_internal.h"
 #include "iommu_spin.h"
 
-static bool smmuv3_tlb_is_wide(uint64_t tag);
+static bool	smmuv3_tlb_is_wide(uint64_t tag);
+static unsigned smmuv3_tlb_free_way(
+    struct smmuv3 *, const struct smmuv3__tlbslot *, uint64_t tag);
 static bool smmuv3_tlb_drop(struct smmuv3 *, struct smmuv3__tlbslot *);
 static bool smmuv3_tlb_by_asid(const struct smmuv3__tlbi *);
 static void smmuv3_tlb_inv_asid(struct smmuv3 *, const struct smmuv3__tlbi *);
@@ -224,6 +226,37 @@ smmuv3_tlb_count(struct smmuv3__asid *as, uint16_t gen, uint64_t delta)
 	return true;
 }
 
+/*
+ * The tag bits that make two entries interchangeable in the counts:
+ * regime, ASID, generation, and the flags that decide how (and whether)
+ * an entry is counted.
+ */
+#define SMMUV3_TLB_COUNT_BITS                                                  \
+	(SMMUV3__TE_VALID | SMMUV3__TE_GLOBAL | SMMUV3__TE_WIDE | 0xff00ULL |  \
+	    0xffffULL << 32 | 0xffffULL << 48)
+
+/*
+ * A way of the set that holds no live entry, or ways.  A way holding an
+ * entry counted like tag (same ASID and generation) is taken as live
+ * without the generation lookup; if a TLBI by ASID has just killed it,
+ * evicting it instead is harmless.
+ */
+static unsigned
+smmuv3_tlb_free_way(
+    struct smmuv3 *sc, const struct smmuv3__tlbslot *ts, uint64_t tag)
+{
+	uint64_t t;
+	unsigned w;
+
+	for (w = 0; w < sc->sc_tlb_ways; w++) {
+		t = smmuv3_ld(&ts[w].ts_tag);
+		if (((t ^ tag) & SMMUV3_TLB_COUNT_BITS) != 0 &&
+		    !smmuv3__tag_live(sc, t))
+			break;
+	}
+	return w;
+}
+
 void
 smmuv3__tlb_insert(struct smmuv3 *sc, struct smmuv3__shard *sh,
     const struct smmuv3__cfg *cf, unsigned gshift, uint64_t iova,
@@ -233,53 +266,65 @@ smmuv3__tlb_insert(struct smmuv3 *sc, struct smmuv3__shard *sh,
 	    smmuv3__tlb_set(sc, cf->cf_tlb_base, cf->cf_asid, gshift, iova);
 	struct smmuv3__tlbslot *ts = &sc->sc_tlb[(size_t)set * sc->sc_tlb_ways];
 	struct smmuv3__tlbe	te = *e;
-	unsigned		w, victim = sc->sc_tlb_ways;
+	unsigned		victim;
 	unsigned		gbit = 1u << (gshift - 12);
-	struct smmuv3__asid    *as;
+	struct smmuv3__asid    *as = NULL;
 	uint32_t		seq;
 	uint64_t		tag, delta, tbu;
-	bool			wide;
+	bool			wide, evict, swap = false;
 
 	te.te_flags |= SMMUV3__TE_VALID;
 	if (e->te_size_log2 > gshift)
 		te.te_flags |= SMMUV3__TE_WIDE;
-	wide = smmuv3_tlb_is_wide(te.te_flags); /* flags are the tag's [7:0] */
-	seq = smmuv3_tlb_set_lock(sc, set);
-	/*
-	 * Counted in sc_tlb_nwide before the ASID word: a TLBI by ASID that
-	 * takes the entry out of both must never leave nwide below the wide
-	 * entries still live (a TLBI by address would skip their sets).
-	 */
-	if (wide)
-		atomic_fetch_add(&sc->sc_tlb_nwide, 1);
 	if ((te.te_flags & SMMUV3__TE_GLOBAL) == 0) {
 		as = smmuv3__tlb_asid(sc, e->te_regime, e->te_asid);
 		te.te_gen = fl->fl_gen;
+	}
+	tag = smmuv3__tag_make(&te);
+	wide = smmuv3_tlb_is_wide(tag);
+	seq = smmuv3_tlb_set_lock(sc, set);
+	victim = smmuv3_tlb_free_way(sc, ts, tag);
+	evict = victim == sc->sc_tlb_ways;
+	if (evict) {
+		victim = sc->sc_tlb_set[set].tse_victim;
+		sc->sc_tlb_set[set].tse_victim =
+		    (uint8_t)((victim + 1) % sc->sc_tlb_ways);
+		/*
+		 * A narrow entry of the same ASID and generation makes way for
+		 * this one: the counts stay as they are, whether or not a TLBI
+		 * by ASID has moved the generation meanwhile.
+		 */
+		swap = !wide && as != NULL &&
+		    ((smmuv3_ld(&ts[victim].ts_tag) ^ tag) &
+			SMMUV3_TLB_COUNT_BITS) == 0;
+	}
+	if (!swap) {
+		/*
+		 * Counted in sc_tlb_nwide before the ASID word: a TLBI by ASID
+		 * that takes the entry out of both must never leave nwide
+		 * below the wide entries still live (a TLBI by address would
+		 * skip their sets).
+		 */
+		if (wide)
+			atomic_fetch_add(&sc->sc_tlb_nwide, 1);
 		delta = SMMUV3__AS_LIVE1 |
 		    ((te.te_flags & SMMUV3__TE_WIDE) ? SMMUV3__AS_WIDE1 : 0);
-		if (!smmuv3_tlb_count(as, te.te_gen, delta)) {
-			/* A TLBI by ASID killed it already. */
+		if (as != NULL && !smmuv3_tlb_count(as, te.te_gen, delta)) {
+			/* A TLBI by ASID killed it already: evict nothing. */
 			if (wide)
 				atomic_fetch_sub(&sc->sc_tlb_nwide, 1);
 			goto out;
 		}
+		if (evict)
+			smmuv3_tlb_drop(sc, &ts[victim]);
+	}
+	if (evict)
+		sh->sh_st.ds_tlb_evictions++;
+	if (as != NULL) {
 		tbu = 1ULL << cf->cf_tbu;
 		if ((atomic_load(&as->as_tbus) & tbu) == 0)
 			atomic_fetch_or(&as->as_tbus, tbu);
 	}
-	for (w = 0; w < sc->sc_tlb_ways; w++)
-		if (!smmuv3__tag_live(sc, smmuv3_ld(&ts[w].ts_tag))) {
-			victim = w;
-			break;
-		}
-	if (victim == sc->sc_tlb_ways) {
-		victim = sc->sc_tlb_set[set].tse_victim;
-		sc->sc_tlb_set[set].tse_victim =
-		    (uint8_t)((victim + 1) % sc->sc_tlb_ways);
-		sh->sh_st.ds_tlb_evictions++;
-		smmuv3_tlb_drop(sc, &ts[victim]);
-	}
-	tag = smmuv3__tag_make(&te);
 	if ((atomic_load(&sc->sc_tlb_gshifts) & gbit) == 0)
 		atomic_fetch_or(&sc->sc_tlb_gshifts, gbit);
 	smmuv3_st(&ts[victim].ts_va, te.te_va);

@@ -768,6 +768,70 @@ tiny_tlb_and_config_cache_evict_but_stay_correct(void **state)
 	smmu_td_fini(&td);
 }
 
+static void
+count_asid_20_21(void *arg, const struct smmuv3_tlb_info *ti)
+{
+	unsigned *n = arg;
+
+	if (ti->ti_asid == 20 || ti->ti_asid == 21)
+		n[ti->ti_asid - 20]++;
+}
+
+/* What a TLBI_NH_ASID of asid reports it dropped. */
+static uint64_t
+tlbi_asid_dropped(struct smmu_td *td, uint16_t asid)
+{
+	struct smmuv3_stats st0, st1;
+
+	smmuv3_get_stats(td->td_smmu, &st0);
+	smmu_td_cmd_sync(td, smmu_cmd_tlbi_asid(SMMU_OP_TLBI_NH_ASID, asid));
+	smmuv3_get_stats(td->td_smmu, &st1);
+	return st1.st_tlb_invalidated - st0.st_tlb_invalidated;
+}
+
+/*
+ * A fill that evicts an entry of its own ASID hands the entry's count on
+ * instead of counting twice; one that evicts another ASID's entry takes
+ * that one out of its ASID's count.  Either way TLBI by ASID must report
+ * exactly the entries it kills.
+ */
+static void
+evictions_keep_each_asid_count_exact(void **state)
+{
+	struct smmuv3_config cfg;
+	struct smmu_td	     td;
+	struct smmu_td_dom   d[2];
+	unsigned	     n[2] = {0, 0}, i, k;
+	static const uint8_t order[] = {
+	    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1, 1, 0, 0, 1, 0};
+
+	(void)state;
+	smmuv3_config_init(&cfg);
+	cfg.cfg_tlb_sets = 1;
+	cfg.cfg_tlb_ways = 4;
+	smmu_td_init(&td, &cfg, 0);
+	smmu_td_enable(&td, NULL);
+	for (k = 0; k < 2; k++) {
+		smmu_td_attach(&td, &d[k], 20 + k, (uint16_t)(20 + k), 0, 0);
+		for (i = 0; i < sizeof(order); i++)
+			smmu_td_map(&td, d[k].dm_root, IOVA + i * SMMU_TD_4K,
+			    SMMU_TD_RAM_BASE + i * SMMU_TD_4K, SMMU_TD_4K,
+			    SMMU_TD_PTE_RW);
+	}
+	for (i = 0; i < sizeof(order); i++)
+		assert_int_equal(
+		    smmu_td_pa_of(&td, 20 + order[i], IOVA + i * SMMU_TD_4K),
+		    SMMU_TD_RAM_BASE + i * SMMU_TD_4K);
+	assert_int_equal(
+	    smmuv3_tlb_foreach(td.td_smmu, count_asid_20_21, n), 4);
+	assert_true(n[0] > 0 && n[1] > 0);
+	assert_int_equal(tlbi_asid_dropped(&td, 20), n[0]);
+	assert_int_equal(tlbi_asid_dropped(&td, 21), n[1]);
+	assert_int_equal(tlbi_asid_dropped(&td, 20), 0);
+	assert_int_equal(smmuv3_tlb_foreach(td.td_smmu, NULL, NULL), 0);
+	smmu_td_fini(&td);
+}
+
 /*
  * TBUs (cfg_tlb_tbus): a 2-set, 1-way TLB split between two TBUs.  SID 2
  * translates in TBU 0 and SID 3 in TBU 1: however many pages SID 3
@@ -1084,6 +1148,7 @@ main(void)
 	    T(cd_change_survives_until_cfgi_cd),
 	    T(cfgi_ste_range_covers_aligned_power_of_two_sids),
 	    cmocka_unit_test(tiny_tlb_and_config_cache_evict_but_stay_correct),
+	    cmocka_unit_test(evictions_keep_each_asid_count_exact),
 	    cmocka_unit_test(streams_of_two_tbus_do_not_evict_each_other),
 	    cmocka_unit_test(streams_of_one_tbu_evict_each_other),
 	    cmocka_unit_test(tlbi_by_asid_and_va_reaches_every_tbu),

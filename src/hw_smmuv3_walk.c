@@ -50,10 +50,11 @@ smmuv3__walk(struct smmuv3 *sc, struct smmuv3__shard *sh,
 {
 	const struct smmuv3__tt *tt;
 	uint64_t		 va = req->rq_iova, table, addr, desc, oa;
-	unsigned		 level, shift, stride, nbits, gshift;
+	uint64_t		 oa_mask, index_mask;
+	unsigned		 level, shift, stride, gshift, reads = 0;
 	bool			 ro = false;
 	uint8_t			 buf[8];
-	int			 h;
+	int			 h, fault = 0;
 
 	h = smmuv3__tt_select(cf, va);
 	if (h < 0 || cf->cf_tt[h].tt_disabled)
@@ -62,50 +63,47 @@ smmuv3__walk(struct smmuv3 *sc, struct smmuv3__shard *sh,
 	tt = &cf->cf_tt[h];
 	gshift = tt->tt_gshift;
 	stride = gshift - 3;
+	oa_mask = SMMU_PTE_OA_MASK(gshift);
 	table = tt->tt_base;
-	if (!(flags & SMMUV3__PROBE))
-		sh->sh_st.ds_walks++;
-	for (level = tt->tt_start_level;; level++) {
-		shift = gshift + (3 - level) * stride;
-		nbits = level == tt->tt_start_level ? tt->tt_va_bits - shift
-						    : stride;
-		addr = table + ((va >> shift) & ((1ULL << nbits) - 1)) * 8;
-		if (!(flags & SMMUV3__PROBE))
-			sh->sh_st.ds_walk_reads++;
-		if (sc->sc_ops.ho_mem_read(sc->sc_cookie, addr, buf, 8) != 0)
-			return smmuv3_walk_fault(
+	level = tt->tt_start_level;
+	shift = gshift + (3 - level) * stride;
+	/* The start level indexes with what is left of the VA bits. */
+	index_mask = (1ULL << (tt->tt_va_bits - shift)) - 1;
+	for (;; level++, shift -= stride, index_mask = (1ULL << stride) - 1) {
+		addr = table + ((va >> shift) & index_mask) * 8;
+		reads++;
+		if (sc->sc_ops.ho_mem_read(sc->sc_cookie, addr, buf, 8) != 0) {
+			fault = smmuv3_walk_fault(
 			    ev, SMMU_EVT_F_WALK_EABT, SMMU_EVT_CLASS_TT, addr);
+			goto out;
+		}
 		desc = iommu__le64_dec(buf);
 		if (!(flags & SMMUV3__PROBE) && SMMUV3__TRACING(sc))
 			smmuv3__trace(sc, SMMUV3_TRACE_WALK, cf->cf_sid,
 			    cf->cf_ssid, va, addr, desc, level, 0);
 		if ((desc & SMMU_PTE_VALID) == 0)
-			return smmuv3_walk_fault(
-			    ev, SMMU_EVT_F_TRANSLATION, SMMU_EVT_CLASS_IN, 0);
-		oa = desc & SMMU_PTE_OA_MASK(gshift);
-		if (level < 3 && (desc & SMMU_PTE_TYPE_TABLE) != 0) {
-			if (oa >> cf->cf_ips_bits != 0)
-				return smmuv3_walk_fault(ev,
-				    SMMU_EVT_F_ADDR_SIZE, SMMU_EVT_CLASS_IN, 0);
-			if (SMMU_FGET(desc, SMMU_PTE_APTABLE) & 2)
-				ro = true;
-			table = oa;
-			continue;
-		}
-		/* Page at level 3; blocks only where the granule allows. */
-		if (level == 3 ? (desc & SMMU_PTE_TYPE_TABLE) == 0
-			       : level == 0 || (gshift != 12 && level == 1))
-			return smmuv3_walk_fault(
-			    ev, SMMU_EVT_F_TRANSLATION, SMMU_EVT_CLASS_IN, 0);
-		break;
+			goto translation_fault;
+		oa = desc & oa_mask;
+		if (level == 3 || (desc & SMMU_PTE_TYPE_TABLE) == 0)
+			break;
+		if (oa >> cf->cf_ips_bits != 0)
+			goto address_size_fault;
+		if (SMMU_FGET(desc, SMMU_PTE_APTABLE) & 2)
+			ro = true;
+		table = oa;
 	}
+	/* Page at level 3; blocks only where the granule allows. */
+	if (level == 3 ? (desc & SMMU_PTE_TYPE_TABLE) == 0
+		       : level == 0 || (gshift != 12 && level == 1))
+		goto translation_fault;
 	oa &= ~((1ULL << shift) - 1);
 	if (oa >> cf->cf_ips_bits != 0)
-		return smmuv3_walk_fault(
-		    ev, SMMU_EVT_F_ADDR_SIZE, SMMU_EVT_CLASS_IN, 0);
-	if ((desc & SMMU_PTE_AF) == 0 && !cf->cf_affd)
-		return smmuv3_walk_fault(
+		goto address_size_fault;
+	if ((desc & SMMU_PTE_AF) == 0 && !cf->cf_affd) {
+		fault = smmuv3_walk_fault(
 		    ev, SMMU_EVT_F_ACCESS, SMMU_EVT_CLASS_IN, 0);
+		goto out;
+	}
 	if (SMMU_FGET(desc, SMMU_PTE_AP) & 2)
 		ro = true;
 	memset(out, 0, sizeof(*out));
@@ -118,5 +116,19 @@ smmuv3__walk(struct smmuv3 *sc, struct smmuv3__shard *sh,
 	out->te_flags = SMMUV3__TE_R | (ro ? 0 : SMMUV3__TE_W);
 	if ((desc & SMMU_PTE_NG) == 0 || !cf->cf_two_halves)
 		out->te_flags |= SMMUV3__TE_GLOBAL;
-	return 0;
+	goto out;
+
+translation_fault:
+	fault =
+	    smmuv3_walk_fault(ev, SMMU_EVT_F_TRANSLATION, SMMU_EVT_CLASS_IN, 0);
+	goto out;
+address_size_fault:
+	fault =
+	    smmuv3_walk_fault(ev, SMMU_EVT_F_ADDR_SIZE, SMMU_EVT_CLASS_IN, 0);
+out:
+	if (!(flags & SMMUV3__PROBE)) {
+		sh->sh_st.ds_walks++;
+		sh->sh_st.ds_walk_reads += reads;
+	}
+	return fault;
 }

@@ -295,6 +295,7 @@ pt_clear_slot(struct iommu_pt *pt, struct iommu__pt_level *l3, unsigned i3,
 		pd->pd_slot = &l3->lv_desc[i3];
 		__atomic_store_n(&pd->pd_parked, true, __ATOMIC_RELEASE);
 		pd->pd_pte = 0;
+		pt_parked_set(l3, i3);
 	}
 	if (pd->pd_parked) {
 		pt_desc_write(pd->pd_slot, 0);
@@ -594,8 +595,10 @@ pt_unpark(struct iommu_pt *pt, struct iommu__pted *pd)
 		return;
 	if (atomic_compare_exchange_strong_explicit(
 		&l3->lv_child[pt_index(3, pd->pd_va)], &expect, NULL,
-		memory_order_release, memory_order_relaxed))
+		memory_order_release, memory_order_relaxed)) {
+		pt_parked_clear(l3, pt_index(3, pd->pd_va));
 		iommu_pool_put(pt->pt_pted_pool, pd);
+	}
 }
 
 /*
@@ -642,6 +645,7 @@ iommu_pt_prepare_pteds(struct iommu_pt *pt, uint64_t iova, uint64_t len)
 			iommu_pool_put(pt->pt_pted_pool, pd);
 			continue;
 		}
+		pt_parked_set(l3, i3);
 		mine = pd;
 	}
 	while ((pd = mine) != NULL) {
@@ -692,6 +696,7 @@ iommu_pt_unprepare(struct iommu_pt *pt, uint64_t iova, uint64_t len)
 			if (pass == 1) {
 				atomic_store_explicit(&l3->lv_child[i3], NULL,
 				    memory_order_release);
+				pt_parked_clear(l3, i3);
 				iommu_pool_put(pt->pt_pted_pool, pd);
 			}
 		}
@@ -768,6 +773,11 @@ pt_validate_level(struct iommu_pt *pt, struct iommu__pt_level *lv,
 		child = atomic_load_explicit(
 		    &lv->lv_child[i], memory_order_acquire);
 		desc = pt_desc_load(lv, i);
+		if (level == PT_LAST_LEVEL &&
+		    pt_parked_test(lv, i) !=
+			(child != NULL &&
+			    pt_pted_parked((struct iommu__pted *)child)))
+			return EFAULT;
 		if (child == NULL) {
 			if (desc != 0)
 				return EFAULT;

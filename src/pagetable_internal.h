@@ -30,6 +30,8 @@ struct iommu__pt_level {
 	uint64_t	lv_pa;		      /* descriptor frame */
 	uint64_t       *lv_desc;	      /* its direct-map pointer */
 	uint64_t	lv_base;	      /* level 3: first IOVA mapped */
+	/* Level 3: bit i set while lv_child[i] is a parked PTED. */
+	_Atomic uint64_t lv_parked[PT_ENTRIES / 64];
 };
 
 /*
@@ -192,6 +194,37 @@ static inline bool
 pt_pted_parked(const struct iommu__pted *pd)
 {
 	return __atomic_load_n(&pd->pd_parked, __ATOMIC_ACQUIRE);
+}
+
+/*
+ * The parked bitmap of a level-3 table follows its links: a bit is set
+ * once its parked PTED is linked (or a linked one is parked), and cleared
+ * once it is unlinked.  A reader that sees the bit may take the slot's
+ * descriptor as the page's record without touching the PTED: that stays
+ * true until iommu_pt_unprepare or destroy, which the owner of the range
+ * does not race (iommu_pt_slots).
+ */
+static inline void
+pt_parked_set(struct iommu__pt_level *l3, unsigned i3)
+{
+	atomic_fetch_or_explicit(
+	    &l3->lv_parked[i3 / 64], 1ULL << (i3 % 64), memory_order_release);
+}
+
+static inline void
+pt_parked_clear(struct iommu__pt_level *l3, unsigned i3)
+{
+	atomic_fetch_and_explicit(&l3->lv_parked[i3 / 64], ~(1ULL << (i3 % 64)),
+	    memory_order_release);
+}
+
+static inline bool
+pt_parked_test(struct iommu__pt_level *l3, unsigned i3)
+{
+	return (atomic_load_explicit(
+		    &l3->lv_parked[i3 / 64], memory_order_acquire) >>
+		   (i3 % 64)) &
+	    1;
 }
 
 static inline bool

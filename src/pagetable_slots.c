@@ -19,7 +19,6 @@ iommu_pt_slots(struct iommu_pt *pt, uint64_t iova, uint64_t npages,
     struct iommu_pt_slot *slots)
 {
 	struct iommu__pt_level *l3 = NULL;
-	struct iommu__pted     *pd;
 	uint64_t		k, last;
 	unsigned		i3;
 
@@ -36,11 +35,9 @@ iommu_pt_slots(struct iommu_pt *pt, uint64_t iova, uint64_t npages,
 		if ((l3 == NULL || i3 == 0) &&
 		    (l3 = pt_l3_lookup(pt, iova)) == NULL)
 			return ENOENT;
-		pd = atomic_load_explicit(
-		    &l3->lv_child[i3], memory_order_acquire);
-		if (pd == NULL || !pt_pted_parked(pd))
+		if (!pt_parked_test(l3, i3))
 			return ENOENT;
-		slots[k].ps_desc = pd->pd_slot;
+		slots[k].ps_desc = &l3->lv_desc[i3];
 		slots[k].ps_iova = iova;
 	}
 	return 0;

@@ -6,6 +6,9 @@
  *   iommu_iova_magazine
  *     m_ex ----------------> extent (owns every range, cached or not)
  *     m_key                  pthread key -> this thread's mag_thread
+ *     m_id                   never reused: mag_last, this thread's last
+ *                            (instance, mag_thread), answers without the
+ *                            key lookup
  *     m_lock  protects:      m_threads (registry), m_depot[], m_spare[],
  *                            m_retired (counters of exited threads and
  *                            adjustments made by flushes)
@@ -109,6 +112,7 @@ struct iommu_iova_magazine {
 	unsigned			  m_nclasses;
 	size_t				  m_mag_bytes;
 	pthread_key_t			  m_key;
+	uint64_t			  m_id;
 	pthread_mutex_t			  m_lock;
 	struct mag_thread		 *m_threads;
 	struct mag_depot    m_depot[IOMMU_IOVA_MAGAZINE_MAX_CLASSES];
@@ -118,6 +122,17 @@ struct iommu_iova_magazine {
 	struct mag_counters m_retired;
 	_Atomic uint64_t    m_nmags;
 };
+
+/*
+ * The calling thread's cache of the instance it used last.  m_id is
+ * unique for the life of the process, so a destroyed instance's entry
+ * never matches again; thread_exit clears it before freeing t.
+ */
+static _Atomic uint64_t mag_next_id = 1;
+static _Thread_local struct mag_last {
+	uint64_t	   ml_id;
+	struct mag_thread *ml_t;
+} mag_last;
 
 static void	   cnt_add(_Atomic uint64_t *, uint64_t);
 static void	   cnt_fold(struct mag_counters *, const struct mag_counters *);
@@ -264,6 +279,8 @@ iommu_iova_magazine_create(struct iommu_extent *ex,
 		error = EAGAIN;
 		goto fail;
 	}
+	m->m_id =
+	    atomic_fetch_add_explicit(&mag_next_id, 1, memory_order_relaxed);
 	*out = m;
 	return 0;
 fail:
@@ -333,9 +350,11 @@ thread_cache(struct iommu_iova_magazine *m)
 	struct mag_thread *t;
 	unsigned	   k;
 
+	if (mag_last.ml_id == m->m_id)
+		return mag_last.ml_t;
 	t = pthread_getspecific(m->m_key);
 	if (t != NULL)
-		return t;
+		goto remember;
 	t = iommu__zalloc(
 	    m->m_alloc, sizeof(*t) + m->m_nclasses * sizeof(struct mag_class));
 	if (t == NULL)
@@ -356,6 +375,9 @@ thread_cache(struct iommu_iova_magazine *m)
 	t->t_prevp = &m->m_threads;
 	m->m_threads = t;
 	pthread_mutex_unlock(&m->m_lock);
+remember:
+	mag_last.ml_id = m->m_id;
+	mag_last.ml_t = t;
 	return t;
 fail:
 	for (k = 0; k < m->m_nclasses; k++) {
@@ -408,6 +430,9 @@ thread_exit(void *arg)
 	struct mag_thread	   *t = arg;
 	struct iommu_iova_magazine *m = t->t_owner;
 
+	/* A later key destructor of this thread may still use m. */
+	if (mag_last.ml_t == t)
+		mag_last.ml_id = 0;
 	pthread_mutex_lock(&m->m_lock);
 	thread_release(m, t, true);
 	pthread_mutex_unlock(&m->m_lock);
@@ -421,9 +446,12 @@ iommu_iova_magazine_destroy(struct iommu_iova_magazine *m)
 	if (m == NULL)
 		return;
 	pthread_mutex_lock(&m->m_lock);
-	/* A live caller thread must not find its freed cache again. */
+	/* A live caller thread must not find its freed cache again (other
+	 * threads' mag_last cannot match m_id again). */
 	if (pthread_getspecific(m->m_key) != NULL)
 		pthread_setspecific(m->m_key, NULL);
+	if (mag_last.ml_id == m->m_id)
+		mag_last.ml_id = 0;
 	while (m->m_threads != NULL)
 		thread_release(m, m->m_threads, false);
 	flush_locked(m, NULL);

@@ -383,6 +383,138 @@ test_destroy_returns_cached(void **state)
 	iommu_extent_destroy(f.ex);
 }
 
+/* An instance's magazine hits and frees. */
+static void
+mag_counts(struct iommu_iova_magazine *m, uint64_t *hits, uint64_t *frees)
+{
+	struct iommu_iova_magazine_stats st;
+
+	iommu_iova_magazine_get_stats(m, &st);
+	*hits = st.ms_hits;
+	*frees = st.ms_frees;
+}
+
+/*
+ * An allocator that hands a freed block out again for the next request
+ * of its size (as malloc often does), so an instance created after a
+ * destroy reuses the old instance's address.  Blocks it still holds at
+ * the end are freed by recycler_fini.
+ */
+#define RECYCLER_SLOTS 64
+
+struct recycler {
+	void  *rc_block[RECYCLER_SLOTS];
+	size_t rc_size[RECYCLER_SLOTS];
+};
+
+static void *
+recycler_alloc(void *ctx, size_t size)
+{
+	struct recycler *rc = ctx;
+	void		*p;
+	unsigned	 i;
+
+	for (i = RECYCLER_SLOTS; i-- > 0;)
+		if (rc->rc_block[i] != NULL && rc->rc_size[i] == size) {
+			p = rc->rc_block[i];
+			rc->rc_block[i] = NULL;
+			return p;
+		}
+	return test_malloc(size);
+}
+
+static void
+recycler_free(void *ctx, void *ptr, size_t size)
+{
+	struct recycler *rc = ctx;
+	unsigned	 i;
+
+	for (i = 0; i < RECYCLER_SLOTS; i++)
+		if (rc->rc_block[i] == NULL) {
+			rc->rc_block[i] = ptr;
+			rc->rc_size[i] = size;
+			return;
+		}
+	test_free(ptr);
+}
+
+static void
+recycler_fini(struct recycler *rc)
+{
+	unsigned i;
+
+	for (i = 0; i < RECYCLER_SLOTS; i++)
+		if (rc->rc_block[i] != NULL)
+			test_free(rc->rc_block[i]);
+}
+
+struct reuse_ctx {
+	struct iommu_iova_magazine **rx_mg; /* the instance to use now */
+	pthread_barrier_t	     rx_step;
+};
+
+static void
+alloc_free_pages(struct iommu_iova_magazine *m, unsigned n)
+{
+	uint64_t iova;
+
+	while (n-- > 0) {
+		assert_int_equal(iommu_iova_magazine_alloc(m, PG, &iova), 0);
+		assert_int_equal(iommu_iova_magazine_free(m, iova, PG), 0);
+	}
+}
+
+/* Uses the instance, waits while it is replaced, uses the new one. */
+static void *
+reuse_worker(void *arg)
+{
+	struct reuse_ctx *rx = arg;
+
+	alloc_free_pages(*rx->rx_mg, 3);
+	pthread_barrier_wait(&rx->rx_step);
+	pthread_barrier_wait(&rx->rx_step);
+	alloc_free_pages(*rx->rx_mg, 3);
+	return NULL;
+}
+
+/*
+ * A thread used an instance last; another thread destroys it and creates
+ * a new one at the same address (the recycler makes sure).  The first
+ * thread must get a new cache for the new instance, not its freed one.
+ */
+static void
+test_new_instance_at_a_freed_address_is_new_to_every_thread(void **state)
+{
+	struct recycler		    rc;
+	struct iommu_allocator	    a = {recycler_alloc, recycler_free, &rc};
+	struct fixture		    f;
+	struct reuse_ctx	    rx;
+	struct iommu_iova_magazine *gone;
+	pthread_t		    th;
+	uint64_t		    hits, frees;
+
+	(void)state;
+	memset(&rc, 0, sizeof(rc));
+	setup(&f, 256, 4, 2, &a);
+	rx.rx_mg = &f.mg;
+	assert_int_equal(pthread_barrier_init(&rx.rx_step, NULL, 2), 0);
+	assert_int_equal(pthread_create(&th, NULL, reuse_worker, &rx), 0);
+	pthread_barrier_wait(&rx.rx_step);
+	gone = f.mg;
+	teardown(&f);
+	setup(&f, 256, 4, 2, &a);
+	assert_ptr_equal(f.mg, gone);
+	pthread_barrier_wait(&rx.rx_step);
+	assert_int_equal(pthread_join(th, NULL), 0);
+	/* A miss, then two hits; three frees, all cached. */
+	mag_counts(f.mg, &hits, &frees);
+	assert_int_equal(hits, 2);
+	assert_int_equal(frees, 3);
+	pthread_barrier_destroy(&rx.rx_step);
+	teardown(&f);
+	recycler_fini(&rc);
+}
+
 /* Every allocation failure during create and first use unwinds cleanly. */
 static void
 test_alloc_failures(void **state)
@@ -681,6 +813,8 @@ main(void)
 	    cmocka_unit_test(test_full_extent_flushes),
 	    cmocka_unit_test(test_destroy_returns_cached),
 	    cmocka_unit_test(test_alloc_failures),
+	    cmocka_unit_test(
+		test_new_instance_at_a_freed_address_is_new_to_every_thread),
 	    cmocka_unit_test(test_randomized),
 	    cmocka_unit_test(test_threads),
 	    cmocka_unit_test(test_destroy_with_live_thread),

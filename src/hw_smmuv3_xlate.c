@@ -51,8 +51,8 @@ static int	   smmuv3_xlate_miss(struct smmuv3 *, struct smmuv3__shard *,
 	    unsigned flags, struct smmuv3__event *, struct smmuv3_xlate *,
 	    struct smmuv3_fault *);
 static inline int  smmuv3_xlate_fast(struct smmuv3 *, struct smmuv3__shard *,
-     const struct smmuv3__req *, struct smmuv3_xlate *,
-     const struct smmuv3__cfg **, unsigned *gshift);
+     uint32_t sid, uint32_t ssid, uint64_t iova, unsigned access,
+     struct smmuv3_xlate *, const struct smmuv3__cfg **, unsigned *gshift);
 static inline bool smmuv3_utlb_answer(
     struct smmuv3__shard *, uint64_t iova, struct smmuv3_xlate *);
 static int smmuv3_dma(struct smmuv3 *, uint32_t sid, uint32_t ssid,
@@ -156,23 +156,21 @@ enum { SMMUV3_FAST_HIT, SMMUV3_FAST_MISS, SMMUV3_FAST_NO };
  * flow.
  */
 static inline int
-smmuv3_xlate_fast(struct smmuv3 *sc, struct smmuv3__shard *sh,
-    const struct smmuv3__req *rq, struct smmuv3_xlate *xl,
+smmuv3_xlate_fast(struct smmuv3 *sc, struct smmuv3__shard *sh, uint32_t sid,
+    uint32_t ssid, uint64_t iova, unsigned access, struct smmuv3_xlate *xl,
     const struct smmuv3__cfg **cfp, unsigned *gshift)
 {
 	const struct smmuv3__cfg *cf;
 	const struct smmuv3__tt	 *tt;
 	struct smmuv3__tlbe	  te;
 	struct smmuv3__utlb	 *ut = &sh->sh_utlb;
-	uint64_t		  iova = rq->rq_iova;
 	unsigned		  perm;
 	int			  h;
 
 	/* Never filled while stale checking is on (below). */
-	if (ut->ut_seqp != NULL && ut->ut_sid == rq->rq_sid &&
-	    ut->ut_ssid == rq->rq_ssid &&
+	if (ut->ut_seqp != NULL && ut->ut_sid == sid && ut->ut_ssid == ssid &&
 	    ((iova ^ ut->ut_va) >> ut->ut_size_log2) == 0 &&
-	    (rq->rq_access & ~(unsigned)ut->ut_perm) == 0 &&
+	    (access & ~(unsigned)ut->ut_perm) == 0 &&
 	    atomic_load_explicit(ut->ut_seqp, memory_order_seq_cst) ==
 		ut->ut_seq &&
 	    smmuv3__asid_gen(ut->ut_as) == ut->ut_gen) {
@@ -187,10 +185,9 @@ smmuv3_xlate_fast(struct smmuv3 *sc, struct smmuv3__shard *sh,
 	 * happen only on the exclusive side).
 	 */
 	cf = sh->sh_cfgc_last;
-	if (cf == NULL || !cf->cf_valid || cf->cf_sid != rq->rq_sid ||
-	    cf->cf_ssid != rq->rq_ssid) {
-		sh->sh_cfgc_last =
-		    smmuv3__cfgc_lookup(sc, rq->rq_sid, rq->rq_ssid);
+	if (cf == NULL || !cf->cf_valid || cf->cf_sid != sid ||
+	    cf->cf_ssid != ssid) {
+		sh->sh_cfgc_last = smmuv3__cfgc_lookup(sc, sid, ssid);
 		if ((cf = sh->sh_cfgc_last) == NULL)
 			return SMMUV3_FAST_NO;
 	}
@@ -214,14 +211,14 @@ smmuv3_xlate_fast(struct smmuv3 *sc, struct smmuv3__shard *sh,
 	ut->ut_gen = (te.te_flags & SMMUV3__TE_GLOBAL) != 0
 	    ? smmuv3__asid_gen(cf->cf_as)
 	    : te.te_gen;
-	ut->ut_sid = rq->rq_sid;
-	ut->ut_ssid = rq->rq_ssid;
+	ut->ut_sid = sid;
+	ut->ut_ssid = ssid;
 	ut->ut_va = te.te_va;
 	ut->ut_pa = te.te_pa;
 	ut->ut_size_log2 = te.te_size_log2;
 	ut->ut_perm = (uint8_t)perm;
 	ut->ut_level = te.te_level;
-	if ((rq->rq_access & ~perm) != 0)
+	if ((access & ~perm) != 0)
 		return SMMUV3_FAST_NO;
 	smmuv3_utlb_answer(sh, iova, xl);
 	return SMMUV3_FAST_HIT;
@@ -414,21 +411,21 @@ smmuv3_xlate_entry(struct smmuv3 *sc, uint32_t sid, uint32_t ssid,
 	if (sc == NULL || xl == NULL || access == 0 ||
 	    (access & ~(SMMUV3_ACCESS_READ | SMMUV3_ACCESS_WRITE)) != 0)
 		return EINVAL;
+	if ((sh = smmuv3__shared_lock(sc, tl)) == NULL)
+		return EDEADLK;
+	/* A TLB hit calls no host callback: no need to record the entry. */
+	if (flags == 0 &&
+	    (fast = smmuv3_xlate_fast(sc, sh, sid, ssid, iova, access, xl, &cf,
+		 &gshift)) == SMMUV3_FAST_HIT) {
+		smmuv3__shared_unlock(sh);
+		return 0;
+	}
 	if (fault == NULL)
 		fault = &ft_local;
 	rq.rq_sid = sid;
 	rq.rq_ssid = ssid;
 	rq.rq_iova = iova;
 	rq.rq_access = access;
-	if ((sh = smmuv3__shared_lock(sc, tl)) == NULL)
-		return EDEADLK;
-	/* A TLB hit calls no host callback: no need to record the entry. */
-	if (flags == 0 &&
-	    (fast = smmuv3_xlate_fast(sc, sh, &rq, xl, &cf, &gshift)) ==
-		SMMUV3_FAST_HIT) {
-		smmuv3__shared_unlock(sh);
-		return 0;
-	}
 	smmuv3__push(sc, &hd, tl, sh, false);
 	if (fast == SMMUV3_FAST_MISS)
 		error = smmuv3_xlate_fast_miss(
@@ -492,7 +489,8 @@ smmuv3_dma(struct smmuv3 *sc, uint32_t sid, uint32_t ssid, uint64_t iova,
 	rq.rq_access = rbuf != NULL ? SMMUV3_ACCESS_READ : SMMUV3_ACCESS_WRITE;
 	while (done < len) {
 		rq.rq_iova = iova + done;
-		fast = smmuv3_xlate_fast(sc, hd.hd_sh, &rq, &xl, &cf, &gshift);
+		fast = smmuv3_xlate_fast(sc, hd.hd_sh, sid, ssid, rq.rq_iova,
+		    rq.rq_access, &xl, &cf, &gshift);
 		if (fast != SMMUV3_FAST_HIT) {
 			error = fast == SMMUV3_FAST_MISS
 			    ? smmuv3_xlate_fast_miss(sc, hd.hd_sh, cf, gshift,

@@ -581,6 +581,51 @@ iommu_pt_prepare(struct iommu_pt *pt, uint64_t iova, uint64_t len)
 }
 
 /*
+ * Links the parked PTED pd into slot i3 of l3 if the slot is empty.  A
+ * parked PTED's link and its bit in lv_parked change together under
+ * pt_lock (here and in pt_unlink_parked), the bit after the link and
+ * before the unlink: a set bit always has its PTED linked, and a reader
+ * that finds a bit clear looks at the link itself (iommu_pt_slots).
+ * Lock-free writers of lv_child never touch a parked PTED's slot:
+ * iommu_pt_enter links only into an empty one, and a remove unlinks only
+ * an unparked PTED.
+ */
+static bool
+pt_link_parked(struct iommu_pt *pt, struct iommu__pt_level *l3, unsigned i3,
+    struct iommu__pted *pd)
+{
+	void *expect = NULL;
+	bool  linked;
+
+	pthread_mutex_lock(&pt->pt_lock);
+	linked = atomic_compare_exchange_strong_explicit(&l3->lv_child[i3],
+	    &expect, pd, memory_order_release, memory_order_relaxed);
+	if (linked)
+		pt_parked_set(l3, i3);
+	pthread_mutex_unlock(&pt->pt_lock);
+	return linked;
+}
+
+/* Unlinks the parked PTED pd from slot i3 of l3, if it is still there. */
+static bool
+pt_unlink_parked(struct iommu_pt *pt, struct iommu__pt_level *l3, unsigned i3,
+    struct iommu__pted *pd)
+{
+	bool here;
+
+	pthread_mutex_lock(&pt->pt_lock);
+	here =
+	    atomic_load_explicit(&l3->lv_child[i3], memory_order_relaxed) == pd;
+	if (here) {
+		pt_parked_clear(l3, i3);
+		atomic_store_explicit(
+		    &l3->lv_child[i3], NULL, memory_order_release);
+	}
+	pthread_mutex_unlock(&pt->pt_lock);
+	return here;
+}
+
+/*
  * Takes back a PTED that prepare_pteds parked, unless its page got mapped
  * meanwhile (then it stays parked: the page is in use).
  */
@@ -588,17 +633,12 @@ static void
 pt_unpark(struct iommu_pt *pt, struct iommu__pted *pd)
 {
 	struct iommu__pt_level *l3;
-	void		       *expect = pd;
 
 	if ((l3 = pt_l3_lookup(pt, pd->pd_va)) == NULL ||
 	    pt_slot_mapped(pd->pd_slot))
 		return;
-	if (atomic_compare_exchange_strong_explicit(
-		&l3->lv_child[pt_index(3, pd->pd_va)], &expect, NULL,
-		memory_order_release, memory_order_relaxed)) {
-		pt_parked_clear(l3, pt_index(3, pd->pd_va));
+	if (pt_unlink_parked(pt, l3, pt_index(3, pd->pd_va), pd))
 		iommu_pool_put(pt->pt_pted_pool, pd);
-	}
 }
 
 /*
@@ -612,7 +652,6 @@ iommu_pt_prepare_pteds(struct iommu_pt *pt, uint64_t iova, uint64_t len)
 {
 	struct iommu__pt_level *l3 = NULL;
 	struct iommu__pted     *pd, *mine = NULL;
-	void		       *expect;
 	uint64_t		va;
 	unsigned		i3;
 	int			error;
@@ -638,14 +677,10 @@ iommu_pt_prepare_pteds(struct iommu_pt *pt, uint64_t iova, uint64_t len)
 		pd->pd_parked = true;
 		pd->pd_slot = &l3->lv_desc[i3];
 		pd->pd_pte = (uint64_t)(uintptr_t)mine;
-		expect = NULL;
-		if (!atomic_compare_exchange_strong_explicit(&l3->lv_child[i3],
-			&expect, pd, memory_order_release,
-			memory_order_relaxed)) {
+		if (!pt_link_parked(pt, l3, i3, pd)) {
 			iommu_pool_put(pt->pt_pted_pool, pd);
 			continue;
 		}
-		pt_parked_set(l3, i3);
 		mine = pd;
 	}
 	while ((pd = mine) != NULL) {
@@ -693,12 +728,8 @@ iommu_pt_unprepare(struct iommu_pt *pt, uint64_t iova, uint64_t len)
 				error = EBUSY;
 				break;
 			}
-			if (pass == 1) {
-				atomic_store_explicit(&l3->lv_child[i3], NULL,
-				    memory_order_release);
-				pt_parked_clear(l3, i3);
+			if (pass == 1 && pt_unlink_parked(pt, l3, i3, pd))
 				iommu_pool_put(pt->pt_pted_pool, pd);
-			}
 		}
 	}
 	return error;

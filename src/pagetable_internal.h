@@ -197,12 +197,10 @@ pt_pted_parked(const struct iommu__pted *pd)
 }
 
 /*
- * The parked bitmap of a level-3 table follows its links: a bit is set
- * once its parked PTED is linked (or a linked one is parked), and cleared
- * once it is unlinked.  A reader that sees the bit may take the slot's
- * descriptor as the page's record without touching the PTED: that stays
- * true until iommu_pt_unprepare or destroy, which the owner of the range
- * does not race (iommu_pt_slots).
+ * The parked bitmap of a level-3 table: a set bit means the slot holds a
+ * parked PTED (see pt_link_parked), so its descriptor is the page's
+ * record and a reader need not touch the PTED; a clear bit means nothing
+ * (the PTED may be on its way in: look at the link).
  */
 static inline void
 pt_parked_set(struct iommu__pt_level *l3, unsigned i3)

@@ -14,6 +14,16 @@
  */
 #include "pagetable_internal.h"
 
+/* Slow path of the parked test: the bit may not be set yet. */
+static bool
+pt_slot_parked(struct iommu__pt_level *l3, unsigned i3)
+{
+	struct iommu__pted *pd =
+	    atomic_load_explicit(&l3->lv_child[i3], memory_order_acquire);
+
+	return pd != NULL && pt_pted_parked(pd);
+}
+
 int
 iommu_pt_slots(struct iommu_pt *pt, uint64_t iova, uint64_t npages,
     struct iommu_pt_slot *slots)
@@ -35,7 +45,7 @@ iommu_pt_slots(struct iommu_pt *pt, uint64_t iova, uint64_t npages,
 		if ((l3 == NULL || i3 == 0) &&
 		    (l3 = pt_l3_lookup(pt, iova)) == NULL)
 			return ENOENT;
-		if (!pt_parked_test(l3, i3))
+		if (!pt_parked_test(l3, i3) && !pt_slot_parked(l3, i3))
 			return ENOENT;
 		slots[k].ps_desc = &l3->lv_desc[i3];
 		slots[k].ps_iova = iova;

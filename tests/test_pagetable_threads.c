@@ -189,6 +189,71 @@ run_round(const struct geometry *g, int prepare)
 	pt_fixture_fini(&fx);
 }
 
+#define PREP_PAGES 96 /* across a level-3 boundary */
+
+struct preparer {
+	struct pt_fixture *pp_fx;
+	pthread_barrier_t *pp_start;
+	uint64_t	   pp_base;
+	int		   pp_errors;
+};
+
+static void *
+preparer_run(void *arg)
+{
+	struct preparer	    *pp = arg;
+	struct iommu_pt_slot s[PREP_PAGES];
+
+	pthread_barrier_wait(pp->pp_start);
+	if (iommu_pt_prepare_pteds(
+		pp->pp_fx->fx_pt, pp->pp_base, PREP_PAGES << 12) != 0 ||
+	    iommu_pt_slots(pp->pp_fx->fx_pt, pp->pp_base, PREP_PAGES, s) != 0)
+		pp->pp_errors++;
+	return NULL;
+}
+
+/*
+ * Threads preparing the same range at once: each finds every page parked
+ * when its prepare returns (some were linked by another thread a moment
+ * before), and the parked bitmap agrees with the links afterwards.
+ */
+static void
+overlapping_prepares_each_see_every_page_parked(void **state)
+{
+	unsigned long	  round, rounds = test_scale(50);
+	pthread_barrier_t start;
+	pthread_t	  tid[NTHREADS];
+	struct preparer	  pp[NTHREADS];
+	struct pt_fixture fx;
+	uint64_t	  base = (2ULL << 20) - 32 * 4096;
+	unsigned	  i;
+
+	(void)state;
+	for (round = 0; round < rounds; round++) {
+		pt_fixture_init_with(&fx, 48, 48, NULL);
+		pthread_barrier_init(&start, NULL, NTHREADS);
+		for (i = 0; i < NTHREADS; i++) {
+			pp[i].pp_fx = &fx;
+			pp[i].pp_start = &start;
+			pp[i].pp_base = base;
+			pp[i].pp_errors = 0;
+			assert_int_equal(
+			    pthread_create(&tid[i], NULL, preparer_run, &pp[i]),
+			    0);
+		}
+		for (i = 0; i < NTHREADS; i++)
+			pthread_join(tid[i], NULL);
+		pthread_barrier_destroy(&start);
+		for (i = 0; i < NTHREADS; i++)
+			assert_int_equal(pp[i].pp_errors, 0);
+		assert_int_equal(iommu_pt_validate(fx.fx_pt), 0);
+		assert_int_equal(
+		    iommu_pt_unprepare(fx.fx_pt, base, PREP_PAGES << 12), 0);
+		assert_int_equal(iommu_pt_validate(fx.fx_pt), 0);
+		pt_fixture_fini(&fx);
+	}
+}
+
 static void
 shared_levels_are_created_exactly_once(void **state)
 {
@@ -578,6 +643,7 @@ main(void)
 	    cmocka_unit_test(racing_enters_of_one_page_have_one_winner),
 	    cmocka_unit_test(slot_fill_races_enter_with_one_winner),
 	    cmocka_unit_test(enters_race_keeping_removes_with_one_owner),
+	    cmocka_unit_test(overlapping_prepares_each_see_every_page_parked),
 	};
 
 	return cmocka_run_group_tests_name(

@@ -287,8 +287,6 @@ smmuv3__tlb_insert(struct smmuv3 *sc, struct smmuv3__shard *sh,
 	evict = victim == sc->sc_tlb_ways;
 	if (evict) {
 		victim = sc->sc_tlb_set[set].tse_victim;
-		sc->sc_tlb_set[set].tse_victim =
-		    (uint8_t)((victim + 1) % sc->sc_tlb_ways);
 		/*
 		 * A narrow entry of the same ASID and generation makes way for
 		 * this one: the counts stay as they are, whether or not a TLBI
@@ -318,8 +316,12 @@ smmuv3__tlb_insert(struct smmuv3 *sc, struct smmuv3__shard *sh,
 		if (evict)
 			smmuv3_tlb_drop(sc, &ts[victim]);
 	}
-	if (evict)
+	if (evict) {
+		/* Only a fill that goes in moves the round robin on. */
+		sc->sc_tlb_set[set].tse_victim =
+		    (uint8_t)((victim + 1) % sc->sc_tlb_ways);
 		sh->sh_st.ds_tlb_evictions++;
+	}
 	if (as != NULL) {
 		tbu = 1ULL << cf->cf_tbu;
 		if ((atomic_load(&as->as_tbus) & tbu) == 0)

@@ -660,8 +660,10 @@ iommu_domain_iova_alloc_constrained(struct iommu_domain *dom, uint64_t size,
 	}
 	if (dom->dom_mag != NULL) {
 		/* Counted by the cache itself (thread-local, no atomics). */
-		error = iommu_iova_magazine_alloc_constrained(
-		    dom->dom_mag, size, alignment, boundary, iova);
+		error = alignment == IOMMU_PAGE_SIZE && boundary == 0
+		    ? iommu_iova_magazine_alloc(dom->dom_mag, size, iova)
+		    : iommu_iova_magazine_alloc_constrained(
+			  dom->dom_mag, size, alignment, boundary, iova);
 		if (error != 0)
 			dom_count(&dom->dom_stats.iova_failures, 1);
 		return error;

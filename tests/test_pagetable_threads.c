@@ -191,24 +191,17 @@ run_round(const struct geometry *g, int prepare)
 
 #define PREP_PAGES 96 /* across a level-3 boundary */
 
-struct preparer {
-	struct pt_fixture *pp_fx;
-	pthread_barrier_t *pp_start;
-	uint64_t	   pp_base;
-	int		   pp_errors;
-};
-
 static void *
 preparer_run(void *arg)
 {
-	struct preparer	    *pp = arg;
+	struct worker	    *w = arg;
 	struct iommu_pt_slot s[PREP_PAGES];
 
-	pthread_barrier_wait(pp->pp_start);
+	pthread_barrier_wait(w->w_start);
 	if (iommu_pt_prepare_pteds(
-		pp->pp_fx->fx_pt, pp->pp_base, PREP_PAGES << 12) != 0 ||
-	    iommu_pt_slots(pp->pp_fx->fx_pt, pp->pp_base, PREP_PAGES, s) != 0)
-		pp->pp_errors++;
+		w->w_fx->fx_pt, w->w_base, PREP_PAGES << 12) != 0 ||
+	    iommu_pt_slots(w->w_fx->fx_pt, w->w_base, PREP_PAGES, s) != 0)
+		w->w_errors++;
 	return NULL;
 }
 
@@ -223,7 +216,7 @@ overlapping_prepares_each_see_every_page_parked(void **state)
 	unsigned long	  round, rounds = test_scale(50);
 	pthread_barrier_t start;
 	pthread_t	  tid[NTHREADS];
-	struct preparer	  pp[NTHREADS];
+	struct worker	  w[NTHREADS];
 	struct pt_fixture fx;
 	uint64_t	  base = (2ULL << 20) - 32 * 4096;
 	unsigned	  i;
@@ -233,19 +226,19 @@ overlapping_prepares_each_see_every_page_parked(void **state)
 		pt_fixture_init_with(&fx, 48, 48, NULL);
 		pthread_barrier_init(&start, NULL, NTHREADS);
 		for (i = 0; i < NTHREADS; i++) {
-			pp[i].pp_fx = &fx;
-			pp[i].pp_start = &start;
-			pp[i].pp_base = base;
-			pp[i].pp_errors = 0;
+			memset(&w[i], 0, sizeof(w[i]));
+			w[i].w_fx = &fx;
+			w[i].w_start = &start;
+			w[i].w_base = base;
 			assert_int_equal(
-			    pthread_create(&tid[i], NULL, preparer_run, &pp[i]),
+			    pthread_create(&tid[i], NULL, preparer_run, &w[i]),
 			    0);
 		}
 		for (i = 0; i < NTHREADS; i++)
 			pthread_join(tid[i], NULL);
 		pthread_barrier_destroy(&start);
 		for (i = 0; i < NTHREADS; i++)
-			assert_int_equal(pp[i].pp_errors, 0);
+			assert_int_equal(w[i].w_errors, 0);
 		assert_int_equal(iommu_pt_validate(fx.fx_pt), 0);
 		assert_int_equal(
 		    iommu_pt_unprepare(fx.fx_pt, base, PREP_PAGES << 12), 0);

@@ -112,6 +112,23 @@ pa_of(struct fixture *fx, uint32_t sid, uint64_t iova)
 	return smmu_td_pa_of(&fx->fx_td, sid, iova);
 }
 
+/* An enabled test driver over a model with a sets x ways TLB in tbus TBUs. */
+static void
+small_tlb_init(struct smmu_td *td, unsigned sets, unsigned ways, unsigned tbus,
+    unsigned cfgcache_entries)
+{
+	struct smmuv3_config cfg;
+
+	smmuv3_config_init(&cfg);
+	cfg.cfg_tlb_sets = sets;
+	cfg.cfg_tlb_ways = ways;
+	cfg.cfg_tlb_tbus = tbus;
+	if (cfgcache_entries != 0)
+		cfg.cfg_cfgcache_entries = cfgcache_entries;
+	smmu_td_init(td, &cfg, 0);
+	smmu_td_enable(td, NULL);
+}
+
 /* Maps iova -> pa1 in both domains, caches it, then remaps to pa2. */
 static void
 cache_then_remap(struct fixture *fx, struct smmu_td_dom *d, uint64_t iova)
@@ -725,21 +742,15 @@ cfgi_ste_range_covers_aligned_power_of_two_sids(void **state)
 static void
 tiny_tlb_and_config_cache_evict_but_stay_correct(void **state)
 {
-	struct smmuv3_config cfg;
-	struct smmu_td	     td;
-	struct smmu_td_dom   d[4];
-	struct smmuv3_stats  st;
-	struct smmuv3_xlate  xl;
-	struct smmuv3_fault  ft;
-	unsigned	     i, k, round;
+	struct smmu_td	    td;
+	struct smmu_td_dom  d[4];
+	struct smmuv3_stats st;
+	struct smmuv3_xlate xl;
+	struct smmuv3_fault ft;
+	unsigned	    i, k, round;
 
 	(void)state;
-	smmuv3_config_init(&cfg);
-	cfg.cfg_tlb_sets = 1;
-	cfg.cfg_tlb_ways = 2;
-	cfg.cfg_cfgcache_entries = 2;
-	smmu_td_init(&td, &cfg, 0);
-	smmu_td_enable(&td, NULL);
+	small_tlb_init(&td, 1, 2, 1, 2);
 	for (k = 0; k < 4; k++) {
 		smmu_td_attach(&td, &d[k], 20 + k, (uint16_t)(20 + k), 0, 0);
 		for (i = 0; i < 8; i++)
@@ -798,7 +809,6 @@ tlbi_asid_dropped(struct smmu_td *td, uint16_t asid)
 static void
 evictions_keep_each_asid_count_exact(void **state)
 {
-	struct smmuv3_config cfg;
 	struct smmu_td	     td;
 	struct smmu_td_dom   d[2];
 	unsigned	     n[2] = {0, 0}, i, k;
@@ -806,11 +816,7 @@ evictions_keep_each_asid_count_exact(void **state)
 	    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1, 1, 0, 0, 1, 0};
 
 	(void)state;
-	smmuv3_config_init(&cfg);
-	cfg.cfg_tlb_sets = 1;
-	cfg.cfg_tlb_ways = 4;
-	smmu_td_init(&td, &cfg, 0);
-	smmu_td_enable(&td, NULL);
+	small_tlb_init(&td, 1, 4, 1, 0);
 	for (k = 0; k < 2; k++) {
 		smmu_td_attach(&td, &d[k], 20 + k, (uint16_t)(20 + k), 0, 0);
 		for (i = 0; i < sizeof(order); i++)
@@ -841,20 +847,14 @@ evictions_keep_each_asid_count_exact(void **state)
 static void
 tbu_fills_stay_in_their_tbu(bool two_tbus)
 {
-	struct smmuv3_config cfg;
-	struct smmu_td	     td;
-	struct smmu_td_dom   a, b;
-	struct smmuv3_stats  st;
-	uint64_t	     pa1 = SMMU_TD_RAM_BASE + 0x100000;
-	uint64_t	     pa2 = SMMU_TD_RAM_BASE + 0x200000;
-	unsigned	     i;
+	struct smmu_td	    td;
+	struct smmu_td_dom  a, b;
+	struct smmuv3_stats st;
+	uint64_t	    pa1 = SMMU_TD_RAM_BASE + 0x100000;
+	uint64_t	    pa2 = SMMU_TD_RAM_BASE + 0x200000;
+	unsigned	    i;
 
-	smmuv3_config_init(&cfg);
-	cfg.cfg_tlb_sets = 2;
-	cfg.cfg_tlb_ways = 1;
-	cfg.cfg_tlb_tbus = two_tbus ? 2 : 1;
-	smmu_td_init(&td, &cfg, 0);
-	smmu_td_enable(&td, NULL);
+	small_tlb_init(&td, 2, 1, two_tbus ? 2 : 1, 0);
 	smmu_td_attach(&td, &a, 2, 2, 0, SMMU_STE_STRW_NSEL1);
 	smmu_td_attach(&td, &b, 3, 3, 0, SMMU_STE_STRW_NSEL1);
 	smmu_td_map(&td, a.dm_root, IOVA, pa1, SMMU_TD_4K, SMMU_TD_PTE_RW);
@@ -958,21 +958,16 @@ tlbi_by_asid_and_va_reaches_every_tbu(void **state)
 static void
 last_hit_does_not_outlive_an_evicted_entry(void **state)
 {
-	struct smmuv3_config cfg;
-	struct smmu_td	     td;
-	struct smmu_td_dom   d;
-	struct smmuv3_xlate  xl;
-	struct smmuv3_fault  ft;
-	uint64_t	     pa1 = SMMU_TD_RAM_BASE + 0x100000;
-	uint64_t	     pa2 = SMMU_TD_RAM_BASE + 0x200000;
-	unsigned	     i;
+	struct smmu_td	    td;
+	struct smmu_td_dom  d;
+	struct smmuv3_xlate xl;
+	struct smmuv3_fault ft;
+	uint64_t	    pa1 = SMMU_TD_RAM_BASE + 0x100000;
+	uint64_t	    pa2 = SMMU_TD_RAM_BASE + 0x200000;
+	unsigned	    i;
 
 	(void)state;
-	smmuv3_config_init(&cfg);
-	cfg.cfg_tlb_sets = 1;
-	cfg.cfg_tlb_ways = 2;
-	smmu_td_init(&td, &cfg, 0);
-	smmu_td_enable(&td, NULL);
+	small_tlb_init(&td, 1, 2, 1, 0);
 	smmu_td_attach(&td, &d, 20, 20, 0, 0);
 	for (i = 0; i < 3; i++)
 		smmu_td_map(&td, d.dm_root, IOVA + i * SMMU_TD_4K,

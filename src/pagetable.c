@@ -32,6 +32,9 @@
  *    iommu_pt_unprepare or destroy.  A table that keeps PTEDs
  *    (iommu_pt_set_keep_pteds) parks a PTED at its page's first remove
  *    instead of freeing it, so recycled IOVA maps as a prepared range does.
+ *  - a level-3 table's lv_parked bit i is set only while lv_child[i] is a
+ *    parked PTED (pt_link_parked), so iommu_pt_slots can hand out the
+ *    slot's descriptor without touching the PTED.
  *  - a level, once linked, stays linked until iommu_pt_destroy; removing
  *    a page clears only its level-3 slot.
  *  - pt_levels[l] counts the levels at depth l, under pt_lock.

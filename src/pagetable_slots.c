@@ -10,7 +10,8 @@
  * a parked page once it has walked to it, and a clear one load and one
  * store.  Handles stay valid because nothing but iommu_pt_unprepare and
  * iommu_pt_destroy unlinks a parked PTED, and frames are never freed
- * before destroy.
+ * before destroy.  Fetching them reads the level-3 table's parked bitmap,
+ * not the PTEDs (a cold PTED a page was a cache miss a page).
  */
 #include "pagetable_internal.h"
 

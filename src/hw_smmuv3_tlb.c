@@ -56,7 +56,10 @@
  * counts and gshift bit and then visits the entry's set, whose lock
  * orders it after the fill (and drops the entry).  TLBI by ASID also
  * bumps the generation; a fill counts its entry only under the
- * generation it noted (struct smmuv3__asid).  Flush, the generation-wrap
+ * generation it noted (struct smmuv3__asid), except that a fill evicting
+ * a narrow entry of its own ASID and generation takes that entry's count
+ * over and leaves the word alone (the counts come out the same whether
+ * or not a bump came in between).  Flush, the generation-wrap
  * scan and tlb_foreach run on the exclusive side, where nothing races.
  *
  * Not implemented: walk caches (only leaf entries are held, so the LEAF

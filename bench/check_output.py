@@ -5,13 +5,14 @@ Runs `iommu-bench --quick` over every scenario in each output format and
 checks that the output is well-formed: the table has its sections and a
 targets block, the CSV has one consistent header and numeric cells, the
 JSON parses and carries the documented keys, and the SVG plot is valid XML
-with one polyline per strategy.  Timing is never judged here.
+with one polyline per strategy, each in a colour of its own.  Timing is never judged here.
 
 usage: check_output.py PATH/TO/iommu-bench PLOT.svg
 """
 import csv
 import io
 import json
+import re
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -84,6 +85,12 @@ def main():
     lines = svg.findall("{http://www.w3.org/2000/svg}polyline")
     if len(lines) != len(STRATEGIES):
         fail("plot has %d lines, want %d" % (len(lines), len(STRATEGIES)))
+    colours = [line.get("stroke") for line in lines]
+    for c in colours:
+        if not re.fullmatch(r"#[0-9a-fA-F]{6}", c or ""):
+            fail("plot line colour %r" % c)
+    if len(set(colours)) != len(colours):
+        fail("plot lines share a colour: %s" % colours)
     print("iommu-bench output well-formed: %d CSV rows, %d JSON rows, "
           "%d plot lines" % (len(rows) - 1, len(doc["rows"]), len(lines)))
 

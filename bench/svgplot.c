@@ -22,14 +22,19 @@
 #define PLOT_W (W - LEFT - RIGHT)
 #define PLOT_H (H - TOP - BOTTOM)
 
-static const char *colors[BS_COUNT] = {
+/* One per strategy, in enum bench_strategy order. */
+static const char *const colors[] = {
     "#000000",
     "#7f7f7f",
     "#d62728",
     "#1f77b4",
     "#2ca02c",
     "#9467bd",
+    "#ff7f0e",
+    "#17becf",
 };
+_Static_assert(sizeof(colors) / sizeof(colors[0]) == BS_COUNT,
+    "a plot colour for every strategy");
 
 static int
 plot_row(const struct bench_row *r)

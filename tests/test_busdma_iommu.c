@@ -591,6 +591,50 @@ test_straddling_segments(void **state)
 }
 
 /*
+ * Enough maps that IOVA reservations and loads cross 2 MiB lines (a new
+ * level-3 table, so at-create handles of one window point into two
+ * tables).  Every map, loaded twice, must work end to end.  One 5-page
+ * segment a map: an at-create window of 5 pages and a guard, loaded
+ * whole.
+ */
+#define LINE_MAPS 400
+
+static void
+test_maps_across_a_level3_line(void **state)
+{
+	struct bfx	    *f = bfx_begin(state, NULL);
+	struct iommu_dmamap *map[LINE_MAPS];
+	struct iommu_mbuf    m;
+	uint64_t	     pa, first, last;
+	uint8_t		    *buf = dmap_buf(f, 5, &pa);
+	unsigned	     i, round, crossed = 0;
+
+	m = (struct iommu_mbuf){NULL, buf + 100, 4 * PG};
+	for (i = 0; i < LINE_MAPS; i++)
+		assert_int_equal(iommu_dmamap_create(
+				     f->tag, 4 * PG, 1, 4 * PG, 0, 0, &map[i]),
+		    0);
+	for (round = 0; round < 2; round++)
+		for (i = 0; i < LINE_MAPS; i++) {
+			/* The device wrote over the buffer last time. */
+			bt_fill(buf, 5 * PG, 70 + i);
+			assert_int_equal(
+			    iommu_dmamap_load_mbuf(f->tag, map[i], &m, 0), 0);
+			first = map[i]->dm_segs[0].ds_addr;
+			last = first + map[i]->dm_segs[0].ds_len - 1;
+			crossed += (first >> 21) != (last >> 21);
+			e2e_finish(f, map[i], buf + 100, 4 * PG, 71 + i);
+		}
+	/* Its reservations are placed one after the other. */
+	if (f->strat == IOMMU_IOVA_AT_CREATE)
+		assert_true(crossed > 0);
+	for (i = 0; i < LINE_MAPS; i++)
+		iommu_dmamap_destroy(f->tag, map[i]);
+	free_buf(f, pa, 5);
+	bfx_end(f);
+}
+
+/*
  * The load used by the fault-injection sweeps: three segments from one
  * 4-page run inside a 2 MiB block (one, one and two pages).
  */
@@ -1230,6 +1274,7 @@ main(void)
 	    PER_STRATEGY(test_destroy_loaded),
 	    PER_STRATEGY(test_load_loaded_efbig),
 	    PER_STRATEGY(test_straddling_segments),
+	    PER_STRATEGY(test_maps_across_a_level3_line),
 	    PER_STRATEGY(test_fault_injection),
 	    PER_STRATEGY(test_create_fault_injection),
 	    PER_STRATEGY(test_tag_strategy),

@@ -189,6 +189,31 @@ run_round(const struct geometry *g, int prepare)
 	pt_fixture_fini(&fx);
 }
 
+/*
+ * Runs fn in NTHREADS threads over fx, each with its w[i] (zeroed, then
+ * fx, base and a shared start barrier set), and joins them.
+ */
+static void
+run_workers(
+    struct pt_fixture *fx, struct worker *w, uint64_t base, void *(*fn)(void *))
+{
+	pthread_barrier_t start;
+	pthread_t	  tid[NTHREADS];
+	unsigned	  i;
+
+	pthread_barrier_init(&start, NULL, NTHREADS);
+	for (i = 0; i < NTHREADS; i++) {
+		memset(&w[i], 0, sizeof(w[i]));
+		w[i].w_fx = fx;
+		w[i].w_start = &start;
+		w[i].w_base = base;
+		assert_int_equal(pthread_create(&tid[i], NULL, fn, &w[i]), 0);
+	}
+	for (i = 0; i < NTHREADS; i++)
+		pthread_join(tid[i], NULL);
+	pthread_barrier_destroy(&start);
+}
+
 #define PREP_PAGES 96 /* across a level-3 boundary */
 
 static void *
@@ -214,8 +239,6 @@ static void
 overlapping_prepares_each_see_every_page_parked(void **state)
 {
 	unsigned long	  round, rounds = test_scale(50);
-	pthread_barrier_t start;
-	pthread_t	  tid[NTHREADS];
 	struct worker	  w[NTHREADS];
 	struct pt_fixture fx;
 	uint64_t	  base = (2ULL << 20) - 32 * 4096;
@@ -224,19 +247,7 @@ overlapping_prepares_each_see_every_page_parked(void **state)
 	(void)state;
 	for (round = 0; round < rounds; round++) {
 		pt_fixture_init_with(&fx, 48, 48, NULL);
-		pthread_barrier_init(&start, NULL, NTHREADS);
-		for (i = 0; i < NTHREADS; i++) {
-			memset(&w[i], 0, sizeof(w[i]));
-			w[i].w_fx = &fx;
-			w[i].w_start = &start;
-			w[i].w_base = base;
-			assert_int_equal(
-			    pthread_create(&tid[i], NULL, preparer_run, &w[i]),
-			    0);
-		}
-		for (i = 0; i < NTHREADS; i++)
-			pthread_join(tid[i], NULL);
-		pthread_barrier_destroy(&start);
+		run_workers(&fx, w, base, preparer_run);
 		for (i = 0; i < NTHREADS; i++)
 			assert_int_equal(w[i].w_errors, 0);
 		assert_int_equal(iommu_pt_validate(fx.fx_pt), 0);
@@ -278,8 +289,6 @@ racing_enters_of_one_page_have_one_winner(void **state)
 {
 	struct pt_fixture     fx;
 	struct iommu_pt_stats st;
-	pthread_barrier_t     start;
-	pthread_t	      tid[NTHREADS];
 	struct worker	      w[NTHREADS];
 	unsigned long	      round, rounds = test_scale(20);
 	unsigned	      i;
@@ -288,23 +297,11 @@ racing_enters_of_one_page_have_one_winner(void **state)
 	(void)state;
 	for (round = 0; round < rounds; round++) {
 		pt_fixture_init_with(&fx, 48, 48, NULL);
-		pthread_barrier_init(&start, NULL, NTHREADS);
-		for (i = 0; i < NTHREADS; i++) {
-			memset(&w[i], 0, sizeof(w[i]));
-			w[i].w_fx = &fx;
-			w[i].w_start = &start;
-			w[i].w_base = geometries[0].base;
-			w[i].w_id = 0; /* every thread enters every page */
-			assert_int_equal(
-			    pthread_create(&tid[i], NULL, worker_run, &w[i]),
-			    0);
-		}
+		/* w_id 0 for all: every thread enters every page. */
+		run_workers(&fx, w, geometries[0].base, worker_run);
 		fails = 0;
-		for (i = 0; i < NTHREADS; i++) {
-			pthread_join(tid[i], NULL);
+		for (i = 0; i < NTHREADS; i++)
 			fails += w[i].w_errors;
-		}
-		pthread_barrier_destroy(&start);
 		/* Every thread covered pages 0, 4, 8, ...: NPAGES/4 each. */
 		assert_int_equal(fails, (NTHREADS - 1) * (NPAGES / NTHREADS));
 		iommu_pt_get_stats(fx.fx_pt, &st);

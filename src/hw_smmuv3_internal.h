@@ -144,6 +144,7 @@ struct smmuv3__cfg {
 #define SMMUV3__TE_R	  0x04u
 #define SMMUV3__TE_W	  0x08u
 #define SMMUV3__TE_WIDE	  0x10u /* a block: also reachable from other sets */
+
 struct smmuv3__tlbe {
 	uint64_t te_va; /* base of the page/block (canonical input address) */
 	uint64_t te_pa;
@@ -155,6 +156,16 @@ struct smmuv3__tlbe {
 	uint8_t	 te_level;
 	uint16_t te_gen; /* non-global: its ASID's generation at the fill */
 };
+
+/* The SMMUV3_ACCESS_* bits a leaf with te_flags flags allows. */
+static inline unsigned
+smmuv3__te_perm(unsigned flags)
+{
+	_Static_assert(SMMUV3__TE_R >> 2 == SMMUV3_ACCESS_READ &&
+		SMMUV3__TE_W >> 2 == SMMUV3_ACCESS_WRITE,
+	    "TE_R / TE_W sit two bits above ACCESS_READ / ACCESS_WRITE");
+	return (flags >> 2) & (SMMUV3_ACCESS_READ | SMMUV3_ACCESS_WRITE);
+}
 
 /*
  * A TLB slot: the entry in three words that the shared side reads with

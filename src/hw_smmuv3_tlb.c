@@ -578,9 +578,7 @@ smmuv3_tlb_foreach(struct smmuv3 *sc,
 		info.ti_pa = te.te_pa;
 		info.ti_size = 1ULL << te.te_size_log2;
 		info.ti_level = te.te_level;
-		info.ti_perm =
-		    ((te.te_flags & SMMUV3__TE_R) ? SMMUV3_ACCESS_READ : 0) |
-		    ((te.te_flags & SMMUV3__TE_W) ? SMMUV3_ACCESS_WRITE : 0);
+		info.ti_perm = smmuv3__te_perm(te.te_flags);
 		fn(arg, &info);
 	}
 	smmuv3__leave(&hd);

@@ -204,8 +204,7 @@ smmuv3_xlate_fast(struct smmuv3 *sc, struct smmuv3__shard *sh, uint32_t sid,
 		*gshift = tt->tt_gshift;
 		return SMMUV3_FAST_MISS;
 	}
-	/* SMMUV3__TE_R / _W sit two bits above SMMUV3_ACCESS_READ / _WRITE. */
-	perm = (te.te_flags >> 2) & 3u;
+	perm = smmuv3__te_perm(te.te_flags);
 	/* A global entry outlives a TLBI by ASID; missing then is harmless. */
 	ut->ut_as = cf->cf_as;
 	ut->ut_gen = (te.te_flags & SMMUV3__TE_GLOBAL) != 0
@@ -245,9 +244,7 @@ smmuv3_xlate_leaf(struct smmuv3 *sc, unsigned flags,
     const struct smmuv3__tlbe *te, struct smmuv3__event *ev,
     struct smmuv3_xlate *xl, struct smmuv3_fault *ft)
 {
-	unsigned perm =
-	    ((te->te_flags & SMMUV3__TE_R) ? SMMUV3_ACCESS_READ : 0) |
-	    ((te->te_flags & SMMUV3__TE_W) ? SMMUV3_ACCESS_WRITE : 0);
+	unsigned perm = smmuv3__te_perm(te->te_flags);
 
 	if ((req->rq_access & ~perm) != 0) {
 		ev->ev_id = SMMU_EVT_F_PERMISSION;

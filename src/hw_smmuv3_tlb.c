@@ -229,6 +229,14 @@ smmuv3_tlb_count(struct smmuv3__asid *as, uint16_t gen, uint64_t delta)
 	return true;
 }
 
+/* What a non-global entry with this tag adds to its ASID's counts. */
+static uint64_t
+smmuv3_tlb_count_of(uint64_t tag)
+{
+	return SMMUV3__AS_LIVE1 |
+	    ((tag & SMMUV3__TE_WIDE) ? SMMUV3__AS_WIDE1 : 0);
+}
+
 /*
  * The tag bits that make two entries interchangeable in the counts:
  * regime, ASID, generation, and the flags that decide how (and whether)
@@ -273,7 +281,7 @@ smmuv3__tlb_insert(struct smmuv3 *sc, struct smmuv3__shard *sh,
 	unsigned		gbit = 1u << (gshift - 12);
 	struct smmuv3__asid    *as = NULL;
 	uint32_t		seq;
-	uint64_t		tag, delta, tbu;
+	uint64_t		tag, tbu;
 	bool			wide, evict, swap = false;
 
 	te.te_flags |= SMMUV3__TE_VALID;
@@ -308,9 +316,9 @@ smmuv3__tlb_insert(struct smmuv3 *sc, struct smmuv3__shard *sh,
 		 */
 		if (wide)
 			atomic_fetch_add(&sc->sc_tlb_nwide, 1);
-		delta = SMMUV3__AS_LIVE1 |
-		    ((te.te_flags & SMMUV3__TE_WIDE) ? SMMUV3__AS_WIDE1 : 0);
-		if (as != NULL && !smmuv3_tlb_count(as, te.te_gen, delta)) {
+		if (as != NULL &&
+		    !smmuv3_tlb_count(
+			as, te.te_gen, smmuv3_tlb_count_of(tag))) {
 			/* A TLBI by ASID killed it already: evict nothing. */
 			if (wide)
 				atomic_fetch_sub(&sc->sc_tlb_nwide, 1);
@@ -364,10 +372,7 @@ smmuv3_tlb_drop(struct smmuv3 *sc, struct smmuv3__tlbslot *ts)
 		counted = smmuv3_tlb_count(
 		    smmuv3__tlb_asid(
 			sc, SMMUV3__TAG_REGIME(tag), SMMUV3__TAG_ASID(tag)),
-		    SMMUV3__TAG_GEN(tag),
-		    0 -
-			(SMMUV3__AS_LIVE1 |
-			    ((tag & SMMUV3__TE_WIDE) ? SMMUV3__AS_WIDE1 : 0)));
+		    SMMUV3__TAG_GEN(tag), 0 - smmuv3_tlb_count_of(tag));
 	if (counted && smmuv3_tlb_is_wide(tag))
 		atomic_fetch_sub(&sc->sc_tlb_nwide, 1);
 	smmuv3_st(&ts->ts_tag, 0);

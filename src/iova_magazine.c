@@ -446,12 +446,12 @@ iommu_iova_magazine_destroy(struct iommu_iova_magazine *m)
 	if (m == NULL)
 		return;
 	pthread_mutex_lock(&m->m_lock);
-	/* A live caller thread must not find its freed cache again (other
-	 * threads' mag_last cannot match m_id again). */
+	/*
+	 * A live caller thread must not find its freed cache again (no
+	 * thread's mag_last can match m_id again: ids are never reused).
+	 */
 	if (pthread_getspecific(m->m_key) != NULL)
 		pthread_setspecific(m->m_key, NULL);
-	if (mag_last.ml_id == m->m_id)
-		mag_last.ml_id = 0;
 	while (m->m_threads != NULL)
 		thread_release(m, m->m_threads, false);
 	flush_locked(m, NULL);

@@ -22,10 +22,10 @@
  *     ms_nalloc  per-segment: segments holding IOVA
  *     ms_strategy the tag's strategy when the map was created (fixed for
  *                the map's life: the state's size depends on it)
- *     ms_nwin .. ms_ticket  at-create: the windows (below)
- *     ms_slot    at-create, and per-map in a magazine domain: page handles
+ *     ms_ticket .. ms_win  at-create: the windows (below)
  *     ms_segs[]  per-segment: one descriptor + IOVA + length per segment;
- *                else the tail ms_slot points at
+ *                at-create, and per-map in a magazine domain: page
+ *                handles (map_slots)
  *
  * Where each strategy spends its time:
  *   per-map (default, the seed): load sums the page-rounded segment
@@ -97,27 +97,39 @@ struct iommu_map_seg {
 };
 
 struct iommu_map_state {
-	struct iommu_extent_region ms_er;
-	uint64_t		   ms_dva;
-	uint64_t		   ms_len;
-	uint64_t		   ms_loaded;
-	int			   ms_nalloc;
-	enum iommu_iova_strategy   ms_strategy; /* the tag's, at create */
-	/* at-create: windows of the reservation, the one loaded last, and
-	 * the invalidation each must await before it is entered again. */
-	unsigned ms_nwin, ms_win;
-	uint64_t ms_winlen, ms_stride; /* window length, distance apart */
-	uint64_t ms_winpages; /* pages a load may use: winlen - guard */
+	/*
+	 * First, within 64 bytes: what every load and unload reads.  At a
+	 * ring deeper than the caches hold, each line more that a packet
+	 * touches costs (iommu-bench tcpbench at N = 1024 and up).
+	 */
+	uint64_t ms_loaded;
+	uint64_t ms_dva;
+	uint64_t ms_len;
+	/* at-create: the invalidation each window must await before it is
+	 * entered again, the windows' distance apart, the pages a load may
+	 * use (window length - guard), how many and which was loaded last. */
 	uint64_t ms_ticket[2];
-	/* at-create: the handles of window 0's pages, then window 1's;
-	 * per-map with magazines: room for ms_nhandles, and whether the
-	 * loaded map's pages were filled through them (ms_by_handle) */
-	struct iommu_pt_slot *ms_slot;
-	uint64_t	      ms_nhandles;
-	bool		      ms_by_handle;
-	/* The tail: ms_segs (per-segment) or what ms_slot points at. */
+	uint64_t ms_stride;
+	uint32_t ms_winpages;
+	/* per-map with magazines: handles kept, and whether the loaded map's
+	 * pages were filled through them */
+	uint32_t		 ms_nhandles;
+	enum iommu_iova_strategy ms_strategy; /* the tag's, at create */
+	uint8_t			 ms_nwin, ms_win;
+	bool			 ms_by_handle;
+	/* Touched at create and destroy, and by the slower strategies. */
+	struct iommu_extent_region ms_er;
+	uint64_t		   ms_winlen; /* at-create: window length */
+	int			   ms_nalloc;
+	/*
+	 * The tail: per-segment, ms_segs; at-create, the handles of window
+	 * 0's pages, then window 1's (window_handles); per-map with
+	 * magazines, ms_nhandles handles (map_slots).
+	 */
 	struct iommu_map_seg ms_segs[];
 };
+_Static_assert(offsetof(struct iommu_map_state, ms_er) <= 64,
+    "what every load and unload reads fits in 64 bytes");
 
 struct iommu_tag {
 	struct iommu_dma_tag	 it_tag; /* first: the public handle */
@@ -303,7 +315,7 @@ at_create_plan(struct iommu_tag *it, uint64_t size, int nsegments,
     uint64_t boundary, struct iommu_map_state *ms, uint64_t *align,
     uint64_t *bound)
 {
-	uint64_t b = layout_boundary(boundary);
+	uint64_t b = layout_boundary(boundary), winpages;
 
 	*align = *bound = 0;
 	ms->ms_nwin = it->it_dom->dom_fq_depth != 0 ? 2 : 1;
@@ -317,18 +329,27 @@ at_create_plan(struct iommu_tag *it, uint64_t size, int nsegments,
 	}
 	if (ms->ms_winlen == 0 || ms->ms_stride < ms->ms_winlen)
 		return EINVAL;
-	ms->ms_winpages = (ms->ms_winlen >> IOMMU_PAGE_SHIFT) - 1;
+	winpages = (ms->ms_winlen >> IOMMU_PAGE_SHIFT) - 1;
 	/* The handles live in the map state: their size must be a size_t. */
-	if (ms->ms_winpages > SIZE_MAX / (4 * sizeof(ms->ms_slot[0])))
+	if (winpages > UINT32_MAX ||
+	    winpages > SIZE_MAX / (4 * sizeof(struct iommu_pt_slot)))
 		return EINVAL;
+	ms->ms_winpages = (uint32_t)winpages;
 	return 0;
+}
+
+/* The page handles in the tail (at-create, per-map with magazines). */
+static inline struct iommu_pt_slot *
+map_slots(const struct iommu_map_state *ms)
+{
+	return (struct iommu_pt_slot *)(uintptr_t)ms->ms_segs;
 }
 
 /* at-create: the handles of window w's pages. */
 static inline struct iommu_pt_slot *
 window_handles(const struct iommu_map_state *ms, unsigned w)
 {
-	return ms->ms_slot + w * ms->ms_winpages;
+	return map_slots(ms) + (uint64_t)w * ms->ms_winpages;
 }
 
 /* at-create: the handles of the loaded window's pages from dva on. */
@@ -400,20 +421,19 @@ iommu_create(struct iommu_dma_tag *t, uint64_t size, int nsegments,
 		    it, size, nsegments, boundary, &plan, &align, &bound);
 		if (error != 0)
 			return error;
-		mssize +=
-		    plan.ms_nwin * plan.ms_winpages * sizeof(ms->ms_slot[0]);
+		mssize += (size_t)plan.ms_nwin * plan.ms_winpages *
+		    sizeof(struct iommu_pt_slot);
 	}
 	if (it->it_strategy == IOMMU_IOVA_PER_MAP && it->it_dom->dom_magazines)
 		nhandles = map_handles(size, nsegments, boundary);
-	mssize += nhandles * sizeof(ms->ms_slot[0]);
+	mssize += nhandles * sizeof(struct iommu_pt_slot);
 	error = parent->dt_ops->create(
 	    parent, size, nsegments, maxsegsz, boundary, flags, mssize, &map);
 	if (error != 0)
 		return error;
 	ms = map->_dm_cookie;
 	ms->ms_strategy = it->it_strategy;
-	ms->ms_slot = (struct iommu_pt_slot *)(void *)ms->ms_segs;
-	ms->ms_nhandles = nhandles;
+	ms->ms_nhandles = (uint32_t)nhandles;
 	if (it->it_strategy == IOMMU_IOVA_AT_CREATE) {
 		ms->ms_nwin = plan.ms_nwin;
 		ms->ms_winlen = plan.ms_winlen;
@@ -669,10 +689,10 @@ load_window(struct iommu_tag *it, struct iommu_dmamap *map, unsigned prot)
 
 /*
  * per-map in a domain that keeps PTEDs (magazines): fetches the handles
- * of the npages pages of the map's IOVA into ms_slot when every one is
- * parked, that is when the IOVA was mapped before (the usual case: the
- * cache recycles it).  Then the map is loaded and unloaded as an
- * at-create window is, without a walk per page.  false: page by page.
+ * of the npages pages of the map's IOVA into the tail (map_slots) when
+ * every one is parked, that is when the IOVA was mapped before (the usual case:
+ * the cache recycles it).  Then the map is loaded and unloaded as an at-create
+ * window is, without a walk per page.  false: page by page.
  */
 static bool
 fetch_handles(
@@ -682,7 +702,7 @@ fetch_handles(
 
 	return npages <= ms->ms_nhandles &&
 	    iommu_pt_slots(
-		it->it_dom->dom_pt, ms->ms_dva, npages, ms->ms_slot) == 0;
+		it->it_dom->dom_pt, ms->ms_dva, npages, map_slots(ms)) == 0;
 }
 
 static int
@@ -714,8 +734,8 @@ load_map(struct iommu_tag *it, struct iommu_dmamap *map, int flags)
 		ms->ms_by_handle =
 		    fetch_handles(it, map, maplen >> IOMMU_PAGE_SHIFT);
 		if (ms->ms_by_handle) {
-			error = fill_segments(it, map, ms->ms_dva, ms->ms_slot,
-			    maplen >> IOMMU_PAGE_SHIFT, prot);
+			error = fill_segments(it, map, ms->ms_dva,
+			    map_slots(ms), maplen >> IOMMU_PAGE_SHIFT, prot);
 			break;
 		}
 		for (seg = 0, off = 0; seg < map->dm_nsegs && error == 0;
@@ -804,13 +824,16 @@ give_back(
 		iommu__domain_iova_owe(dom, sp->sp_iova, sp->sp_len);
 }
 
-/* Unmaps n pages by handle; quiet (deferred): no per-page TLB note. */
+/*
+ * Unmaps n pages by handle, slots those of the pages from iova; quiet
+ * (deferred): no per-page TLB note.
+ */
 static void
-clear_handles(
-    struct iommu_tag *it, struct iommu_pt_slot *slots, uint64_t n, bool quiet)
+clear_handles(struct iommu_tag *it, struct iommu_pt_slot *slots, uint64_t iova,
+    uint64_t n, bool quiet)
 {
-	(void)iommu_pt_slots_clear(
-	    it->it_dom->dom_pt, slots, n, quiet ? IOMMU_PT_NOTLBADD : 0, NULL);
+	(void)iommu_pt_slots_clear(it->it_dom->dom_pt, slots, iova, n,
+	    quiet ? IOMMU_PT_NOTLBADD : 0, NULL);
 }
 
 /*
@@ -823,12 +846,11 @@ static void
 clear_window(struct iommu_tag *it, struct iommu_dmamap *map, bool quiet)
 {
 	struct iommu_map_state *ms = map->_dm_cookie;
-	struct iommu_pt_slot   *run = NULL, *s;
-	uint64_t		loaded = ms->ms_loaded, n, runlen = 0;
-	int			i;
+	uint64_t loaded = ms->ms_loaded, n, iova, run = 0, runlen = 0;
+	int	 i;
 
 	if (map_boundary(map) == 0) {
-		run = window_handles(ms, ms->ms_win);
+		run = ms->ms_dva + ms->ms_win * ms->ms_stride;
 		runlen = loaded >> IOMMU_PAGE_SHIFT;
 		loaded = 0;
 	}
@@ -837,18 +859,19 @@ clear_window(struct iommu_tag *it, struct iommu_dmamap *map, bool quiet)
 		if (n > loaded)
 			n = loaded;
 		loaded -= n;
-		s = window_slots(ms, TRUNC_PAGE(map->dm_segs[i].ds_addr));
-		if (run != NULL && run + runlen == s) {
+		iova = TRUNC_PAGE(map->dm_segs[i].ds_addr);
+		if (runlen != 0 && run + (runlen << IOMMU_PAGE_SHIFT) == iova) {
 			runlen += n >> IOMMU_PAGE_SHIFT;
 			continue;
 		}
-		if (run != NULL)
-			clear_handles(it, run, runlen, quiet);
-		run = s;
+		if (runlen != 0)
+			clear_handles(
+			    it, window_slots(ms, run), run, runlen, quiet);
+		run = iova;
 		runlen = n >> IOMMU_PAGE_SHIFT;
 	}
-	if (run != NULL)
-		clear_handles(it, run, runlen, quiet);
+	if (runlen != 0)
+		clear_handles(it, window_slots(ms, run), run, runlen, quiet);
 }
 
 /*
@@ -909,7 +932,8 @@ unload_map(struct iommu_tag *it, struct iommu_dmamap *map)
 		if (ms->ms_strategy == IOMMU_IOVA_AT_CREATE)
 			clear_window(it, map, quiet);
 		else if (by_handle)
-			clear_handles(it, ms->ms_slot, pages, quiet);
+			clear_handles(
+			    it, map_slots(ms), ms->ms_dva, pages, quiet);
 		else if (ms->ms_strategy == IOMMU_IOVA_PER_MAP &&
 		    map_boundary(map) == 0)
 			(void)iommu_domain_remove_range(

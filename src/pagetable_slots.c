@@ -3,8 +3,8 @@
  * iommu_pt_slots): a caller that alone maps and unmaps a prepared range
  * keeps a handle per page and skips the walk.
  *
- * A handle is the page's descriptor address in its level-3 frame and its
- * IOVA.  A parked page's descriptor is the whole record of its mapping
+ * A handle is the page's descriptor address in its level-3 frame.  A
+ * parked page's descriptor is the whole record of its mapping
  * (the PTED stays untouched: see pagetable_internal.h), so a fill is one
  * compare-and-swap on the descriptor, exactly what iommu_pt_enter does to
  * a parked page once it has walked to it, and a clear one load and one
@@ -49,7 +49,6 @@ iommu_pt_slots(struct iommu_pt *pt, uint64_t iova, uint64_t npages,
 		if (!pt_parked_test(l3, i3) && !pt_slot_parked(l3, i3))
 			return ENOENT;
 		slots[k].ps_desc = &l3->lv_desc[i3];
-		slots[k].ps_iova = iova;
 	}
 	return 0;
 }
@@ -102,7 +101,7 @@ iommu_pt_slots_fill(struct iommu_pt *pt, const struct iommu_pt_slot *slots,
 
 int
 iommu_pt_slots_clear(struct iommu_pt *pt, const struct iommu_pt_slot *slots,
-    uint64_t npages, unsigned flags, uint64_t *removed)
+    uint64_t iova, uint64_t npages, unsigned flags, uint64_t *removed)
 {
 	uint64_t k = 0;
 	int	 error = 0;
@@ -110,16 +109,17 @@ iommu_pt_slots_clear(struct iommu_pt *pt, const struct iommu_pt_slot *slots,
 	if (removed != NULL)
 		*removed = 0;
 	if (pt == NULL || slots == NULL || npages == 0 ||
+	    (iova & IOMMU_PAGE_MASK) != 0 ||
 	    (flags & ~(unsigned)IOMMU_PT_NOTLBADD) != 0)
 		return EINVAL;
-	for (; k < npages; k++) {
+	for (; k < npages; k++, iova += IOMMU_PAGE_SIZE) {
 		if (!pt_slot_mapped(slots[k].ps_desc)) {
 			error = ENOENT;
 			break;
 		}
 		pt_desc_write(slots[k].ps_desc, 0);
 		if (!(flags & IOMMU_PT_NOTLBADD))
-			pt_note_removed(pt, slots[k].ps_iova);
+			pt_note_removed(pt, iova);
 	}
 	if (removed != NULL)
 		*removed = k;

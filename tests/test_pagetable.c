@@ -1034,7 +1034,6 @@ slots_are_handed_out_for_parked_pteds_only(void **state)
 	for (i = 0; i < SLOT_N; i++) {
 		assert_non_null(t[i].ps_desc);
 		assert_ptr_equal(t[i].ps_desc, s[i].ps_desc);
-		assert_int_equal(t[i].ps_iova, SLOT_BASE + i * PG);
 		for (j = 0; j < i; j++)
 			assert_ptr_not_equal(t[i].ps_desc, t[j].ps_desc);
 	}
@@ -1120,6 +1119,7 @@ clear_fill_runs(struct pt_fixture *fx, struct iommu_pt_slot *s)
 	for (r = 0; r < IOMMU_ARRAY_SIZE(fill_runs); r++) {
 		assert_int_equal(
 		    iommu_pt_slots_clear(fx->fx_pt, s + fill_runs[r].pr_slot,
+			SLOT_BASE + fill_runs[r].pr_slot * PG,
 			fill_runs[r].pr_npages, 0, &done),
 		    0);
 		assert_int_equal(done, fill_runs[r].pr_npages);
@@ -1234,7 +1234,8 @@ slots_fill_stops_at_a_mapped_page(void **state)
 	assert_page_unmapped(&fx, SLOT_BASE + 6 * PG);
 	assert_page_unmapped(&fx, SLOT_BASE + 7 * PG);
 	assert_int_equal(iommu_pt_validate(fx.fx_pt), 0);
-	assert_int_equal(iommu_pt_slots_clear(fx.fx_pt, s, 6, 0, &done), 0);
+	assert_int_equal(
+	    iommu_pt_slots_clear(fx.fx_pt, s, SLOT_BASE, 6, 0, &done), 0);
 	assert_int_equal(done, 6);
 
 	/* In the second run: the first run's pages count, and stay. */
@@ -1338,7 +1339,8 @@ slots_fill_refuses_bad_arguments(void **state)
 	    0);
 	assert_page_maps(
 	    &fx, SLOT_BASE, (1ULL << 40) - PG, IOMMU_PROT_READ, IOMMU_CACHE_WB);
-	assert_int_equal(iommu_pt_slots_clear(fx.fx_pt, s, 1, 0, NULL), 0);
+	assert_int_equal(
+	    iommu_pt_slots_clear(fx.fx_pt, s, SLOT_BASE, 1, 0, NULL), 0);
 	pt_snapshot_take(&fx, &after);
 	pt_snapshot_assert_equal(&before, &after);
 	/* Runs fill in order: a bad second run keeps the first's pages. */
@@ -1351,7 +1353,9 @@ slots_fill_refuses_bad_arguments(void **state)
 	assert_page_maps(
 	    &fx, SLOT_BASE + 12 * PG, 0x42000, IOMMU_PROT_READ, IOMMU_CACHE_WB);
 	assert_page_unmapped(&fx, SLOT_BASE + 20 * PG);
-	assert_int_equal(iommu_pt_slots_clear(fx.fx_pt, s + 10, 3, 0, NULL), 0);
+	assert_int_equal(iommu_pt_slots_clear(
+			     fx.fx_pt, s + 10, SLOT_BASE + 10 * PG, 3, 0, NULL),
+	    0);
 	pt_fixture_fini(&fx);
 }
 
@@ -1375,8 +1379,9 @@ slots_clear_unmaps_and_notes_each_page(void **state)
 	assert_int_equal(done, SLOT_N);
 	tlb_log_start(&fx, log, IOMMU_ARRAY_SIZE(log));
 	/* Across the level-3 boundary, in slot order. */
-	assert_int_equal(
-	    iommu_pt_slots_clear(fx.fx_pt, s + 2, 10, 0, &done), 0);
+	assert_int_equal(iommu_pt_slots_clear(
+			     fx.fx_pt, s + 2, SLOT_BASE + 2 * PG, 10, 0, &done),
+	    0);
 	assert_int_equal(done, 10);
 	assert_int_equal(atomic_load(&fx.fx_tlb_log_n), 10);
 	assert_int_equal(fx.fx_tlb_pages, 10);
@@ -1393,8 +1398,8 @@ slots_clear_unmaps_and_notes_each_page(void **state)
 	assert_int_equal(iommu_pt_validate(fx.fx_pt), 0);
 
 	/* NOTLBADD: unmapped all the same, no hook call. */
-	assert_int_equal(
-	    iommu_pt_slots_clear(fx.fx_pt, s + 20, 5, IOMMU_PT_NOTLBADD, &done),
+	assert_int_equal(iommu_pt_slots_clear(fx.fx_pt, s + 20,
+			     SLOT_BASE + 20 * PG, 5, IOMMU_PT_NOTLBADD, &done),
 	    0);
 	assert_int_equal(done, 5);
 	assert_int_equal(fx.fx_tlb_pages, 10);
@@ -1405,8 +1410,9 @@ slots_clear_unmaps_and_notes_each_page(void **state)
 
 	/* A hole at slot 20: ENOENT there, the 5 before it unmapped. */
 	tlb_log_start(&fx, log, IOMMU_ARRAY_SIZE(log));
-	assert_int_equal(
-	    iommu_pt_slots_clear(fx.fx_pt, s + 15, 10, 0, &done), ENOENT);
+	assert_int_equal(iommu_pt_slots_clear(fx.fx_pt, s + 15,
+			     SLOT_BASE + 15 * PG, 10, 0, &done),
+	    ENOENT);
 	assert_int_equal(done, 5);
 	assert_int_equal(atomic_load(&fx.fx_tlb_log_n), 5);
 	for (i = 0; i < 5; i++) {
@@ -1414,11 +1420,12 @@ slots_clear_unmaps_and_notes_each_page(void **state)
 		assert_page_unmapped(&fx, SLOT_BASE + (15 + i) * PG);
 	}
 	/* NULL removed is fine; a hole at the first page is ENOENT, 0. */
-	assert_int_equal(
-	    iommu_pt_slots_clear(fx.fx_pt, s + 25, 1, IOMMU_PT_NOTLBADD, NULL),
+	assert_int_equal(iommu_pt_slots_clear(fx.fx_pt, s + 25,
+			     SLOT_BASE + 25 * PG, 1, IOMMU_PT_NOTLBADD, NULL),
 	    0);
-	assert_int_equal(
-	    iommu_pt_slots_clear(fx.fx_pt, s + 25, 3, 0, &done), ENOENT);
+	assert_int_equal(iommu_pt_slots_clear(fx.fx_pt, s + 25,
+			     SLOT_BASE + 25 * PG, 3, 0, &done),
+	    ENOENT);
 	assert_int_equal(done, 0);
 	assert_page_maps(
 	    &fx, SLOT_BASE + 26 * PG, 0x300000 + 26 * PG, RW, IOMMU_CACHE_WB);
@@ -1427,21 +1434,29 @@ slots_clear_unmaps_and_notes_each_page(void **state)
 	pt_snapshot_take(&fx, &before);
 	tlb_log_start(&fx, log, IOMMU_ARRAY_SIZE(log));
 	done = 99;
-	assert_int_equal(
-	    iommu_pt_slots_clear(fx.fx_pt, s + 26, 0, 0, &done), EINVAL);
+	assert_int_equal(iommu_pt_slots_clear(fx.fx_pt, s + 26,
+			     SLOT_BASE + 26 * PG, 0, 0, &done),
+	    EINVAL);
 	assert_int_equal(done, 0);
 	done = 99;
-	assert_int_equal(iommu_pt_slots_clear(
-			     fx.fx_pt, s + 26, 1, IOMMU_PT_NOLEVELALLOC, &done),
+	assert_int_equal(
+	    iommu_pt_slots_clear(fx.fx_pt, s + 26, SLOT_BASE + 26 * PG, 1,
+		IOMMU_PT_NOLEVELALLOC, &done),
 	    EINVAL);
 	assert_int_equal(done, 0);
-	assert_int_equal(iommu_pt_slots_clear(fx.fx_pt, s + 26, 1,
-			     IOMMU_PT_NOTLBADD | 0x80, &done),
+	assert_int_equal(
+	    iommu_pt_slots_clear(fx.fx_pt, s + 26, SLOT_BASE + 26 * PG, 1,
+		IOMMU_PT_NOTLBADD | 0x80, &done),
+	    EINVAL);
+	assert_int_equal(iommu_pt_slots_clear(
+			     NULL, s + 26, SLOT_BASE + 26 * PG, 1, 0, &done),
 	    EINVAL);
 	assert_int_equal(
-	    iommu_pt_slots_clear(NULL, s + 26, 1, 0, &done), EINVAL);
-	assert_int_equal(
-	    iommu_pt_slots_clear(fx.fx_pt, NULL, 1, 0, &done), EINVAL);
+	    iommu_pt_slots_clear(fx.fx_pt, NULL, SLOT_BASE, 1, 0, &done),
+	    EINVAL);
+	assert_int_equal(iommu_pt_slots_clear(fx.fx_pt, s + 26,
+			     SLOT_BASE + 26 * PG + 8, 1, 0, &done),
+	    EINVAL);
 	assert_int_equal(atomic_load(&fx.fx_tlb_log_n), 0);
 	pt_snapshot_take(&fx, &after);
 	pt_snapshot_assert_equal(&before, &after);
@@ -1520,8 +1535,9 @@ slot_handles_survive_map_unmap_cycles(void **state)
 			notes += n;
 		} else {
 			flags = cycle & 1 ? IOMMU_PT_NOTLBADD : 0;
-			assert_int_equal(iommu_pt_slots_clear(fx.fx_pt,
-					     s + first, n, flags, &done),
+			assert_int_equal(
+			    iommu_pt_slots_clear(fx.fx_pt, s + first,
+				SLOT_BASE + first * PG, n, flags, &done),
 			    0);
 			if (flags == 0)
 				notes += n;
@@ -1582,7 +1598,9 @@ prepare_pteds_enomem_keeps_earlier_parking(void **state)
 	    iommu_pt_extract(fx.fx_pt, SLOT_BASE + PG, &pa, NULL), 0);
 	assert_int_equal(pa, 0x6000);
 	assert_int_equal(iommu_pt_validate(fx.fx_pt), 0);
-	assert_int_equal(iommu_pt_slots_clear(fx.fx_pt, s + 1, 1, 0, NULL), 0);
+	assert_int_equal(iommu_pt_slots_clear(
+			     fx.fx_pt, s + 1, SLOT_BASE + 1 * PG, 1, 0, NULL),
+	    0);
 	assert_int_equal(iommu_pt_unprepare(fx.fx_pt, SLOT_BASE, 8 * PG), 0);
 	pt_fixture_fini(&fx);
 }
@@ -1653,7 +1671,9 @@ validator_checks_parked_pteds(void **state)
 	assert_int_equal(iommu_pt_validate(fx.fx_pt), EFAULT);
 	iommu__le64_enc(b->pd_slot, d);
 	assert_int_equal(iommu_pt_validate(fx.fx_pt), 0);
-	assert_int_equal(iommu_pt_slots_clear(fx.fx_pt, s + 4, 1, 0, NULL), 0);
+	assert_int_equal(iommu_pt_slots_clear(
+			     fx.fx_pt, s + 4, SLOT_BASE + 4 * PG, 1, 0, NULL),
+	    0);
 	assert_int_equal(iommu_pt_validate(fx.fx_pt), 0);
 	pt_fixture_fini(&fx);
 }
@@ -1732,7 +1752,8 @@ kept_pteds_map_again_without_the_pool(void **state)
 	    0);
 	assert_page_maps(&fx, base + 3 * PG, 0x9003000, RW, IOMMU_CACHE_WB);
 	assert_int_equal(iommu_pt_unprepare(fx.fx_pt, base, 4 * PG), EBUSY);
-	assert_int_equal(iommu_pt_slots_clear(fx.fx_pt, s, 4, 0, NULL), 0);
+	assert_int_equal(
+	    iommu_pt_slots_clear(fx.fx_pt, s, base, 4, 0, NULL), 0);
 	iommu_pool_get_stats(fx.fx_pted_pool, &p1);
 	assert_int_equal(p1.pst_gets, p0.pst_gets + 1);
 	assert_int_equal(p1.pst_puts, p0.pst_puts);

@@ -511,8 +511,9 @@ slot_fill_races_enter_with_one_winner(void **state)
 		race_check(&fx, &r[0], &r[1], round);
 		/* Empty again: by handle, or by walking. */
 		if (round % 4 < 2) {
-			assert_int_equal(iommu_pt_slots_clear(fx.fx_pt, slots,
-					     RACE_PAGES, 0, &removed),
+			assert_int_equal(
+			    iommu_pt_slots_clear(fx.fx_pt, slots, RACE_BASE,
+				RACE_PAGES, 0, &removed),
 			    0);
 			assert_int_equal(removed, RACE_PAGES);
 		} else {

@@ -215,9 +215,11 @@ IOMMU_EXPORT void iommu_pt_set_keep_pteds(struct iommu_pt *pt, bool keep);
  * window) fetches a handle per page once, then fills and clears runs of
  * them without walking the table or touching a PTED: what iommu_pt_enter
  * and iommu_pt_remove do for those pages, minus the walk.  A handle is
- * where the page's descriptor lives and its IOVA; it stays valid until
+ * where the page's descriptor lives, one word (a caller keeps many, and
+ * reads them at every load and unload); it stays valid until
  * iommu_pt_unprepare of its page or iommu_pt_destroy.  The caller keeps
- * the array and never writes a handle.
+ * the array, knows the IOVA of each handle's page (consecutive pages from
+ * the iova it fetched them at), and never writes a handle.
  *
  * iommu_pt_slots: a handle for each of npages pages from iova.  EINVAL for
  * a misaligned iova, npages 0 or a wrapping range; ERANGE beyond the
@@ -226,7 +228,6 @@ IOMMU_EXPORT void iommu_pt_set_keep_pteds(struct iommu_pt *pt, bool keep);
  */
 struct iommu_pt_slot {
 	uint64_t *ps_desc; /* the descriptor, in the level-3 frame */
-	uint64_t  ps_iova;
 };
 IOMMU_EXPORT int iommu_pt_slots(struct iommu_pt *pt, uint64_t iova,
     uint64_t npages, struct iommu_pt_slot *slots);
@@ -248,15 +249,16 @@ IOMMU_EXPORT int iommu_pt_slots_fill(struct iommu_pt *pt,
     const struct iommu_pt_slot *slots, const struct iommu_pt_run *runs,
     unsigned nruns, unsigned prot, unsigned cache, uint64_t *entered);
 /*
- * Unmaps the pages of slots[0 .. npages) (tlb_add_page for each), as
- * iommu_pt_remove_range: ENOENT at the first page not mapped, with
- * *removed (may be NULL) counting those unmapped before it.  Flags:
- * IOMMU_PT_NOTLBADD calls no hook: the caller invalidates the whole
- * context (by ASID) before it relies on the pages being gone.
+ * Unmaps the pages of slots[0 .. npages), handles of the pages from iova
+ * on (tlb_add_page for each, with these IOVAs), as iommu_pt_remove_range:
+ * ENOENT at the first page not mapped, with *removed (may be NULL)
+ * counting those unmapped before it; EINVAL for a misaligned iova.
+ * Flags: IOMMU_PT_NOTLBADD calls no hook: the caller invalidates the
+ * whole context (by ASID) before it relies on the pages being gone.
  */
 IOMMU_EXPORT int iommu_pt_slots_clear(struct iommu_pt *pt,
-    const struct iommu_pt_slot *slots, uint64_t npages, unsigned flags,
-    uint64_t *removed);
+    const struct iommu_pt_slot *slots, uint64_t iova, uint64_t npages,
+    unsigned flags, uint64_t *removed);
 
 /*
  * Statistics.  pts_pteds walks the tables: not for hot paths, and exact

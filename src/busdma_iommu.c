@@ -352,14 +352,19 @@ window_handles(const struct iommu_map_state *ms, unsigned w)
 	return map_slots(ms) + (uint64_t)w * ms->ms_winpages;
 }
 
+/* at-create: window w's first IOVA. */
+static inline uint64_t
+window_base(const struct iommu_map_state *ms, unsigned w)
+{
+	return ms->ms_dva + w * ms->ms_stride;
+}
+
 /* at-create: the handles of the loaded window's pages from dva on. */
 static inline struct iommu_pt_slot *
 window_slots(const struct iommu_map_state *ms, uint64_t dva)
 {
-	uint64_t base = ms->ms_dva + ms->ms_win * ms->ms_stride;
-
 	return window_handles(ms, ms->ms_win) +
-	    ((dva - base) >> IOMMU_PAGE_SHIFT);
+	    ((dva - window_base(ms, ms->ms_win)) >> IOMMU_PAGE_SHIFT);
 }
 
 /*
@@ -376,7 +381,7 @@ prepare_windows(struct iommu_tag *it, struct iommu_map_state *ms)
 	int	 error = 0;
 
 	for (w = 0; w < ms->ms_nwin && error == 0; w++) {
-		wbase = ms->ms_dva + w * ms->ms_stride;
+		wbase = window_base(ms, w);
 		error = iommu_domain_prepare_pteds(
 		    it->it_dom, wbase, ms->ms_winlen - PAGE);
 		if (error == 0)
@@ -393,8 +398,8 @@ unprepare_windows(struct iommu_tag *it, struct iommu_map_state *ms)
 	unsigned w;
 
 	for (w = 0; w < ms->ms_nwin; w++)
-		(void)iommu_domain_unprepare(it->it_dom,
-		    ms->ms_dva + w * ms->ms_stride, ms->ms_winlen - PAGE);
+		(void)iommu_domain_unprepare(
+		    it->it_dom, window_base(ms, w), ms->ms_winlen - PAGE);
 }
 
 static int
@@ -683,8 +688,8 @@ load_window(struct iommu_tag *it, struct iommu_dmamap *map, unsigned prot)
 		ms->ms_ticket[w] = 0;
 	}
 	ms->ms_win = w;
-	return fill_segments(it, map, ms->ms_dva + w * ms->ms_stride,
-	    window_handles(ms, w), ms->ms_winpages, prot);
+	return fill_segments(it, map, window_base(ms, w), window_handles(ms, w),
+	    ms->ms_winpages, prot);
 }
 
 /*
@@ -850,7 +855,7 @@ clear_window(struct iommu_tag *it, struct iommu_dmamap *map, bool quiet)
 	int	 i;
 
 	if (map_boundary(map) == 0) {
-		run = ms->ms_dva + ms->ms_win * ms->ms_stride;
+		run = window_base(ms, ms->ms_win);
 		runlen = loaded >> IOMMU_PAGE_SHIFT;
 		loaded = 0;
 	}

@@ -377,14 +377,20 @@ bypass:
 	return 0;
 }
 
-/* After SMMUV3_FAST_MISS, the shard recorded (smmuv3__push): count, walk. */
+/*
+ * What smmuv3_xlate_fast did not answer (fast: SMMUV3_FAST_MISS or _NO),
+ * the shard recorded (smmuv3__push): a miss is counted and walked under
+ * the config the fast path found, anything else takes the full flow.
+ */
 static int
-smmuv3_xlate_fast_miss(struct smmuv3 *sc, struct smmuv3__shard *sh,
+smmuv3_xlate_slow(struct smmuv3 *sc, struct smmuv3__shard *sh, int fast,
     const struct smmuv3__cfg *cf, unsigned gshift, const struct smmuv3__req *rq,
     unsigned flags, struct smmuv3_xlate *xl, struct smmuv3_fault *ft)
 {
 	struct smmuv3__event ev;
 
+	if (fast != SMMUV3_FAST_MISS)
+		return smmuv3__translate(sc, sh, rq, flags, xl, ft);
 	sh->sh_st.ds_cfg_hits++;
 	sh->sh_st.ds_tlb_misses++;
 	smmuv3_event_init(&ev, rq);
@@ -424,11 +430,8 @@ smmuv3_xlate_entry(struct smmuv3 *sc, uint32_t sid, uint32_t ssid,
 	rq.rq_iova = iova;
 	rq.rq_access = access;
 	smmuv3__push(sc, &hd, tl, sh, false);
-	if (fast == SMMUV3_FAST_MISS)
-		error = smmuv3_xlate_fast_miss(
-		    sc, hd.hd_sh, cf, gshift, &rq, flags, xl, fault);
-	else
-		error = smmuv3__translate(sc, hd.hd_sh, &rq, flags, xl, fault);
+	error = smmuv3_xlate_slow(
+	    sc, hd.hd_sh, fast, cf, gshift, &rq, flags, xl, fault);
 	if (error == SMMUV3__NEED_EXCL) {
 		smmuv3__leave(&hd);
 		if ((error = smmuv3__enter_excl(sc, &hd)) != 0)
@@ -489,11 +492,8 @@ smmuv3_dma(struct smmuv3 *sc, uint32_t sid, uint32_t ssid, uint64_t iova,
 		fast = smmuv3_xlate_fast(sc, hd.hd_sh, sid, ssid, rq.rq_iova,
 		    rq.rq_access, &xl, &cf, &gshift);
 		if (fast != SMMUV3_FAST_HIT) {
-			error = fast == SMMUV3_FAST_MISS
-			    ? smmuv3_xlate_fast_miss(sc, hd.hd_sh, cf, gshift,
-				  &rq, flags, &xl, fault)
-			    : smmuv3__translate(
-				  sc, hd.hd_sh, &rq, flags, &xl, fault);
+			error = smmuv3_xlate_slow(sc, hd.hd_sh, fast, cf,
+			    gshift, &rq, flags, &xl, fault);
 			if (error == SMMUV3__NEED_EXCL) {
 				/* Pages done so far were whole accesses. */
 				smmuv3__leave(&hd);

@@ -52,6 +52,7 @@ struct bench_opts {
 	int		  tlbi;	       /* enum iommu_tlbi_policy */
 	unsigned	  flush_depth; /* the -lazy strategies' */
 	unsigned	  tbus;	       /* the model's cfg_tlb_tbus */
+	bool		  map_malloc;  /* maps from malloc, not an arena */
 	enum bench_format format;
 	const char	 *plot;
 	bool		  verbose;
@@ -131,10 +132,11 @@ void	 bench_measure(const struct bench_opts *, bench_fn *, void *arg,
 	uint64_t min_iters, uint64_t max_iters, struct bench_result *);
 /*
  * The cost of fn(a) over fn(b) per iteration: repetitions of a and b
- * alternate and the median of their differences is reported.
+ * alternate, each after warm_iters untimed iterations of its own, and the
+ * median of their differences is reported.
  */
 void bench_measure_paired(const struct bench_opts *, bench_fn *, void *a,
-    void *b, uint64_t max_iters, struct bench_result *);
+    void *b, uint64_t warm_iters, uint64_t max_iters, struct bench_result *);
 void bench_result_to_row(const struct bench_result *, struct bench_row *);
 
 /* Sorts v[0..n) and returns the q-quantile (0..1), linear interpolation. */

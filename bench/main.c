@@ -53,6 +53,10 @@ usage(FILE *fp)
 	    "strategies (default 64)\n"
 	    "      --tbus T          the model's TBUs, each with a TLB of the "
 	    "default size (default 8)\n"
+	    "      --map-alloc A     where bus_dma maps live: arena (default: "
+	    "one per stream,\n"
+	    "                        in creation order) or malloc (glibc's "
+	    "heap)\n"
 	    "      --quick           seconds-long smoke run\n"
 	    "      --csv | --json    machine-readable output (default: table)\n"
 	    "      --plot FILE.svg   plot tcpbench ns/packet vs N\n"
@@ -275,6 +279,7 @@ main(int argc, char **argv)
 	    {"tlbi", required_argument, NULL, 8},
 	    {"flush-depth", required_argument, NULL, 9},
 	    {"tbus", required_argument, NULL, 10},
+	    {"map-alloc", required_argument, NULL, 11},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -398,6 +403,17 @@ main(int argc, char **argv)
 				    "iommu-bench: bad --tbus (a "
 				    "power of two, 1..%u)\n",
 				    BENCH_MAX_TBUS);
+				return 2;
+			}
+			break;
+		case 11:
+			if (strcmp(optarg, "arena") == 0)
+				o.map_malloc = false;
+			else if (strcmp(optarg, "malloc") == 0)
+				o.map_malloc = true;
+			else {
+				fprintf(
+				    stderr, "iommu-bench: bad --map-alloc\n");
 				return 2;
 			}
 			break;

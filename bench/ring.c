@@ -88,7 +88,7 @@ dev_write(struct ring *rg, uint64_t addr, uint64_t len)
 static struct iommu_dma_tag *
 load_tag(struct ring *rg)
 {
-	return rg->rg_replay ? rg->rg_tb->tb_platform : rg->rg_se->se_tag;
+	return rg->rg_replay ? rg->rg_se->se_platform : rg->rg_se->se_tag;
 }
 
 static int

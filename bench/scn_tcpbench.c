@@ -57,7 +57,11 @@ measure_phases(const struct bench_opts *o, struct ring *rg, uint64_t iters,
 	row->iommu_ns = row->alloc_ns + row->pt_ns + row->inval_ns;
 }
 
-/* row->map_ns: rg's load + unload over the no-IOMMU tag's, paired. */
+/*
+ * row->map_ns: rg's load + unload over the no-IOMMU tag's, paired, each
+ * half after a lap of its ring (at depths past the caches the other
+ * ring's lap has evicted it; a real TX ring runs warm).
+ */
 static int
 measure_map(const struct bench_opts *o, struct testbed *tb, struct ring *rg,
     unsigned long n, bool rx, uint64_t max_iters, struct bench_row *row)
@@ -71,7 +75,8 @@ measure_map(const struct bench_opts *o, struct testbed *tb, struct ring *rg,
 		return error;
 	if ((error = ring_init(&brg, tb, &bse, n, rx, false)) == 0) {
 		rg->rg_nodev = brg.rg_nodev = true;
-		bench_measure_paired(o, ring_run, rg, &brg, max_iters, &map);
+		bench_measure_paired(o, ring_run, rg, &brg,
+		    n < max_iters ? n : max_iters, max_iters, &map);
 		rg->rg_nodev = false;
 		row->map_ns = map.ns;
 		error = brg.rg_error;

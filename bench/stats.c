@@ -124,10 +124,13 @@ bench_measure(const struct bench_opts *o, bench_fn *fn, void *arg,
  * quartiles its spread.  Noise on this machine comes in bursts longer
  * than a repetition: neighbours in time see the same burst, so their
  * difference cancels most of it where two separate medians would not.
+ * Each timed half follows warm_iters untimed iterations of its own: a and
+ * b evict each other's data, and a half that began cold would charge the
+ * refill to whichever side has more of it.
  */
 void
 bench_measure_paired(const struct bench_opts *o, bench_fn *fn, void *a, void *b,
-    uint64_t max_iters, struct bench_result *res)
+    uint64_t warm_iters, uint64_t max_iters, struct bench_result *res)
 {
 	struct bench_opts   sub = *o;
 	struct bench_result sized;
@@ -142,12 +145,17 @@ bench_measure_paired(const struct bench_opts *o, bench_fn *fn, void *a, void *b,
 	iters = sized.iters;
 	runs = 4 * bench_runs(o);
 	for (i = 0; i < runs; i++) {
+		if (warm_iters != 0)
+			fn(a, warm_iters);
 		t0 = bench_now_ns();
 		fn(a, iters);
 		t1 = bench_now_ns();
-		fn(b, iters);
+		if (warm_iters != 0)
+			fn(b, warm_iters);
 		t2 = bench_now_ns();
-		d[i] = ((double)(t1 - t0) - (double)(t2 - t1)) / (double)iters;
+		fn(b, iters);
+		d[i] = ((double)(t1 - t0) - (double)(bench_now_ns() - t2)) /
+		    (double)iters;
 		bench_progress(NULL);
 	}
 	res->iters = iters;

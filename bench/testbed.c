@@ -61,11 +61,8 @@ testbed_init(struct testbed *tb, const struct bench_opts *o, uint64_t ram_mb,
 	sc.sc_pted_percpu = true;
 	sc.sc_tlbi = (enum iommu_tlbi_policy)o->tlbi;
 	tb->tb_flush_depth = o->flush_depth;
+	tb->tb_map_malloc = o->map_malloc;
 	error = iommu_smmu_attach(&sc, &tb->tb_smmu);
-	if (error != 0)
-		goto fail;
-	error =
-	    iommu_dma_tag_create_platform(tb->tb_pm, NULL, &tb->tb_platform);
 	if (error != 0)
 		goto fail;
 	return 0;
@@ -77,8 +74,6 @@ fail:
 void
 testbed_fini(struct testbed *tb)
 {
-	if (tb->tb_platform != NULL)
-		iommu_dma_tag_destroy(tb->tb_platform);
 	if (tb->tb_smmu != NULL)
 		iommu_smmu_detach(tb->tb_smmu);
 	if (tb->tb_model != NULL)
@@ -92,14 +87,22 @@ int
 stream_init(
     struct testbed *tb, struct stream *se, enum bench_strategy s, uint32_t sid)
 {
-	struct iommu_domain_config dc;
-	int			   error;
+	struct iommu_domain_config    dc;
+	const struct iommu_allocator *alloc = NULL;
+	int			      error;
 
 	memset(se, 0, sizeof(*se));
 	se->se_strategy = s;
 	se->se_sid = sid;
+	if (!tb->tb_map_malloc &&
+	    (error = bench_arena_create(&se->se_arena, &alloc)) != 0)
+		return error;
+	error =
+	    iommu_dma_tag_create_platform(tb->tb_pm, alloc, &se->se_platform);
+	if (error != 0)
+		goto fail;
 	if (s == BS_NOIOMMU) {
-		se->se_tag = tb->tb_platform;
+		se->se_tag = se->se_platform;
 		return 0;
 	}
 	iommu_domain_config_init(&dc);
@@ -131,7 +134,7 @@ stream_init(
 	if (error != 0)
 		return error;
 	error = iommu_dma_tag_create_iommu(
-	    se->se_dom, tb->tb_platform, &se->se_tag);
+	    se->se_dom, se->se_platform, &se->se_tag);
 	if (error != 0)
 		goto fail;
 	return 0;
@@ -144,9 +147,12 @@ void
 stream_fini(struct testbed *tb, struct stream *se)
 {
 	(void)tb;
-	if (se->se_tag != NULL && se->se_strategy != BS_NOIOMMU)
+	if (se->se_tag != NULL && se->se_tag != se->se_platform)
 		iommu_dma_tag_destroy(se->se_tag);
 	if (se->se_dom != NULL)
 		iommu_domain_destroy(se->se_dom);
+	if (se->se_platform != NULL)
+		iommu_dma_tag_destroy(se->se_platform);
+	bench_arena_destroy(se->se_arena);
 	memset(se, 0, sizeof(*se));
 }

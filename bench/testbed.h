@@ -17,6 +17,7 @@
 #include <iommu/physmem.h>
 #include <iommu/smmuv3_model.h>
 
+#include "arena.h"
 #include "bench.h"
 
 #define TB_RAM_BASE 0x80000000ULL
@@ -25,8 +26,8 @@ struct testbed {
 	struct iommu_physmem *tb_pm;
 	struct smmuv3	     *tb_model;
 	struct iommu_smmu    *tb_smmu;
-	struct iommu_dma_tag *tb_platform;    /* the 1:1 parent tag */
 	unsigned	      tb_flush_depth; /* opts->flush_depth */
+	bool		      tb_map_malloc;  /* opts->map_malloc */
 };
 
 /*
@@ -39,12 +40,16 @@ int  testbed_init(struct testbed *, const struct bench_opts *, uint64_t ram_mb,
 void testbed_fini(struct testbed *);
 
 /*
- * One strategy's view of a stream: its domain (NULL for no-IOMMU) and the
- * tag to load through.
+ * One strategy's view of a stream: its domain (NULL for no-IOMMU), its 1:1
+ * platform tag, whose allocator (the stream's arena, or malloc with
+ * --map-alloc malloc) every map of the stream comes from, and the tag to
+ * load through (the platform tag itself for no-IOMMU).
  */
 struct stream {
 	enum bench_strategy   se_strategy;
 	uint32_t	      se_sid;
+	struct bench_arena   *se_arena;
+	struct iommu_dma_tag *se_platform;
 	struct iommu_domain  *se_dom;
 	struct iommu_dma_tag *se_tag;
 };

@@ -23,9 +23,9 @@
  *     ms_strategy the tag's strategy when the map was created (fixed for
  *                the map's life: the state's size depends on it)
  *     ms_ticket .. ms_win  at-create: the windows (below)
- *     ms_segs[]  per-segment: one descriptor + IOVA + length per segment;
- *                at-create, and per-map in a magazine domain: page
- *                handles (map_slots)
+ *     ms_span    at-create, and per-map in a magazine domain: where the
+ *                pages' descriptors are (iommu_pt_span), when ms_by_span
+ *     ms_segs[]  per-segment: one descriptor + IOVA + length per segment
  *
  * Where each strategy spends its time:
  *   per-map (default, the seed): load sums the page-rounded segment
@@ -39,8 +39,8 @@
  *     never touched on the load/unload path.
  *   per-map in a magazine domain: the IOVA comes from the thread's
  *     magazine and, being recycled, usually still holds its pages' PTEDs
- *     (the domain keeps them): load fetches their handles and fills them
- *     as at-create does, unload clears them by handle.
+ *     (the domain keeps them): load fetches their span and fills it as
+ *     at-create does, unload clears it.
  *   identity (before the seed): IOVA = PA, a page some other map already
  *     entered counts as success and unload removes every page of every
  *     segment, so two maps sharing a page break each other.  Kept only so
@@ -80,15 +80,13 @@
 #include "iommu_internal.h"
 #include "smmu_internal.h" /* the unload batch; the validator's page table */
 
-#define PAGE		  ((uint64_t)IOMMU_PAGE_SIZE)
-#define TRUNC_PAGE(x)	  ((x) & ~IOMMU_PAGE_MASK)
-#define ROUND_PAGE(x)	  (((x) + IOMMU_PAGE_MASK) & ~IOMMU_PAGE_MASK)
+#define PAGE		((uint64_t)IOMMU_PAGE_SIZE)
+#define TRUNC_PAGE(x)	((x) & ~IOMMU_PAGE_MASK)
+#define ROUND_PAGE(x)	(((x) + IOMMU_PAGE_MASK) & ~IOMMU_PAGE_MASK)
 /* Segments of this many pages or more are entered and removed as ranges. */
-#define RANGE_MIN_PAGES	  4
-/* at-create: segments' runs of handles filled per call. */
-#define WINDOW_RUNS	  16
-/* per-map, magazines: handles kept for maps of at most this many pages. */
-#define HANDLES_MAX_PAGES 64
+#define RANGE_MIN_PAGES 4
+/* By span: segments' runs filled per call. */
+#define SPAN_RUNS	16
 
 struct iommu_map_seg {
 	struct iommu_extent_region mg_er;
@@ -106,27 +104,25 @@ struct iommu_map_state {
 	uint64_t ms_dva;
 	uint64_t ms_len;
 	/* at-create: the invalidation each window must await before it is
-	 * entered again, the windows' distance apart, the pages a load may
-	 * use (window length - guard), how many and which was loaded last. */
+	 * entered again, the windows' distance apart. */
 	uint64_t ms_ticket[2];
 	uint64_t ms_stride;
+	/* By span (ms_by_span): at-create, window 0's, and window 1's pages
+	 * are indexed from it (one level-3 table holds both); per-map with
+	 * magazines, the loaded IOVA's. */
+	struct iommu_pt_span ms_span;
+	/* at-create: the pages a load may use (window length - guard). */
 	uint32_t ms_winpages;
-	/* per-map with magazines: handles kept, and whether the loaded map's
-	 * pages were filled through them */
-	uint32_t		 ms_nhandles;
-	enum iommu_iova_strategy ms_strategy; /* the tag's, at create */
-	uint8_t			 ms_nwin, ms_win;
-	bool			 ms_by_handle;
+	/* enum iommu_iova_strategy: the tag's, at create */
+	uint8_t ms_strategy;
+	/* at-create: how many windows, which was loaded last. */
+	uint8_t ms_nwin, ms_win;
+	bool	ms_by_span;
 	/* Touched at create and destroy, and by the slower strategies. */
 	struct iommu_extent_region ms_er;
 	uint64_t		   ms_winlen; /* at-create: window length */
 	int			   ms_nalloc;
-	/*
-	 * The tail: per-segment, ms_segs; at-create, the handles of window
-	 * 0's pages, then window 1's (window_handles); per-map with
-	 * magazines, ms_nhandles handles (map_slots).
-	 */
-	struct iommu_map_seg ms_segs[];
+	struct iommu_map_seg	   ms_segs[]; /* per-segment */
 };
 _Static_assert(offsetof(struct iommu_map_state, ms_er) <= 64,
     "what every load and unload reads fits in 64 bytes");
@@ -286,29 +282,16 @@ map_boundary(const struct iommu_dmamap *map)
 }
 
 /*
- * per-map with magazines: how many handles a map keeps, enough for any
- * load up to HANDLES_MAX_PAGES.  None with a boundary: such loads go page
- * by page (so a map with handles has no boundary to honour).
- */
-static uint64_t
-map_handles(uint64_t size, int nsegments, uint64_t boundary)
-{
-	uint64_t w = load_worst_pages(size, nsegments);
-
-	if (layout_boundary(boundary) != 0)
-		return 0;
-	return w < HANDLES_MAX_PAGES ? w : HANDLES_MAX_PAGES;
-}
-
-/*
- * At-create geometry: window length and stride, and how the reservation
- * is placed (*align, *bound).  Between two b lines when it fits there (no
- * load needs a gap), else b-aligned so that seg_place's offsets are the
- * lines' (the guard page may cross: it stays unmapped).  Deferred
- * invalidation: two windows, loaded in turn, so a load need not wait for
- * the flush of the unload just before it (its window was unloaded one
- * load earlier); with a boundary the second starts on a b line too.
- * EINVAL when the size overflows.
+ * At-create geometry: window length and stride, the reservation's length
+ * (ms_len), and how it is placed (*align, *bound).  Between two b lines
+ * when it fits there (no load needs a gap), else b-aligned so that
+ * seg_place's offsets are the lines' (the guard page may cross: it stays
+ * unmapped).  Deferred invalidation: two windows, loaded in turn, so a
+ * load need not wait for the flush of the unload just before it (its
+ * window was unloaded one load earlier); with a boundary the second
+ * starts on a b line too.  A reservation that fits in a level-3 table is
+ * kept inside one, so that its windows load by span.  EINVAL when the
+ * size overflows.
  */
 static int
 at_create_plan(struct iommu_tag *it, uint64_t size, int nsegments,
@@ -327,29 +310,19 @@ at_create_plan(struct iommu_tag *it, uint64_t size, int nsegments,
 		*align = b;
 		ms->ms_stride = (ms->ms_winlen + b - 1) & ~(b - 1);
 	}
-	if (ms->ms_winlen == 0 || ms->ms_stride < ms->ms_winlen)
+	if (ms->ms_winlen == 0 || ms->ms_stride < ms->ms_winlen ||
+	    ms->ms_stride > UINT64_MAX - ms->ms_winlen)
 		return EINVAL;
+	ms->ms_len = ms->ms_stride * (ms->ms_nwin - 1) + ms->ms_winlen;
+	/* A 2^k bound is also one for any larger power of two. */
+	if (ms->ms_len <= IOMMU_PT_SPAN_BYTES &&
+	    (*bound == 0 || *bound > IOMMU_PT_SPAN_BYTES))
+		*bound = IOMMU_PT_SPAN_BYTES;
 	winpages = (ms->ms_winlen >> IOMMU_PAGE_SHIFT) - 1;
-	/* The handles live in the map state: their size must be a size_t. */
-	if (winpages > UINT32_MAX ||
-	    winpages > SIZE_MAX / (4 * sizeof(struct iommu_pt_slot)))
+	if (winpages > UINT32_MAX)
 		return EINVAL;
 	ms->ms_winpages = (uint32_t)winpages;
 	return 0;
-}
-
-/* The page handles in the tail (at-create, per-map with magazines). */
-static inline struct iommu_pt_slot *
-map_slots(const struct iommu_map_state *ms)
-{
-	return (struct iommu_pt_slot *)(uintptr_t)ms->ms_segs;
-}
-
-/* at-create: the handles of window w's pages. */
-static inline struct iommu_pt_slot *
-window_handles(const struct iommu_map_state *ms, unsigned w)
-{
-	return map_slots(ms) + (uint64_t)w * ms->ms_winpages;
 }
 
 /* at-create: window w's first IOVA. */
@@ -359,35 +332,43 @@ window_base(const struct iommu_map_state *ms, unsigned w)
 	return ms->ms_dva + w * ms->ms_stride;
 }
 
-/* at-create: the handles of the loaded window's pages from dva on. */
-static inline struct iommu_pt_slot *
-window_slots(const struct iommu_map_state *ms, uint64_t dva)
+/* at-create by span: window w's first page, as a page of ms_span. */
+static inline uint64_t
+window_first(const struct iommu_map_state *ms, unsigned w)
 {
-	return window_handles(ms, ms->ms_win) +
-	    ((dva - window_base(ms, ms->ms_win)) >> IOMMU_PAGE_SHIFT);
+	return w * (ms->ms_stride >> IOMMU_PAGE_SHIFT);
 }
 
 /*
  * Table levels and parked PTEDs for every page a load may enter (each
- * window but its guard page), and their handles: loads and unloads then
- * take nothing from the pools (OpenBSD's later smmu_prepare) and walk no
- * table.
+ * window but its guard page): loads and unloads then take nothing from
+ * the pools (OpenBSD's later smmu_prepare).  And the windows' span, when
+ * the reservation lies in one level-3 table (at_create_plan sees to it
+ * when it fits): then they walk no table either.
  */
 static int
 prepare_windows(struct iommu_tag *it, struct iommu_map_state *ms)
 {
-	uint64_t wbase;
-	unsigned w;
-	int	 error = 0;
+	struct iommu_pt_span span[2];
+	uint64_t	     wbase;
+	unsigned	     w;
+	bool		     spans = true;
+	int		     error = 0;
 
 	for (w = 0; w < ms->ms_nwin && error == 0; w++) {
 		wbase = window_base(ms, w);
 		error = iommu_domain_prepare_pteds(
 		    it->it_dom, wbase, ms->ms_winlen - PAGE);
-		if (error == 0)
-			error = iommu_pt_slots(it->it_dom->dom_pt, wbase,
-			    ms->ms_winpages, window_handles(ms, w));
+		if (error == 0 &&
+		    iommu_pt_span(it->it_dom->dom_pt, wbase, ms->ms_winpages,
+			&span[w]) != 0)
+			spans = false;
 	}
+	ms->ms_by_span = error == 0 && spans &&
+	    (ms->ms_nwin == 1 ||
+		span[1].ps_desc == span[0].ps_desc + window_first(ms, 1));
+	if (ms->ms_by_span)
+		ms->ms_span = span[0];
 	return error;
 }
 
@@ -411,7 +392,7 @@ iommu_create(struct iommu_dma_tag *t, uint64_t size, int nsegments,
 	struct iommu_dma_tag   *parent = t->dt_parent;
 	struct iommu_map_state *ms, plan;
 	struct iommu_dmamap    *map;
-	uint64_t		len, align = 0, bound = 0, nhandles = 0;
+	uint64_t		align = 0, bound = 0;
 	size_t			mssize = sizeof(*ms);
 	int			error;
 
@@ -426,34 +407,27 @@ iommu_create(struct iommu_dma_tag *t, uint64_t size, int nsegments,
 		    it, size, nsegments, boundary, &plan, &align, &bound);
 		if (error != 0)
 			return error;
-		mssize += (size_t)plan.ms_nwin * plan.ms_winpages *
-		    sizeof(struct iommu_pt_slot);
 	}
-	if (it->it_strategy == IOMMU_IOVA_PER_MAP && it->it_dom->dom_magazines)
-		nhandles = map_handles(size, nsegments, boundary);
-	mssize += nhandles * sizeof(struct iommu_pt_slot);
 	error = parent->dt_ops->create(
 	    parent, size, nsegments, maxsegsz, boundary, flags, mssize, &map);
 	if (error != 0)
 		return error;
 	ms = map->_dm_cookie;
-	ms->ms_strategy = it->it_strategy;
-	ms->ms_nhandles = (uint32_t)nhandles;
+	ms->ms_strategy = (uint8_t)it->it_strategy;
 	if (it->it_strategy == IOMMU_IOVA_AT_CREATE) {
 		ms->ms_nwin = plan.ms_nwin;
 		ms->ms_winlen = plan.ms_winlen;
 		ms->ms_stride = plan.ms_stride;
 		ms->ms_winpages = plan.ms_winpages;
-		len = ms->ms_stride * (ms->ms_nwin - 1) + ms->ms_winlen;
-		error = iommu_domain_iova_alloc_constrained(
-		    it->it_dom, len, align, bound, &ms->ms_er, &ms->ms_dva);
+		error = iommu_domain_iova_alloc_constrained(it->it_dom,
+		    plan.ms_len, align, bound, &ms->ms_er, &ms->ms_dva);
 		if (error == 0) {
-			ms->ms_len = len;
+			ms->ms_len = plan.ms_len;
 			error = prepare_windows(it, ms);
 			if (error != 0) {
 				unprepare_windows(it, ms);
 				(void)iommu_domain_iova_free(
-				    it->it_dom, ms->ms_dva, len);
+				    it->it_dom, ms->ms_dva, ms->ms_len);
 				ms->ms_len = 0;
 			}
 		}
@@ -609,33 +583,32 @@ enter_seg(struct iommu_tag *it, struct iommu_map_state *ms,
 	return 0;
 }
 
-/* Fills n runs of a window's handles; ms_loaded grows by each page. */
+/* Fills n runs of the map's span; ms_loaded grows by each page. */
 static int
 fill_runs(struct iommu_tag *it, struct iommu_map_state *ms,
-    struct iommu_pt_slot *slots, const struct iommu_pt_run *runs, unsigned n,
-    unsigned prot)
+    const struct iommu_pt_run *runs, unsigned n, unsigned prot)
 {
 	uint64_t done;
 	int	 error;
 
-	error = iommu_pt_slots_fill(
-	    it->it_dom->dom_pt, slots, runs, n, prot, IOMMU_CACHE_WB, &done);
+	error = iommu_pt_span_fill(it->it_dom->dom_pt, &ms->ms_span, runs, n,
+	    prot, IOMMU_CACHE_WB, &done);
 	ms->ms_loaded += done << IOMMU_PAGE_SHIFT;
 	return error;
 }
 
 /*
  * Maps the segments at base, segment after segment in seg_place's layout
- * (at most maxpages pages), through slots, the handles of the pages from
- * base on: one run per segment, WINDOW_RUNS runs per call.
+ * (at most maxpages pages), through the map's span, whose page first is
+ * base's: one run per segment, SPAN_RUNS runs per call.
  */
 static int
 fill_segments(struct iommu_tag *it, struct iommu_dmamap *map, uint64_t base,
-    struct iommu_pt_slot *slots, uint64_t maxpages, unsigned prot)
+    uint64_t first, uint64_t maxpages, unsigned prot)
 {
 	struct iommu_map_state	 *ms = map->_dm_cookie;
 	struct iommu_dma_segment *seg;
-	struct iommu_pt_run	  runs[WINDOW_RUNS];
+	struct iommu_pt_run	  runs[SPAN_RUNS];
 	uint64_t		  b = map_boundary(map), off = 0, span;
 	unsigned		  n = 0;
 	int			  i, error = 0;
@@ -649,27 +622,48 @@ fill_segments(struct iommu_tag *it, struct iommu_dmamap *map, uint64_t base,
 			break;
 		}
 		seg->ds_addr = base + off + (seg->_ds_paddr & IOMMU_PAGE_MASK);
-		runs[n].pr_slot = off >> IOMMU_PAGE_SHIFT;
+		runs[n].pr_first = first + (off >> IOMMU_PAGE_SHIFT);
 		runs[n].pr_pa = TRUNC_PAGE(seg->_ds_paddr);
 		runs[n].pr_npages = span >> IOMMU_PAGE_SHIFT;
 		off += span;
-		if (++n == WINDOW_RUNS) {
-			error = fill_runs(it, ms, slots, runs, n, prot);
+		if (++n == SPAN_RUNS) {
+			error = fill_runs(it, ms, runs, n, prot);
 			n = 0;
 		}
 	}
 	/* ms_loaded counts pages in segment order: runs are filled so. */
 	if (n > 0 && error == 0)
-		error = fill_runs(it, ms, slots, runs, n, prot);
+		error = fill_runs(it, ms, runs, n, prot);
 	return error;
 }
 
 /*
- * at-create: fills the handles of a window.  The window's last unload, if
- * deferred or failed, must be invalidated first: the SMMU may still cache
- * its old translations.  So the window loaded last is loaded again once
- * that is done (a ring deeper than the flush depth: one window's handles
- * and descriptors stay hot), else the other one.
+ * Enters the segments at base page by page through the domain, in
+ * seg_place's layout: what a map without a span does.
+ */
+static int
+enter_segments(struct iommu_tag *it, struct iommu_dmamap *map, uint64_t base,
+    unsigned prot)
+{
+	uint64_t off = 0, span, b = map_boundary(map);
+	int	 seg, error = 0;
+
+	for (seg = 0; seg < map->dm_nsegs && error == 0; seg++) {
+		span = seg_pages_len(&map->dm_segs[seg]);
+		off = seg_place(off, span, b);
+		error = enter_seg(
+		    it, map->_dm_cookie, &map->dm_segs[seg], base + off, prot);
+		off += span;
+	}
+	return error;
+}
+
+/*
+ * at-create: fills a window.  The window's last unload, if deferred or
+ * failed, must be invalidated first: the SMMU may still cache its old
+ * translations.  So the window loaded last is loaded again once that is
+ * done (a ring deeper than the flush depth: one window's descriptors stay
+ * hot), else the other one.
  */
 static int
 load_window(struct iommu_tag *it, struct iommu_dmamap *map, unsigned prot)
@@ -688,26 +682,28 @@ load_window(struct iommu_tag *it, struct iommu_dmamap *map, unsigned prot)
 		ms->ms_ticket[w] = 0;
 	}
 	ms->ms_win = w;
-	return fill_segments(it, map, window_base(ms, w), window_handles(ms, w),
+	if (!ms->ms_by_span)
+		return enter_segments(it, map, window_base(ms, w), prot);
+	return fill_segments(it, map, window_base(ms, w), window_first(ms, w),
 	    ms->ms_winpages, prot);
 }
 
 /*
- * per-map in a domain that keeps PTEDs (magazines): fetches the handles
- * of the npages pages of the map's IOVA into the tail (map_slots) when
- * every one is parked, that is when the IOVA was mapped before (the usual case:
- * the cache recycles it).  Then the map is loaded and unloaded as an at-create
- * window is, without a walk per page.  false: page by page.
+ * per-map in a domain that keeps PTEDs (magazines): fetches the span of
+ * the npages pages of the map's IOVA when every one is parked, that is
+ * when the IOVA was mapped before (the usual case: the cache recycles it)
+ * and lies in one level-3 table.  Then the map is loaded and unloaded as
+ * an at-create window is, without a walk per page.  false: page by page.
+ * Not with a boundary: the unload clears the pages as one run.
  */
 static bool
-fetch_handles(
-    struct iommu_tag *it, const struct iommu_dmamap *map, uint64_t npages)
+fetch_span(struct iommu_tag *it, struct iommu_dmamap *map, uint64_t npages)
 {
-	const struct iommu_map_state *ms = map->_dm_cookie;
+	struct iommu_map_state *ms = map->_dm_cookie;
 
-	return npages <= ms->ms_nhandles &&
-	    iommu_pt_slots(
-		it->it_dom->dom_pt, ms->ms_dva, npages, map_slots(ms)) == 0;
+	return it->it_dom->dom_magazines && map_boundary(map) == 0 &&
+	    iommu_pt_span(
+		it->it_dom->dom_pt, ms->ms_dva, npages, &ms->ms_span) == 0;
 }
 
 static int
@@ -716,11 +712,11 @@ load_map(struct iommu_tag *it, struct iommu_dmamap *map, int flags)
 	struct iommu_map_state *ms = map->_dm_cookie;
 	struct iommu_map_seg   *mg;
 	unsigned		prot = load_prot(flags);
-	uint64_t		maplen = 0, off, span, b = map_boundary(map);
+	uint64_t		maplen = 0, span, b = map_boundary(map);
 	int			seg, error = 0;
 
 	ms->ms_loaded = 0;
-	switch (ms->ms_strategy) {
+	switch ((enum iommu_iova_strategy)ms->ms_strategy) {
 	case IOMMU_IOVA_PER_MAP:
 		for (seg = 0; seg < map->dm_nsegs; seg++) {
 			span = seg_pages_len(&map->dm_segs[seg]);
@@ -736,21 +732,13 @@ load_map(struct iommu_tag *it, struct iommu_dmamap *map, int flags)
 		if (error != 0)
 			return error;
 		ms->ms_len = maplen;
-		ms->ms_by_handle =
-		    fetch_handles(it, map, maplen >> IOMMU_PAGE_SHIFT);
-		if (ms->ms_by_handle) {
-			error = fill_segments(it, map, ms->ms_dva,
-			    map_slots(ms), maplen >> IOMMU_PAGE_SHIFT, prot);
-			break;
-		}
-		for (seg = 0, off = 0; seg < map->dm_nsegs && error == 0;
-		     seg++) {
-			span = seg_pages_len(&map->dm_segs[seg]);
-			off = seg_place(off, span, b);
-			error = enter_seg(
-			    it, ms, &map->dm_segs[seg], ms->ms_dva + off, prot);
-			off += span;
-		}
+		ms->ms_by_span =
+		    fetch_span(it, map, maplen >> IOMMU_PAGE_SHIFT);
+		if (ms->ms_by_span)
+			error = fill_segments(it, map, ms->ms_dva, 0,
+			    maplen >> IOMMU_PAGE_SHIFT, prot);
+		else
+			error = enter_segments(it, map, ms->ms_dva, prot);
 		break;
 	case IOMMU_IOVA_AT_CREATE:
 		error = load_window(it, map, prot);
@@ -830,20 +818,29 @@ give_back(
 }
 
 /*
- * Unmaps n pages by handle, slots those of the pages from iova; quiet
- * (deferred): no per-page TLB note.
+ * Unmaps pages first .. first + n - 1 of the map's span, whose IOVAs run
+ * from iova; quiet (deferred): no per-page TLB note.
  */
 static void
-clear_handles(struct iommu_tag *it, struct iommu_pt_slot *slots, uint64_t iova,
-    uint64_t n, bool quiet)
+clear_span(struct iommu_tag *it, struct iommu_map_state *ms, uint64_t first,
+    uint64_t iova, uint64_t n, bool quiet)
 {
-	(void)iommu_pt_slots_clear(it->it_dom->dom_pt, slots, iova, n,
-	    quiet ? IOMMU_PT_NOTLBADD : 0, NULL);
+	(void)iommu_pt_span_clear(it->it_dom->dom_pt, &ms->ms_span, first, iova,
+	    n, quiet ? IOMMU_PT_NOTLBADD : 0, NULL);
+}
+
+/* at-create by span: clears the pages of [iova, iova + n pages). */
+static void
+clear_window_run(struct iommu_tag *it, struct iommu_map_state *ms,
+    uint64_t iova, uint64_t n, bool quiet)
+{
+	clear_span(
+	    it, ms, (iova - ms->ms_dva) >> IOMMU_PAGE_SHIFT, iova, n, quiet);
 }
 
 /*
- * at-create: clears the ms_loaded bytes of pages filled in the loaded
- * window.  Without a boundary the layout has no gap: they are the
+ * at-create by span: clears the ms_loaded bytes of pages filled in the
+ * loaded window.  Without a boundary the layout has no gap: they are the
  * window's first pages.  Else segment after segment, as one run where
  * their pages follow each other.
  */
@@ -870,13 +867,12 @@ clear_window(struct iommu_tag *it, struct iommu_dmamap *map, bool quiet)
 			continue;
 		}
 		if (runlen != 0)
-			clear_handles(
-			    it, window_slots(ms, run), run, runlen, quiet);
+			clear_window_run(it, ms, run, runlen, quiet);
 		run = iova;
 		runlen = n >> IOMMU_PAGE_SHIFT;
 	}
 	if (runlen != 0)
-		clear_handles(it, window_slots(ms, run), run, runlen, quiet);
+		clear_window_run(it, ms, run, runlen, quiet);
 }
 
 /*
@@ -920,25 +916,22 @@ unload_map(struct iommu_tag *it, struct iommu_dmamap *map)
 	struct iommu__iova_span last = {0, 0};
 	uint64_t		pages = ms->ms_loaded >> IOMMU_PAGE_SHIFT;
 	bool			batched = false, have_last = false;
-	bool			by_handle =
-	    ms->ms_strategy == IOMMU_IOVA_AT_CREATE || ms->ms_by_handle;
-	bool quiet = by_handle && it->it_dom->dom_fq_depth != 0;
+	bool quiet = ms->ms_by_span && it->it_dom->dom_fq_depth != 0;
 	int  i, error;
 
 	/*
 	 * The removes only note their pages; the TLBIs and the CMD_SYNC go
 	 * out together under one hold of the command lock.  A deferred
-	 * unload by handles notes nothing (the flush's TLBI by ASID covers
+	 * unload by span notes nothing (the flush's TLBI by ASID covers
 	 * its pages): it counts them.
 	 */
 	if (pages != 0 && !quiet)
 		batched = iommu__domain_batch_begin(it->it_dom);
 	if (pages != 0) {
-		if (ms->ms_strategy == IOMMU_IOVA_AT_CREATE)
+		if (ms->ms_strategy == IOMMU_IOVA_AT_CREATE && ms->ms_by_span)
 			clear_window(it, map, quiet);
-		else if (by_handle)
-			clear_handles(
-			    it, map_slots(ms), ms->ms_dva, pages, quiet);
+		else if (ms->ms_by_span)
+			clear_span(it, ms, 0, ms->ms_dva, pages, quiet);
 		else if (ms->ms_strategy == IOMMU_IOVA_PER_MAP &&
 		    map_boundary(map) == 0)
 			(void)iommu_domain_remove_range(
@@ -959,7 +952,7 @@ unload_map(struct iommu_tag *it, struct iommu_dmamap *map)
 	error = iommu__domain_unload_invalidate(
 	    it->it_dom, batched, ms->ms_loaded != 0);
 	ms->ms_loaded = 0;
-	switch (ms->ms_strategy) {
+	switch ((enum iommu_iova_strategy)ms->ms_strategy) {
 	case IOMMU_IOVA_PER_MAP:
 		if (ms->ms_len != 0) {
 			last.sp_iova = ms->ms_dva;
@@ -968,7 +961,7 @@ unload_map(struct iommu_tag *it, struct iommu_dmamap *map)
 		}
 		ms->ms_dva = 0;
 		ms->ms_len = 0;
-		ms->ms_by_handle = false;
+		ms->ms_by_span = false;
 		break;
 	case IOMMU_IOVA_PER_SEGMENT:
 		for (i = 0; i < ms->ms_nalloc; i++) {

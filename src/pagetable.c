@@ -33,7 +33,7 @@
  *    (iommu_pt_set_keep_pteds) parks a PTED at its page's first remove
  *    instead of freeing it, so recycled IOVA maps as a prepared range does.
  *  - a level-3 table's lv_parked bit i is set only while lv_child[i] is a
- *    parked PTED (pt_link_parked), so iommu_pt_slots can hand out the
+ *    parked PTED (pt_link_parked), so iommu_pt_span can hand out the
  *    slot's descriptor without touching the PTED.
  *  - a level, once linked, stays linked until iommu_pt_destroy; removing
  *    a page clears only its level-3 slot.
@@ -588,7 +588,7 @@ iommu_pt_prepare(struct iommu_pt *pt, uint64_t iova, uint64_t len)
  * parked PTED's link and its bit in lv_parked change together under
  * pt_lock (here and in pt_unlink_parked), the bit after the link and
  * before the unlink: a set bit always has its PTED linked, and a reader
- * that finds a bit clear looks at the link itself (iommu_pt_slots).
+ * that finds a bit clear looks at the link itself (iommu_pt_span).
  * Lock-free writers of lv_child never touch a parked PTED's slot:
  * iommu_pt_enter links only into an empty one, and a remove unlinks only
  * an unparked PTED.

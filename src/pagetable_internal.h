@@ -1,6 +1,6 @@
 /*
  * libiommu - the VP tables' private structures and the small helpers that
- * pagetable.c (walks, enter, remove, prepare) and pagetable_slots.c (an
+ * pagetable.c (walks, enter, remove, prepare) and pagetable_span.c (an
  * owner's runs of parked PTEDs) share.  The layout and its invariants are
  * described in pagetable.c.
  */

@@ -2,10 +2,10 @@
  * Tests of the VP page tables: descriptor bytes against the architectural
  * layout, an independent walker against extract, the io-pgtable-style
  * map/unmap matrix over input/output sizes, ENOMEM at every allocation,
- * prepare, teardown accounting and the validator; owned runs of parked
- * PTEDs (iommu_pt_slots, _fill, _clear): which pages have handles, runs
- * at any slots, EEXIST/ENOENT stops, TLB notes, many cycles, and the
- * validator's checks of parked PTEDs.
+ * prepare, teardown accounting and the validator; owned spans of parked
+ * PTEDs (iommu_pt_span, _fill, _clear): which ranges have a
+ * span, runs at any pages, EEXIST/ENOENT stops, TLB notes, many cycles,
+ * and the validator's checks of parked PTEDs.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -940,12 +940,12 @@ parked_pteds_map_without_the_pool(void **state)
 }
 
 /*
- * Owned runs (iommu_pt_slots, _fill, _clear) over one prepared window of
- * SLOT_N pages that crosses a level-3 table (slot 5 starts the next one).
+ * Owned spans (iommu_pt_span, _fill, _clear) over one prepared window of
+ * SPAN_N pages that ends 5 pages before its level-3 table does.
  */
 #define PG	  ((uint64_t)IOMMU_PAGE_SIZE)
-#define SLOT_N	  40
-#define SLOT_BASE (0x200000 - 5 * PG)
+#define SPAN_N	  40
+#define SPAN_BASE (0x400000 - (SPAN_N + 5) * PG)
 #define RW	  (IOMMU_PROT_READ | IOMMU_PROT_WRITE)
 
 /* Starts keeping the IOVA of every tlb_add_page call in log[0 .. cap). */
@@ -989,91 +989,96 @@ assert_page_unmapped(struct pt_fixture *fx, uint64_t iova)
 	    PT_WALK_OK);
 }
 
-/* The prepared window's handles (asserts). */
+/* The prepared window's span (asserts). */
 static void
-slot_window(struct pt_fixture *fx, struct iommu_pt_slot *s)
+span_window(struct pt_fixture *fx, struct iommu_pt_span *s)
 {
 	assert_int_equal(
-	    iommu_pt_prepare_pteds(fx->fx_pt, SLOT_BASE, SLOT_N * PG), 0);
-	assert_int_equal(iommu_pt_slots(fx->fx_pt, SLOT_BASE, SLOT_N, s), 0);
+	    iommu_pt_prepare_pteds(fx->fx_pt, SPAN_BASE, SPAN_N * PG), 0);
+	assert_int_equal(iommu_pt_span(fx->fx_pt, SPAN_BASE, SPAN_N, s), 0);
 }
 
 static void
-slots_are_handed_out_for_parked_pteds_only(void **state)
+spans_are_handed_out_for_parked_pteds_only(void **state)
 {
 	struct pt_fixture    fx;
 	struct pt_snapshot   before, after;
-	struct iommu_pt_slot s[SLOT_N + 1], t[SLOT_N];
-	const uint64_t	     x = SLOT_BASE + 7 * PG;
-	unsigned	     i, j;
+	struct iommu_pt_span s, t;
+	const uint64_t	     x = SPAN_BASE + 7 * PG, end = 0x400000;
 
 	(void)state;
 	pt_fixture_init(&fx, 48, 48);
 	/* Not prepared: no level-3 table, then a table but no PTED. */
-	assert_int_equal(iommu_pt_slots(fx.fx_pt, SLOT_BASE, 1, s), ENOENT);
-	assert_int_equal(iommu_pt_prepare(fx.fx_pt, SLOT_BASE, SLOT_N * PG), 0);
-	assert_int_equal(iommu_pt_slots(fx.fx_pt, SLOT_BASE, 1, s), ENOENT);
+	assert_int_equal(iommu_pt_span(fx.fx_pt, SPAN_BASE, 1, &s), ENOENT);
+	assert_int_equal(iommu_pt_prepare(fx.fx_pt, SPAN_BASE, SPAN_N * PG), 0);
+	assert_int_equal(iommu_pt_span(fx.fx_pt, SPAN_BASE, 1, &s), ENOENT);
 	/* x entered before prepare_pteds keeps its pool PTED: not parked. */
 	assert_int_equal(
 	    iommu_pt_enter(fx.fx_pt, x, 0x5000, IOMMU_PROT_READ, 0, 0), 0);
 	assert_int_equal(
-	    iommu_pt_prepare_pteds(fx.fx_pt, SLOT_BASE, SLOT_N * PG), 0);
-	assert_int_equal(iommu_pt_slots(fx.fx_pt, x, 1, s), ENOENT);
+	    iommu_pt_prepare_pteds(fx.fx_pt, SPAN_BASE, SPAN_N * PG), 0);
+	assert_int_equal(iommu_pt_span(fx.fx_pt, x, 1, &s), ENOENT);
 	assert_int_equal(
-	    iommu_pt_slots(fx.fx_pt, SLOT_BASE, SLOT_N, s), ENOENT);
-	assert_int_equal(iommu_pt_slots(fx.fx_pt, SLOT_BASE, 7, s), 0);
-	assert_int_equal(
-	    iommu_pt_slots(fx.fx_pt, x + PG, SLOT_N - 8, s + 8), 0);
-	/* Removed, x's slot is empty: still no handle. */
+	    iommu_pt_span(fx.fx_pt, SPAN_BASE, SPAN_N, &s), ENOENT);
+	assert_int_equal(iommu_pt_span(fx.fx_pt, SPAN_BASE, 7, &s), 0);
+	/* Two spans of one table are as far apart as their first pages. */
+	assert_int_equal(iommu_pt_span(fx.fx_pt, x + PG, SPAN_N - 8, &t), 0);
+	assert_ptr_equal(t.ps_desc, s.ps_desc + 8);
+	/* Removed, x's slot is empty: still no span. */
 	assert_int_equal(iommu_pt_remove(fx.fx_pt, x), 0);
-	assert_int_equal(iommu_pt_slots(fx.fx_pt, x, 1, s + 7), ENOENT);
-	/* Parked now: the whole window has handles, the same ones again. */
+	assert_int_equal(iommu_pt_span(fx.fx_pt, x, 1, &t), ENOENT);
+	/* Parked now: the whole window has a span, the same one again. */
 	assert_int_equal(iommu_pt_prepare_pteds(fx.fx_pt, x, PG), 0);
-	assert_int_equal(iommu_pt_slots(fx.fx_pt, x, 1, s + 7), 0);
-	assert_int_equal(iommu_pt_slots(fx.fx_pt, SLOT_BASE, SLOT_N, t), 0);
-	for (i = 0; i < SLOT_N; i++) {
-		assert_non_null(t[i].ps_desc);
-		assert_ptr_equal(t[i].ps_desc, s[i].ps_desc);
-		for (j = 0; j < i; j++)
-			assert_ptr_not_equal(t[i].ps_desc, t[j].ps_desc);
-	}
+	assert_int_equal(iommu_pt_span(fx.fx_pt, x, 1, &t), 0);
+	assert_ptr_equal(t.ps_desc, s.ps_desc + 7);
+	assert_int_equal(iommu_pt_span(fx.fx_pt, SPAN_BASE, SPAN_N, &t), 0);
+	assert_ptr_equal(t.ps_desc, s.ps_desc);
 	/* Handing out maps nothing. */
-	for (i = 0; i < SLOT_N; i++)
-		assert_page_unmapped(&fx, SLOT_BASE + i * PG);
-	/* Just outside the window (its level-3 tables exist). */
+	for (unsigned i = 0; i < SPAN_N; i++)
+		assert_page_unmapped(&fx, SPAN_BASE + i * PG);
+	/* Just outside the window (its level-3 table exists). */
 	assert_int_equal(
-	    iommu_pt_slots(fx.fx_pt, SLOT_BASE, SLOT_N + 1, s), ENOENT);
+	    iommu_pt_span(fx.fx_pt, SPAN_BASE, SPAN_N + 1, &t), ENOENT);
 	assert_int_equal(
-	    iommu_pt_slots(fx.fx_pt, SLOT_BASE - PG, 2, s), ENOENT);
+	    iommu_pt_span(fx.fx_pt, SPAN_BASE - PG, 2, &t), ENOENT);
 	assert_int_equal(
-	    iommu_pt_slots(fx.fx_pt, SLOT_BASE + SLOT_N * PG, 1, s), ENOENT);
+	    iommu_pt_span(fx.fx_pt, SPAN_BASE + SPAN_N * PG, 1, &t), ENOENT);
+	/* Parked on both sides of a level-3 line: a span per side only. */
+	assert_int_equal(
+	    iommu_pt_prepare_pteds(fx.fx_pt, end - 2 * PG, 4 * PG), 0);
+	assert_int_equal(iommu_pt_span(fx.fx_pt, end - 2 * PG, 4, &t), EXDEV);
+	assert_int_equal(iommu_pt_span(fx.fx_pt, end - PG, 2, &t), EXDEV);
+	assert_int_equal(iommu_pt_span(fx.fx_pt, end - 2 * PG, 2, &t), 0);
+	assert_ptr_equal(t.ps_desc, s.ps_desc + SPAN_N + 3);
+	assert_int_equal(iommu_pt_span(fx.fx_pt, end, 2, &t), 0);
+	assert_int_equal(iommu_pt_unprepare(fx.fx_pt, end - 2 * PG, 4 * PG), 0);
 
 	/* Bad arguments change nothing. */
 	pt_snapshot_take(&fx, &before);
-	assert_int_equal(iommu_pt_slots(fx.fx_pt, SLOT_BASE + 8, 1, s), EINVAL);
-	assert_int_equal(iommu_pt_slots(fx.fx_pt, SLOT_BASE, 0, s), EINVAL);
-	assert_int_equal(iommu_pt_slots(NULL, SLOT_BASE, 1, s), EINVAL);
-	assert_int_equal(iommu_pt_slots(fx.fx_pt, SLOT_BASE, 1, NULL), EINVAL);
-	assert_int_equal(iommu_pt_slots(fx.fx_pt, ~0xfffULL, 2, s), EINVAL);
+	assert_int_equal(iommu_pt_span(fx.fx_pt, SPAN_BASE + 8, 1, &t), EINVAL);
+	assert_int_equal(iommu_pt_span(fx.fx_pt, SPAN_BASE, 0, &t), EINVAL);
+	assert_int_equal(iommu_pt_span(NULL, SPAN_BASE, 1, &t), EINVAL);
+	assert_int_equal(iommu_pt_span(fx.fx_pt, SPAN_BASE, 1, NULL), EINVAL);
+	assert_int_equal(iommu_pt_span(fx.fx_pt, ~0xfffULL, 2, &t), EINVAL);
 	assert_int_equal(
-	    iommu_pt_slots(fx.fx_pt, SLOT_BASE, UINT64_MAX, s), EINVAL);
-	assert_int_equal(iommu_pt_slots(fx.fx_pt, ~0xfffULL, 1, s), ERANGE);
-	assert_int_equal(iommu_pt_slots(fx.fx_pt, 1ULL << 48, 1, s), ERANGE);
+	    iommu_pt_span(fx.fx_pt, SPAN_BASE, UINT64_MAX, &t), EINVAL);
+	assert_int_equal(iommu_pt_span(fx.fx_pt, ~0xfffULL, 1, &t), ERANGE);
+	assert_int_equal(iommu_pt_span(fx.fx_pt, 1ULL << 48, 1, &t), ERANGE);
 	assert_int_equal(
-	    iommu_pt_slots(fx.fx_pt, (1ULL << 48) - PG, 2, s), ERANGE);
+	    iommu_pt_span(fx.fx_pt, (1ULL << 48) - PG, 2, &t), ERANGE);
 	pt_snapshot_take(&fx, &after);
 	pt_snapshot_assert_equal(&before, &after);
-	/* Unprepared: the PTEDs went back, no handles. */
+	/* Unprepared: the PTEDs went back, no span. */
 	assert_int_equal(
-	    iommu_pt_unprepare(fx.fx_pt, SLOT_BASE, SLOT_N * PG), 0);
-	assert_int_equal(iommu_pt_slots(fx.fx_pt, SLOT_BASE, 1, s), ENOENT);
+	    iommu_pt_unprepare(fx.fx_pt, SPAN_BASE, SPAN_N * PG), 0);
+	assert_int_equal(iommu_pt_span(fx.fx_pt, SPAN_BASE, 1, &t), ENOENT);
 	assert_int_equal(iommu_pt_validate(fx.fx_pt), 0);
 	pt_fixture_fini(&fx);
 }
 
 /*
- * Runs out of slot order, apart from each other, one across the level-3
- * boundary (slots 2..7): 22 pages, the rest of the window left empty.
+ * Runs out of page order, apart from each other: 22 pages, the rest of
+ * the window left empty.
  */
 static const struct iommu_pt_run fill_runs[] = {
     {30, 0x0abc000000ULL, 6},
@@ -1083,17 +1088,17 @@ static const struct iommu_pt_run fill_runs[] = {
 };
 #define FILL_PAGES 22
 
-/* The PA fill_runs put at slot i (pa_off added), or 1 if none. */
+/* The PA fill_runs put at page i (pa_off added), or 1 if none. */
 static uint64_t
 fill_pa(unsigned i, uint64_t pa_off)
 {
 	unsigned r;
 
 	for (r = 0; r < IOMMU_ARRAY_SIZE(fill_runs); r++)
-		if (i >= fill_runs[r].pr_slot &&
-		    i - fill_runs[r].pr_slot < fill_runs[r].pr_npages)
+		if (i >= fill_runs[r].pr_first &&
+		    i - fill_runs[r].pr_first < fill_runs[r].pr_npages)
 			return fill_runs[r].pr_pa + pa_off +
-			    (i - fill_runs[r].pr_slot) * PG;
+			    (i - fill_runs[r].pr_first) * PG;
 	return 1;
 }
 
@@ -1111,15 +1116,15 @@ shifted_runs(struct iommu_pt_run *runs, uint64_t pa_off)
 
 /* Clears fill_runs' pages run by run (asserts). */
 static void
-clear_fill_runs(struct pt_fixture *fx, struct iommu_pt_slot *s)
+clear_fill_runs(struct pt_fixture *fx, const struct iommu_pt_span *s)
 {
 	uint64_t done;
 	unsigned r;
 
 	for (r = 0; r < IOMMU_ARRAY_SIZE(fill_runs); r++) {
 		assert_int_equal(
-		    iommu_pt_slots_clear(fx->fx_pt, s + fill_runs[r].pr_slot,
-			SLOT_BASE + fill_runs[r].pr_slot * PG,
+		    iommu_pt_span_clear(fx->fx_pt, s, fill_runs[r].pr_first,
+			SPAN_BASE + fill_runs[r].pr_first * PG,
 			fill_runs[r].pr_npages, 0, &done),
 		    0);
 		assert_int_equal(done, fill_runs[r].pr_npages);
@@ -1127,18 +1132,18 @@ clear_fill_runs(struct pt_fixture *fx, struct iommu_pt_slot *s)
 }
 
 /*
- * Each run lands at its slots with its PA, for every protection and cache
+ * Each run lands at its pages with its PA, for every protection and cache
  * mode, with the descriptor iommu_pt_enter writes, and without the pool.
  */
 static void
-slots_fill_maps_each_run_at_its_slots(void **state)
+span_fill_maps_each_run_at_its_pages(void **state)
 {
 	static const unsigned prots[] = {IOMMU_PROT_READ, IOMMU_PROT_WRITE, RW};
 	static const unsigned ias[] = {39, 48};
 	struct pt_fixture     fx;
 	struct pt_snapshot    filled, entered;
 	struct iommu_pool_stats p0, p1;
-	struct iommu_pt_slot	s[SLOT_N];
+	struct iommu_pt_span	s;
 	struct iommu_pt_run	runs[IOMMU_ARRAY_SIZE(fill_runs)];
 	struct iommu_pt_stats	st;
 	uint64_t		done, off, pa;
@@ -1147,7 +1152,7 @@ slots_fill_maps_each_run_at_its_slots(void **state)
 	(void)state;
 	for (k = 0; k < IOMMU_ARRAY_SIZE(ias); k++) {
 		pt_fixture_init(&fx, ias[k], 48);
-		slot_window(&fx, s);
+		span_window(&fx, &s);
 		iommu_pool_get_stats(fx.fx_pted_pool, &p0);
 		for (p = 0; p < IOMMU_ARRAY_SIZE(prots); p++) {
 			for (c = IOMMU_CACHE_WB; c <= IOMMU_CACHE_DEV; c++) {
@@ -1155,47 +1160,47 @@ slots_fill_maps_each_run_at_its_slots(void **state)
 				shifted_runs(runs, off);
 				done = 99;
 				assert_int_equal(
-				    iommu_pt_slots_fill(fx.fx_pt, s, runs,
+				    iommu_pt_span_fill(fx.fx_pt, &s, runs,
 					IOMMU_ARRAY_SIZE(runs), prots[p], c,
 					&done),
 				    0);
 				assert_int_equal(done, FILL_PAGES);
-				for (i = 0; i < SLOT_N; i++) {
+				for (i = 0; i < SPAN_N; i++) {
 					pa = fill_pa(i, off);
 					if (pa == 1)
 						assert_page_unmapped(
-						    &fx, SLOT_BASE + i * PG);
+						    &fx, SPAN_BASE + i * PG);
 					else
 						assert_page_maps(&fx,
-						    SLOT_BASE + i * PG, pa,
+						    SPAN_BASE + i * PG, pa,
 						    prots[p], c);
 				}
 				iommu_pt_get_stats(fx.fx_pt, &st);
 				assert_int_equal(st.pts_pteds, FILL_PAGES);
 				pt_snapshot_take(&fx, &filled); /* validates */
-				clear_fill_runs(&fx, s);
+				clear_fill_runs(&fx, &s);
 				/* What single enters of the pages write. */
-				for (i = 0; i < SLOT_N; i++) {
+				for (i = 0; i < SPAN_N; i++) {
 					pa = fill_pa(i, off);
 					if (pa != 1)
 						assert_int_equal(
 						    iommu_pt_enter(fx.fx_pt,
-							SLOT_BASE + i * PG, pa,
+							SPAN_BASE + i * PG, pa,
 							prots[p], c, 0),
 						    0);
 				}
 				pt_snapshot_take(&fx, &entered);
 				pt_snapshot_assert_equal(&filled, &entered);
-				clear_fill_runs(&fx, s);
+				clear_fill_runs(&fx, &s);
 				assert_int_equal(
 				    iommu_pt_validate(fx.fx_pt), 0);
 			}
 		}
 		/* NULL entered is fine. */
-		assert_int_equal(iommu_pt_slots_fill(fx.fx_pt, s, fill_runs, 1,
+		assert_int_equal(iommu_pt_span_fill(fx.fx_pt, &s, fill_runs, 1,
 				     IOMMU_PROT_READ, IOMMU_CACHE_WB, NULL),
 		    0);
-		assert_page_maps(&fx, SLOT_BASE + 30 * PG, fill_runs[0].pr_pa,
+		assert_page_maps(&fx, SPAN_BASE + 30 * PG, fill_runs[0].pr_pa,
 		    IOMMU_PROT_READ, IOMMU_CACHE_WB);
 		/* The pool saw none of it. */
 		iommu_pool_get_stats(fx.fx_pted_pool, &p1);
@@ -1207,86 +1212,86 @@ slots_fill_maps_each_run_at_its_slots(void **state)
 
 /* A page mapped already stops the fill there; the pages before stay. */
 static void
-slots_fill_stops_at_a_mapped_page(void **state)
+span_fill_stops_at_a_mapped_page(void **state)
 {
 	struct pt_fixture    fx;
-	struct iommu_pt_slot s[SLOT_N];
+	struct iommu_pt_span s;
 	struct iommu_pt_run  runs[2];
 	const uint64_t	     pa = 0x77000000ULL;
 	uint64_t	     done, i;
 
 	(void)state;
 	pt_fixture_init(&fx, 48, 48);
-	slot_window(&fx, s);
-	/* Slot 5 mapped by iommu_pt_enter (the parked PTED takes it). */
-	assert_int_equal(iommu_pt_enter(fx.fx_pt, SLOT_BASE + 5 * PG, 0x9000,
+	span_window(&fx, &s);
+	/* Page 5 mapped by iommu_pt_enter (the parked PTED takes it). */
+	assert_int_equal(iommu_pt_enter(fx.fx_pt, SPAN_BASE + 5 * PG, 0x9000,
 			     RW, IOMMU_CACHE_NC, 0),
 	    0);
 	runs[0] = (struct iommu_pt_run){0, pa, 8};
-	assert_int_equal(iommu_pt_slots_fill(fx.fx_pt, s, runs, 1,
+	assert_int_equal(iommu_pt_span_fill(fx.fx_pt, &s, runs, 1,
 			     IOMMU_PROT_READ, IOMMU_CACHE_WB, &done),
 	    EEXIST);
 	assert_int_equal(done, 5);
 	for (i = 0; i < 5; i++)
-		assert_page_maps(&fx, SLOT_BASE + i * PG, pa + i * PG,
+		assert_page_maps(&fx, SPAN_BASE + i * PG, pa + i * PG,
 		    IOMMU_PROT_READ, IOMMU_CACHE_WB);
-	assert_page_maps(&fx, SLOT_BASE + 5 * PG, 0x9000, RW, IOMMU_CACHE_NC);
-	assert_page_unmapped(&fx, SLOT_BASE + 6 * PG);
-	assert_page_unmapped(&fx, SLOT_BASE + 7 * PG);
+	assert_page_maps(&fx, SPAN_BASE + 5 * PG, 0x9000, RW, IOMMU_CACHE_NC);
+	assert_page_unmapped(&fx, SPAN_BASE + 6 * PG);
+	assert_page_unmapped(&fx, SPAN_BASE + 7 * PG);
 	assert_int_equal(iommu_pt_validate(fx.fx_pt), 0);
 	assert_int_equal(
-	    iommu_pt_slots_clear(fx.fx_pt, s, SLOT_BASE, 6, 0, &done), 0);
+	    iommu_pt_span_clear(fx.fx_pt, &s, 0, SPAN_BASE, 6, 0, &done), 0);
 	assert_int_equal(done, 6);
 
 	/* In the second run: the first run's pages count, and stay. */
-	assert_int_equal(iommu_pt_enter(fx.fx_pt, SLOT_BASE + 22 * PG, 0x9000,
+	assert_int_equal(iommu_pt_enter(fx.fx_pt, SPAN_BASE + 22 * PG, 0x9000,
 			     RW, IOMMU_CACHE_NC, 0),
 	    0);
 	runs[0] = (struct iommu_pt_run){30, pa, 3};
 	runs[1] = (struct iommu_pt_run){20, pa + 0x100000, 4};
-	assert_int_equal(iommu_pt_slots_fill(
-			     fx.fx_pt, s, runs, 2, RW, IOMMU_CACHE_DEV, &done),
+	assert_int_equal(iommu_pt_span_fill(
+			     fx.fx_pt, &s, runs, 2, RW, IOMMU_CACHE_DEV, &done),
 	    EEXIST);
 	assert_int_equal(done, 5);
 	for (i = 0; i < 3; i++)
-		assert_page_maps(&fx, SLOT_BASE + (30 + i) * PG, pa + i * PG,
+		assert_page_maps(&fx, SPAN_BASE + (30 + i) * PG, pa + i * PG,
 		    RW, IOMMU_CACHE_DEV);
 	for (i = 0; i < 2; i++)
-		assert_page_maps(&fx, SLOT_BASE + (20 + i) * PG,
+		assert_page_maps(&fx, SPAN_BASE + (20 + i) * PG,
 		    pa + 0x100000 + i * PG, RW, IOMMU_CACHE_DEV);
-	assert_page_maps(&fx, SLOT_BASE + 22 * PG, 0x9000, RW, IOMMU_CACHE_NC);
-	assert_page_unmapped(&fx, SLOT_BASE + 23 * PG);
+	assert_page_maps(&fx, SPAN_BASE + 22 * PG, 0x9000, RW, IOMMU_CACHE_NC);
+	assert_page_unmapped(&fx, SPAN_BASE + 23 * PG);
 	assert_int_equal(iommu_pt_validate(fx.fx_pt), 0);
 
 	/* Filling the same run twice: EEXIST at its first page. */
 	runs[0] = (struct iommu_pt_run){36, pa, 2};
-	assert_int_equal(iommu_pt_slots_fill(fx.fx_pt, s, runs, 1,
+	assert_int_equal(iommu_pt_span_fill(fx.fx_pt, &s, runs, 1,
 			     IOMMU_PROT_READ, IOMMU_CACHE_WB, &done),
 	    0);
 	runs[0].pr_pa = 0x5000;
-	assert_int_equal(iommu_pt_slots_fill(
-			     fx.fx_pt, s, runs, 1, RW, IOMMU_CACHE_NC, &done),
+	assert_int_equal(iommu_pt_span_fill(
+			     fx.fx_pt, &s, runs, 1, RW, IOMMU_CACHE_NC, &done),
 	    EEXIST);
 	assert_int_equal(done, 0);
 	assert_page_maps(
-	    &fx, SLOT_BASE + 37 * PG, pa + PG, IOMMU_PROT_READ, IOMMU_CACHE_WB);
+	    &fx, SPAN_BASE + 37 * PG, pa + PG, IOMMU_PROT_READ, IOMMU_CACHE_WB);
 	/* And a page filled by handle is mapped for iommu_pt_enter too. */
-	assert_int_equal(iommu_pt_enter(fx.fx_pt, SLOT_BASE + 36 * PG, 0x5000,
+	assert_int_equal(iommu_pt_enter(fx.fx_pt, SPAN_BASE + 36 * PG, 0x5000,
 			     RW, IOMMU_CACHE_WB, 0),
 	    EEXIST);
 	assert_int_equal(iommu_pt_validate(fx.fx_pt), 0);
 	assert_int_equal(
-	    iommu_pt_unprepare(fx.fx_pt, SLOT_BASE, SLOT_N * PG), EBUSY);
+	    iommu_pt_unprepare(fx.fx_pt, SPAN_BASE, SPAN_N * PG), EBUSY);
 	pt_fixture_fini(&fx);
 }
 
 /* Refused fills change nothing (oas 40 for ERANGE). */
 static void
-slots_fill_refuses_bad_arguments(void **state)
+span_fill_refuses_bad_arguments(void **state)
 {
 	struct pt_fixture    fx;
 	struct pt_snapshot   before, after;
-	struct iommu_pt_slot s[SLOT_N];
+	struct iommu_pt_span s;
 	struct iommu_pt_run  r[2];
 	uint64_t	     done;
 	unsigned	     i;
@@ -1312,150 +1317,150 @@ slots_fill_refuses_bad_arguments(void **state)
 
 	(void)state;
 	pt_fixture_init(&fx, 48, 40);
-	slot_window(&fx, s);
+	span_window(&fx, &s);
 	pt_snapshot_take(&fx, &before);
 	for (i = 0; i < IOMMU_ARRAY_SIZE(bad); i++) {
 		done = 99;
 		assert_int_equal(
-		    iommu_pt_slots_fill(fx.fx_pt, s, &bad[i].run, bad[i].nruns,
+		    iommu_pt_span_fill(fx.fx_pt, &s, &bad[i].run, bad[i].nruns,
 			bad[i].prot, bad[i].cache, &done),
 		    bad[i].error);
 		assert_int_equal(done, 0);
 	}
 	r[0] = (struct iommu_pt_run){0, 0x1000, 1};
-	assert_int_equal(iommu_pt_slots_fill(NULL, s, r, 1, IOMMU_PROT_READ,
+	assert_int_equal(iommu_pt_span_fill(NULL, &s, r, 1, IOMMU_PROT_READ,
 			     IOMMU_CACHE_WB, NULL),
 	    EINVAL);
-	assert_int_equal(iommu_pt_slots_fill(fx.fx_pt, NULL, r, 1,
+	assert_int_equal(iommu_pt_span_fill(fx.fx_pt, NULL, r, 1,
 			     IOMMU_PROT_READ, IOMMU_CACHE_WB, NULL),
 	    EINVAL);
-	assert_int_equal(iommu_pt_slots_fill(fx.fx_pt, s, NULL, 1,
+	assert_int_equal(iommu_pt_span_fill(fx.fx_pt, &s, NULL, 1,
 			     IOMMU_PROT_READ, IOMMU_CACHE_WB, NULL),
 	    EINVAL);
 	/* The highest page below the output size is fine. */
 	r[0] = (struct iommu_pt_run){0, (1ULL << 40) - PG, 1};
-	assert_int_equal(iommu_pt_slots_fill(fx.fx_pt, s, r, 1, IOMMU_PROT_READ,
+	assert_int_equal(iommu_pt_span_fill(fx.fx_pt, &s, r, 1, IOMMU_PROT_READ,
 			     IOMMU_CACHE_WB, &done),
 	    0);
 	assert_page_maps(
-	    &fx, SLOT_BASE, (1ULL << 40) - PG, IOMMU_PROT_READ, IOMMU_CACHE_WB);
+	    &fx, SPAN_BASE, (1ULL << 40) - PG, IOMMU_PROT_READ, IOMMU_CACHE_WB);
 	assert_int_equal(
-	    iommu_pt_slots_clear(fx.fx_pt, s, SLOT_BASE, 1, 0, NULL), 0);
+	    iommu_pt_span_clear(fx.fx_pt, &s, 0, SPAN_BASE, 1, 0, NULL), 0);
 	pt_snapshot_take(&fx, &after);
 	pt_snapshot_assert_equal(&before, &after);
 	/* Runs fill in order: a bad second run keeps the first's pages. */
 	r[0] = (struct iommu_pt_run){10, 0x40000, 3};
 	r[1] = (struct iommu_pt_run){20, 1ULL << 40, 1};
-	assert_int_equal(iommu_pt_slots_fill(fx.fx_pt, s, r, 2, IOMMU_PROT_READ,
+	assert_int_equal(iommu_pt_span_fill(fx.fx_pt, &s, r, 2, IOMMU_PROT_READ,
 			     IOMMU_CACHE_WB, &done),
 	    ERANGE);
 	assert_int_equal(done, 3);
 	assert_page_maps(
-	    &fx, SLOT_BASE + 12 * PG, 0x42000, IOMMU_PROT_READ, IOMMU_CACHE_WB);
-	assert_page_unmapped(&fx, SLOT_BASE + 20 * PG);
-	assert_int_equal(iommu_pt_slots_clear(
-			     fx.fx_pt, s + 10, SLOT_BASE + 10 * PG, 3, 0, NULL),
+	    &fx, SPAN_BASE + 12 * PG, 0x42000, IOMMU_PROT_READ, IOMMU_CACHE_WB);
+	assert_page_unmapped(&fx, SPAN_BASE + 20 * PG);
+	assert_int_equal(iommu_pt_span_clear(
+			     fx.fx_pt, &s, 10, SPAN_BASE + 10 * PG, 3, 0, NULL),
 	    0);
 	pt_fixture_fini(&fx);
 }
 
 /* Clear unmaps, notes each page once (unless NOTLBADD), stops at a hole. */
 static void
-slots_clear_unmaps_and_notes_each_page(void **state)
+span_clear_unmaps_and_notes_each_page(void **state)
 {
 	struct pt_fixture    fx;
 	struct pt_snapshot   before, after;
-	struct iommu_pt_slot s[SLOT_N];
+	struct iommu_pt_span s;
 	struct iommu_pt_run  r[2];
-	uint64_t	     log[SLOT_N + 1], done, i;
+	uint64_t	     log[SPAN_N + 1], done, i;
 
 	(void)state;
 	pt_fixture_init(&fx, 48, 48);
-	slot_window(&fx, s);
-	r[0] = (struct iommu_pt_run){0, 0x300000, SLOT_N};
+	span_window(&fx, &s);
+	r[0] = (struct iommu_pt_run){0, 0x300000, SPAN_N};
 	assert_int_equal(
-	    iommu_pt_slots_fill(fx.fx_pt, s, r, 1, RW, IOMMU_CACHE_WB, &done),
+	    iommu_pt_span_fill(fx.fx_pt, &s, r, 1, RW, IOMMU_CACHE_WB, &done),
 	    0);
-	assert_int_equal(done, SLOT_N);
+	assert_int_equal(done, SPAN_N);
 	tlb_log_start(&fx, log, IOMMU_ARRAY_SIZE(log));
-	/* Across the level-3 boundary, in slot order. */
-	assert_int_equal(iommu_pt_slots_clear(
-			     fx.fx_pt, s + 2, SLOT_BASE + 2 * PG, 10, 0, &done),
+	/* In page order. */
+	assert_int_equal(iommu_pt_span_clear(
+			     fx.fx_pt, &s, 2, SPAN_BASE + 2 * PG, 10, 0, &done),
 	    0);
 	assert_int_equal(done, 10);
 	assert_int_equal(atomic_load(&fx.fx_tlb_log_n), 10);
 	assert_int_equal(fx.fx_tlb_pages, 10);
 	assert_int_equal(fx.fx_tlb_last_granule, PG);
 	for (i = 0; i < 10; i++)
-		assert_int_equal(log[i], SLOT_BASE + (2 + i) * PG);
-	for (i = 0; i < SLOT_N; i++) {
+		assert_int_equal(log[i], SPAN_BASE + (2 + i) * PG);
+	for (i = 0; i < SPAN_N; i++) {
 		if (i >= 2 && i < 12)
-			assert_page_unmapped(&fx, SLOT_BASE + i * PG);
+			assert_page_unmapped(&fx, SPAN_BASE + i * PG);
 		else
-			assert_page_maps(&fx, SLOT_BASE + i * PG,
+			assert_page_maps(&fx, SPAN_BASE + i * PG,
 			    0x300000 + i * PG, RW, IOMMU_CACHE_WB);
 	}
 	assert_int_equal(iommu_pt_validate(fx.fx_pt), 0);
 
 	/* NOTLBADD: unmapped all the same, no hook call. */
-	assert_int_equal(iommu_pt_slots_clear(fx.fx_pt, s + 20,
-			     SLOT_BASE + 20 * PG, 5, IOMMU_PT_NOTLBADD, &done),
+	assert_int_equal(iommu_pt_span_clear(fx.fx_pt, &s, 20,
+			     SPAN_BASE + 20 * PG, 5, IOMMU_PT_NOTLBADD, &done),
 	    0);
 	assert_int_equal(done, 5);
 	assert_int_equal(fx.fx_tlb_pages, 10);
 	assert_int_equal(atomic_load(&fx.fx_tlb_log_n), 10);
 	for (i = 20; i < 25; i++)
-		assert_page_unmapped(&fx, SLOT_BASE + i * PG);
+		assert_page_unmapped(&fx, SPAN_BASE + i * PG);
 	assert_int_equal(iommu_pt_validate(fx.fx_pt), 0);
 
-	/* A hole at slot 20: ENOENT there, the 5 before it unmapped. */
+	/* A hole at page 20: ENOENT there, the 5 before it unmapped. */
 	tlb_log_start(&fx, log, IOMMU_ARRAY_SIZE(log));
-	assert_int_equal(iommu_pt_slots_clear(fx.fx_pt, s + 15,
-			     SLOT_BASE + 15 * PG, 10, 0, &done),
+	assert_int_equal(iommu_pt_span_clear(fx.fx_pt, &s, 15,
+			     SPAN_BASE + 15 * PG, 10, 0, &done),
 	    ENOENT);
 	assert_int_equal(done, 5);
 	assert_int_equal(atomic_load(&fx.fx_tlb_log_n), 5);
 	for (i = 0; i < 5; i++) {
-		assert_int_equal(log[i], SLOT_BASE + (15 + i) * PG);
-		assert_page_unmapped(&fx, SLOT_BASE + (15 + i) * PG);
+		assert_int_equal(log[i], SPAN_BASE + (15 + i) * PG);
+		assert_page_unmapped(&fx, SPAN_BASE + (15 + i) * PG);
 	}
 	/* NULL removed is fine; a hole at the first page is ENOENT, 0. */
-	assert_int_equal(iommu_pt_slots_clear(fx.fx_pt, s + 25,
-			     SLOT_BASE + 25 * PG, 1, IOMMU_PT_NOTLBADD, NULL),
+	assert_int_equal(iommu_pt_span_clear(fx.fx_pt, &s, 25,
+			     SPAN_BASE + 25 * PG, 1, IOMMU_PT_NOTLBADD, NULL),
 	    0);
-	assert_int_equal(iommu_pt_slots_clear(fx.fx_pt, s + 25,
-			     SLOT_BASE + 25 * PG, 3, 0, &done),
+	assert_int_equal(iommu_pt_span_clear(fx.fx_pt, &s, 25,
+			     SPAN_BASE + 25 * PG, 3, 0, &done),
 	    ENOENT);
 	assert_int_equal(done, 0);
 	assert_page_maps(
-	    &fx, SLOT_BASE + 26 * PG, 0x300000 + 26 * PG, RW, IOMMU_CACHE_WB);
+	    &fx, SPAN_BASE + 26 * PG, 0x300000 + 26 * PG, RW, IOMMU_CACHE_WB);
 
 	/* Bad arguments change nothing. */
 	pt_snapshot_take(&fx, &before);
 	tlb_log_start(&fx, log, IOMMU_ARRAY_SIZE(log));
 	done = 99;
-	assert_int_equal(iommu_pt_slots_clear(fx.fx_pt, s + 26,
-			     SLOT_BASE + 26 * PG, 0, 0, &done),
+	assert_int_equal(iommu_pt_span_clear(fx.fx_pt, &s, 26,
+			     SPAN_BASE + 26 * PG, 0, 0, &done),
 	    EINVAL);
 	assert_int_equal(done, 0);
 	done = 99;
 	assert_int_equal(
-	    iommu_pt_slots_clear(fx.fx_pt, s + 26, SLOT_BASE + 26 * PG, 1,
+	    iommu_pt_span_clear(fx.fx_pt, &s, 26, SPAN_BASE + 26 * PG, 1,
 		IOMMU_PT_NOLEVELALLOC, &done),
 	    EINVAL);
 	assert_int_equal(done, 0);
 	assert_int_equal(
-	    iommu_pt_slots_clear(fx.fx_pt, s + 26, SLOT_BASE + 26 * PG, 1,
+	    iommu_pt_span_clear(fx.fx_pt, &s, 26, SPAN_BASE + 26 * PG, 1,
 		IOMMU_PT_NOTLBADD | 0x80, &done),
 	    EINVAL);
-	assert_int_equal(iommu_pt_slots_clear(
-			     NULL, s + 26, SLOT_BASE + 26 * PG, 1, 0, &done),
+	assert_int_equal(
+	    iommu_pt_span_clear(NULL, &s, 26, SPAN_BASE + 26 * PG, 1, 0, &done),
 	    EINVAL);
 	assert_int_equal(
-	    iommu_pt_slots_clear(fx.fx_pt, NULL, SLOT_BASE, 1, 0, &done),
+	    iommu_pt_span_clear(fx.fx_pt, NULL, 0, SPAN_BASE, 1, 0, &done),
 	    EINVAL);
-	assert_int_equal(iommu_pt_slots_clear(fx.fx_pt, s + 26,
-			     SLOT_BASE + 26 * PG + 8, 1, 0, &done),
+	assert_int_equal(iommu_pt_span_clear(fx.fx_pt, &s, 26,
+			     SPAN_BASE + 26 * PG + 8, 1, 0, &done),
 	    EINVAL);
 	assert_int_equal(atomic_load(&fx.fx_tlb_log_n), 0);
 	pt_snapshot_take(&fx, &after);
@@ -1470,11 +1475,11 @@ slots_clear_unmaps_and_notes_each_page(void **state)
  * is filled; none of it touches the pool.
  */
 static void
-slot_handles_survive_map_unmap_cycles(void **state)
+span_handles_survive_map_unmap_cycles(void **state)
 {
 	struct pt_fixture	fx;
 	struct iommu_pool_stats p0, p1;
-	struct iommu_pt_slot	s[SLOT_N];
+	struct iommu_pt_span	s;
 	struct iommu_pt_run	r[3];
 	struct test_rng		rng;
 	unsigned long		cycle, cycles = test_scale(300);
@@ -1485,11 +1490,11 @@ slot_handles_survive_map_unmap_cycles(void **state)
 	(void)state;
 	test_rng_seed(&rng, 0x51075);
 	pt_fixture_init(&fx, 48, 48);
-	slot_window(&fx, s);
+	span_window(&fx, &s);
 	iommu_pool_get_stats(fx.fx_pted_pool, &p0);
 	for (cycle = 0; cycle < cycles; cycle++) {
-		first = test_rng_below(&rng, SLOT_N);
-		n = 1 + test_rng_below(&rng, SLOT_N - first);
+		first = test_rng_below(&rng, SPAN_N);
+		n = 1 + test_rng_below(&rng, SPAN_N - first);
 		pa = (test_rng_below(&rng, 1ULL << 24) + 1) << 12;
 		prot = 1 + (unsigned)test_rng_below(&rng, 3);
 		cache = (unsigned)test_rng_below(&rng, 3);
@@ -1508,42 +1513,42 @@ slot_handles_survive_map_unmap_cycles(void **state)
 		if (cycle % 5 == 4) {
 			/* Entered by walking instead: the handles see it. */
 			assert_int_equal(iommu_pt_enter_range(fx.fx_pt,
-					     SLOT_BASE + first * PG, pa, n,
+					     SPAN_BASE + first * PG, pa, n,
 					     prot, cache, 0, &done),
 			    0);
 		} else {
 			assert_int_equal(
-			    iommu_pt_slots_fill(fx.fx_pt, s, r, n >= 3 ? 3 : 1,
+			    iommu_pt_span_fill(fx.fx_pt, &s, r, n >= 3 ? 3 : 1,
 				prot, cache, &done),
 			    0);
 		}
 		assert_int_equal(done, n);
 		i = test_rng_below(&rng, n);
-		assert_page_maps(&fx, SLOT_BASE + (first + i) * PG, pa + i * PG,
+		assert_page_maps(&fx, SPAN_BASE + (first + i) * PG, pa + i * PG,
 		    prot, cache);
 		if (cycle % 7 == 0) {
 			assert_int_equal(iommu_pt_validate(fx.fx_pt), 0);
 			assert_int_equal(iommu_pt_unprepare(
-					     fx.fx_pt, SLOT_BASE, SLOT_N * PG),
+					     fx.fx_pt, SPAN_BASE, SPAN_N * PG),
 			    EBUSY);
 		}
 		if (cycle % 5 == 3) {
 			/* Removed by walking instead. */
 			assert_int_equal(iommu_pt_remove_range(fx.fx_pt,
-					     SLOT_BASE + first * PG, n, &done),
+					     SPAN_BASE + first * PG, n, &done),
 			    0);
 			notes += n;
 		} else {
 			flags = cycle & 1 ? IOMMU_PT_NOTLBADD : 0;
 			assert_int_equal(
-			    iommu_pt_slots_clear(fx.fx_pt, s + first,
-				SLOT_BASE + first * PG, n, flags, &done),
+			    iommu_pt_span_clear(fx.fx_pt, &s, first,
+				SPAN_BASE + first * PG, n, flags, &done),
 			    0);
 			if (flags == 0)
 				notes += n;
 		}
 		assert_int_equal(done, n);
-		assert_page_unmapped(&fx, SLOT_BASE + (first + i) * PG);
+		assert_page_unmapped(&fx, SPAN_BASE + (first + i) * PG);
 		assert_int_equal(fx.fx_tlb_pages, notes);
 	}
 	assert_int_equal(iommu_pt_validate(fx.fx_pt), 0);
@@ -1551,7 +1556,7 @@ slot_handles_survive_map_unmap_cycles(void **state)
 	assert_int_equal(p1.pst_gets, p0.pst_gets);
 	assert_int_equal(p1.pst_puts, p0.pst_puts);
 	assert_int_equal(
-	    iommu_pt_unprepare(fx.fx_pt, SLOT_BASE, SLOT_N * PG), 0);
+	    iommu_pt_unprepare(fx.fx_pt, SPAN_BASE, SPAN_N * PG), 0);
 	iommu_pool_get_stats(fx.fx_pted_pool, &p1);
 	assert_int_equal(p1.pst_items_out, 0);
 	pt_fixture_fini(&fx);
@@ -1559,14 +1564,14 @@ slot_handles_survive_map_unmap_cycles(void **state)
 
 /*
  * prepare_pteds that runs out of PTEDs takes back only what it parked
- * itself: an earlier window inside its range keeps its PTEDs, its handles
+ * itself: an earlier window inside its range keeps its PTEDs, its span
  * and its mapped page.
  */
 static void
 prepare_pteds_enomem_keeps_earlier_parking(void **state)
 {
 	struct pt_fixture	fx;
-	struct iommu_pt_slot	s[4], t[4];
+	struct iommu_pt_span	s, t;
 	struct iommu_pt_run	r = {1, 0x6000, 1};
 	struct iommu_pool_stats ps;
 	uint64_t		pa;
@@ -1574,9 +1579,9 @@ prepare_pteds_enomem_keeps_earlier_parking(void **state)
 	(void)state;
 	pt_fixture_init(&fx, 48, 48);
 	assert_int_equal(
-	    iommu_pt_prepare_pteds(fx.fx_pt, SLOT_BASE, 4 * PG), 0);
-	assert_int_equal(iommu_pt_slots(fx.fx_pt, SLOT_BASE, 4, s), 0);
-	assert_int_equal(iommu_pt_slots_fill(fx.fx_pt, s, &r, 1,
+	    iommu_pt_prepare_pteds(fx.fx_pt, SPAN_BASE, 4 * PG), 0);
+	assert_int_equal(iommu_pt_span(fx.fx_pt, SPAN_BASE, 4, &s), 0);
+	assert_int_equal(iommu_pt_span_fill(fx.fx_pt, &s, &r, 1,
 			     IOMMU_PROT_READ, IOMMU_CACHE_WB, NULL),
 	    0);
 	assert_int_equal(iommu_pool_cache_flush(fx.fx_pted_pool), 0);
@@ -1586,22 +1591,22 @@ prepare_pteds_enomem_keeps_earlier_parking(void **state)
 	    iommu_pool_sethardlimit(fx.fx_pted_pool, ps.pst_items_out + 2), 0);
 	/* 8 pages over the first 4: room for 2 of the 4 new ones. */
 	assert_int_equal(
-	    iommu_pt_prepare_pteds(fx.fx_pt, SLOT_BASE, 8 * PG), ENOMEM);
+	    iommu_pt_prepare_pteds(fx.fx_pt, SPAN_BASE, 8 * PG), ENOMEM);
 	assert_int_equal(iommu_pool_cache_flush(fx.fx_pted_pool), 0);
 	iommu_pool_get_stats(fx.fx_pted_pool, &ps);
 	assert_int_equal(ps.pst_items_out, 4);
-	assert_int_equal(iommu_pt_slots(fx.fx_pt, SLOT_BASE, 4, t), 0);
-	assert_memory_equal(s, t, sizeof(s));
+	assert_int_equal(iommu_pt_span(fx.fx_pt, SPAN_BASE, 4, &t), 0);
+	assert_ptr_equal(s.ps_desc, t.ps_desc);
 	assert_int_equal(
-	    iommu_pt_slots(fx.fx_pt, SLOT_BASE + 4 * PG, 1, t), ENOENT);
+	    iommu_pt_span(fx.fx_pt, SPAN_BASE + 4 * PG, 1, &t), ENOENT);
 	assert_int_equal(
-	    iommu_pt_extract(fx.fx_pt, SLOT_BASE + PG, &pa, NULL), 0);
+	    iommu_pt_extract(fx.fx_pt, SPAN_BASE + PG, &pa, NULL), 0);
 	assert_int_equal(pa, 0x6000);
 	assert_int_equal(iommu_pt_validate(fx.fx_pt), 0);
-	assert_int_equal(iommu_pt_slots_clear(
-			     fx.fx_pt, s + 1, SLOT_BASE + 1 * PG, 1, 0, NULL),
+	assert_int_equal(iommu_pt_span_clear(
+			     fx.fx_pt, &s, 1, SPAN_BASE + 1 * PG, 1, 0, NULL),
 	    0);
-	assert_int_equal(iommu_pt_unprepare(fx.fx_pt, SLOT_BASE, 8 * PG), 0);
+	assert_int_equal(iommu_pt_unprepare(fx.fx_pt, SPAN_BASE, 8 * PG), 0);
 	pt_fixture_fini(&fx);
 }
 
@@ -1627,21 +1632,21 @@ static void
 validator_checks_parked_pteds(void **state)
 {
 	struct pt_fixture    fx;
-	struct iommu_pt_slot s[SLOT_N];
+	struct iommu_pt_span s;
 	struct iommu_pt_run  r = {4, 0x6000, 1};
 	struct iommu__pted  *a, *b;
 	uint64_t	    *slot, d;
 
 	(void)state;
 	pt_fixture_init(&fx, 48, 48);
-	slot_window(&fx, s);
-	a = pted_at(&fx, SLOT_BASE + 3 * PG);
-	b = pted_at(&fx, SLOT_BASE + 4 * PG);
+	span_window(&fx, &s);
+	a = pted_at(&fx, SPAN_BASE + 3 * PG);
+	b = pted_at(&fx, SPAN_BASE + 4 * PG);
 	assert_non_null(a);
 	assert_non_null(b);
-	assert_int_equal(a->pd_va, SLOT_BASE + 3 * PG);
+	assert_int_equal(a->pd_va, SPAN_BASE + 3 * PG);
 	assert_true(a->pd_parked);
-	assert_ptr_equal(a->pd_slot, s[3].ps_desc);
+	assert_ptr_equal(a->pd_slot, s.ps_desc + 3);
 	/* Another page's descriptor, even in the same table. */
 	slot = a->pd_slot;
 	a->pd_slot = b->pd_slot;
@@ -1653,7 +1658,7 @@ validator_checks_parked_pteds(void **state)
 	assert_int_equal(iommu_pt_validate(fx.fx_pt), EFAULT);
 	a->pd_pte = 0;
 
-	assert_int_equal(iommu_pt_slots_fill(fx.fx_pt, s, &r, 1,
+	assert_int_equal(iommu_pt_span_fill(fx.fx_pt, &s, &r, 1,
 			     IOMMU_PROT_READ, IOMMU_CACHE_WB, NULL),
 	    0);
 	assert_int_equal(iommu_pt_validate(fx.fx_pt), 0);
@@ -1671,8 +1676,8 @@ validator_checks_parked_pteds(void **state)
 	assert_int_equal(iommu_pt_validate(fx.fx_pt), EFAULT);
 	iommu__le64_enc(b->pd_slot, d);
 	assert_int_equal(iommu_pt_validate(fx.fx_pt), 0);
-	assert_int_equal(iommu_pt_slots_clear(
-			     fx.fx_pt, s + 4, SLOT_BASE + 4 * PG, 1, 0, NULL),
+	assert_int_equal(iommu_pt_span_clear(
+			     fx.fx_pt, &s, 4, SPAN_BASE + 4 * PG, 1, 0, NULL),
 	    0);
 	assert_int_equal(iommu_pt_validate(fx.fx_pt), 0);
 	pt_fixture_fini(&fx);
@@ -1691,9 +1696,9 @@ kept_pteds_map_again_without_the_pool(void **state)
 	struct pt_fixture	fx;
 	struct iommu_pool_stats p0, p1;
 	struct iommu_pt_stats	st;
-	struct iommu_pt_slot	s[4];
-	struct iommu_pt_run	r = {0, 0x9000000, 4};
-	const uint64_t		base = SLOT_BASE; /* crosses a 2 MiB line */
+	struct iommu_pt_span	s, t;
+	struct iommu_pt_run	r[2] = {{0, 0x9000000, 2}, {0, 0x9002000, 2}};
+	const uint64_t		base = 0x200000 - 2 * PG; /* a 2 MiB line */
 	uint64_t		done;
 	unsigned		i;
 
@@ -1704,8 +1709,8 @@ kept_pteds_map_again_without_the_pool(void **state)
 		assert_int_equal(iommu_pt_enter(fx.fx_pt, base + i * PG,
 				     0x100000 + i * PG, RW, IOMMU_CACHE_WB, 0),
 		    0);
-	/* Not prepared: no handle yet. */
-	assert_int_equal(iommu_pt_slots(fx.fx_pt, base, 3, s), ENOENT);
+	/* Not prepared: no span yet. */
+	assert_int_equal(iommu_pt_span(fx.fx_pt, base, 2, &s), ENOENT);
 	iommu_pool_get_stats(fx.fx_pted_pool, &p0);
 	assert_int_equal(iommu_pt_remove(fx.fx_pt, base), 0);
 	assert_int_equal(
@@ -1744,16 +1749,26 @@ kept_pteds_map_again_without_the_pool(void **state)
 	assert_int_equal(st.pts_pteds, 4);
 	assert_int_equal(iommu_pt_validate(fx.fx_pt), 0);
 
-	/* Unmapped, the four are parked: handles work, still no pool. */
+	/* Unmapped, the four are parked: a span each side of the line,
+	 * and they work, still without the pool. */
 	assert_int_equal(iommu_pt_remove_range(fx.fx_pt, base, 4, NULL), 0);
-	assert_int_equal(iommu_pt_slots(fx.fx_pt, base, 4, s), 0);
-	assert_int_equal(
-	    iommu_pt_slots_fill(fx.fx_pt, s, &r, 1, RW, IOMMU_CACHE_WB, NULL),
+	assert_int_equal(iommu_pt_span(fx.fx_pt, base, 4, &s), EXDEV);
+	assert_int_equal(iommu_pt_span(fx.fx_pt, base, 2, &s), 0);
+	assert_int_equal(iommu_pt_span(fx.fx_pt, base + 2 * PG, 2, &t), 0);
+	assert_int_equal(iommu_pt_span_fill(
+			     fx.fx_pt, &s, &r[0], 1, RW, IOMMU_CACHE_WB, NULL),
 	    0);
-	assert_page_maps(&fx, base + 3 * PG, 0x9003000, RW, IOMMU_CACHE_WB);
+	assert_int_equal(iommu_pt_span_fill(
+			     fx.fx_pt, &t, &r[1], 1, RW, IOMMU_CACHE_WB, NULL),
+	    0);
+	for (i = 0; i < 4; i++)
+		assert_page_maps(
+		    &fx, base + i * PG, 0x9000000 + i * PG, RW, IOMMU_CACHE_WB);
 	assert_int_equal(iommu_pt_unprepare(fx.fx_pt, base, 4 * PG), EBUSY);
 	assert_int_equal(
-	    iommu_pt_slots_clear(fx.fx_pt, s, base, 4, 0, NULL), 0);
+	    iommu_pt_span_clear(fx.fx_pt, &s, 0, base, 2, 0, NULL), 0);
+	assert_int_equal(
+	    iommu_pt_span_clear(fx.fx_pt, &t, 0, base + 2 * PG, 2, 0, NULL), 0);
 	iommu_pool_get_stats(fx.fx_pted_pool, &p1);
 	assert_int_equal(p1.pst_gets, p0.pst_gets + 1);
 	assert_int_equal(p1.pst_puts, p0.pst_puts);
@@ -1792,12 +1807,12 @@ main(void)
 	    cmocka_unit_test(parked_pteds_map_without_the_pool),
 	    cmocka_unit_test(validator_detects_corruption),
 	    cmocka_unit_test(teardown_returns_every_level_and_pted),
-	    cmocka_unit_test(slots_are_handed_out_for_parked_pteds_only),
-	    cmocka_unit_test(slots_fill_maps_each_run_at_its_slots),
-	    cmocka_unit_test(slots_fill_stops_at_a_mapped_page),
-	    cmocka_unit_test(slots_fill_refuses_bad_arguments),
-	    cmocka_unit_test(slots_clear_unmaps_and_notes_each_page),
-	    cmocka_unit_test(slot_handles_survive_map_unmap_cycles),
+	    cmocka_unit_test(spans_are_handed_out_for_parked_pteds_only),
+	    cmocka_unit_test(span_fill_maps_each_run_at_its_pages),
+	    cmocka_unit_test(span_fill_stops_at_a_mapped_page),
+	    cmocka_unit_test(span_fill_refuses_bad_arguments),
+	    cmocka_unit_test(span_clear_unmaps_and_notes_each_page),
+	    cmocka_unit_test(span_handles_survive_map_unmap_cycles),
 	    cmocka_unit_test(validator_checks_parked_pteds),
 	    cmocka_unit_test(prepare_pteds_enomem_keeps_earlier_parking),
 	    cmocka_unit_test(kept_pteds_map_again_without_the_pool),

@@ -2,7 +2,7 @@
  * Threads entering and removing pages that share intermediate levels:
  * every level is created exactly once (no leaked or duplicated tables),
  * while a reader thread extracts concurrently; racing enters of one page,
- * a parked PTED's handle filled while another thread enters its page
+ * a parked PTED filled by span while another thread enters its page
  * (one winner each time), and enters racing removes that keep the PTED.
  * Run under TSan in CI.
  */
@@ -220,13 +220,18 @@ static void *
 preparer_run(void *arg)
 {
 	struct worker	    *w = arg;
-	struct iommu_pt_slot s[PREP_PAGES];
+	struct iommu_pt_span s;
+	uint64_t	     k;
 
 	pthread_barrier_wait(w->w_start);
 	if (iommu_pt_prepare_pteds(
-		w->w_fx->fx_pt, w->w_base, PREP_PAGES << 12) != 0 ||
-	    iommu_pt_slots(w->w_fx->fx_pt, w->w_base, PREP_PAGES, s) != 0)
+		w->w_fx->fx_pt, w->w_base, PREP_PAGES << 12) != 0)
 		w->w_errors++;
+	/* Parked, every page (a span a page: the range crosses a table). */
+	for (k = 0; k < PREP_PAGES; k++)
+		if (iommu_pt_span(
+			w->w_fx->fx_pt, w->w_base + (k << 12), 1, &s) != 0)
+			w->w_errors++;
 	return NULL;
 }
 
@@ -321,14 +326,14 @@ racing_enters_of_one_page_have_one_winner(void **state)
  * enterer won.
  */
 #define RACE_PAGES 64
-#define RACE_BASE  (0x400000 - 16 * 0x1000ULL) /* across a level-3 table */
+#define RACE_BASE  (0x400000 - (RACE_PAGES + 16) * 0x1000ULL) /* one table */
 
 enum race_kind { RACE_STEP, RACE_FREE, RACE_RUN };
 
 struct racer {
 	struct pt_fixture    *r_fx;
 	pthread_barrier_t    *r_go, *r_done;
-	struct iommu_pt_slot *r_slots;	 /* the filler's; NULL: the enterer */
+	struct iommu_pt_span *r_span;	 /* the filler's; NULL: the enterer */
 	atomic_ulong	     *r_arrived; /* meetings, both racers */
 	unsigned long	      r_meets;	 /* meetings so far, this racer */
 	unsigned long	      r_rounds;
@@ -382,7 +387,7 @@ race_fill(struct racer *r, unsigned long round)
 	if (race_kind(round) == RACE_RUN) {
 		run =
 		    (struct iommu_pt_run){0, race_pa(1, round, 0), RACE_PAGES};
-		r->r_error[0] = iommu_pt_slots_fill(r->r_fx->fx_pt, r->r_slots,
+		r->r_error[0] = iommu_pt_span_fill(r->r_fx->fx_pt, r->r_span,
 		    &run, 1, IOMMU_PROT_READ, IOMMU_CACHE_WB, &r->r_entered);
 		return;
 	}
@@ -390,7 +395,7 @@ race_fill(struct racer *r, unsigned long round)
 		if (race_kind(round) == RACE_STEP)
 			race_meet(r);
 		run = (struct iommu_pt_run){k, race_pa(1, round, k), 1};
-		r->r_error[k] = iommu_pt_slots_fill(r->r_fx->fx_pt, r->r_slots,
+		r->r_error[k] = iommu_pt_span_fill(r->r_fx->fx_pt, r->r_span,
 		    &run, 1, IOMMU_PROT_READ, IOMMU_CACHE_WB, NULL);
 	}
 }
@@ -423,7 +428,7 @@ racer_run(void *arg)
 		pthread_barrier_wait(r->r_go);
 		/* Start together: a barrier wakes its waiters one by one. */
 		race_meet(r);
-		if (r->r_slots != NULL)
+		if (r->r_span != NULL)
 			race_fill(r, round);
 		else
 			race_enter(r, round);
@@ -472,10 +477,10 @@ race_check(struct pt_fixture *fx, const struct racer *fill,
 }
 
 static void
-slot_fill_races_enter_with_one_winner(void **state)
+span_fill_races_enter_with_one_winner(void **state)
 {
 	struct pt_fixture    fx;
-	struct iommu_pt_slot slots[RACE_PAGES];
+	struct iommu_pt_span span;
 	pthread_barrier_t    go, done;
 	atomic_ulong	     arrived = 0;
 	pthread_t	     tid[2];
@@ -490,7 +495,7 @@ slot_fill_races_enter_with_one_winner(void **state)
 			     fx.fx_pt, RACE_BASE, (uint64_t)RACE_PAGES << 12),
 	    0);
 	assert_int_equal(
-	    iommu_pt_slots(fx.fx_pt, RACE_BASE, RACE_PAGES, slots), 0);
+	    iommu_pt_span(fx.fx_pt, RACE_BASE, RACE_PAGES, &span), 0);
 	pthread_barrier_init(&go, NULL, 3);
 	pthread_barrier_init(&done, NULL, 3);
 	for (i = 0; i < 2; i++) {
@@ -500,7 +505,7 @@ slot_fill_races_enter_with_one_winner(void **state)
 		r[i].r_done = &done;
 		r[i].r_arrived = &arrived;
 		test_rng_seed(&r[i].r_rng, 0xfeed + i);
-		r[i].r_slots = i == 0 ? slots : NULL;
+		r[i].r_span = i == 0 ? &span : NULL;
 		r[i].r_rounds = rounds;
 		assert_int_equal(
 		    pthread_create(&tid[i], NULL, racer_run, &r[i]), 0);
@@ -509,10 +514,10 @@ slot_fill_races_enter_with_one_winner(void **state)
 		pthread_barrier_wait(&go);
 		pthread_barrier_wait(&done);
 		race_check(&fx, &r[0], &r[1], round);
-		/* Empty again: by handle, or by walking. */
+		/* Empty again: by span, or by walking. */
 		if (round % 4 < 2) {
 			assert_int_equal(
-			    iommu_pt_slots_clear(fx.fx_pt, slots, RACE_BASE,
+			    iommu_pt_span_clear(fx.fx_pt, &span, 0, RACE_BASE,
 				RACE_PAGES, 0, &removed),
 			    0);
 			assert_int_equal(removed, RACE_PAGES);
@@ -632,7 +637,7 @@ main(void)
 	    cmocka_unit_test(shared_levels_are_created_exactly_once),
 	    cmocka_unit_test(concurrent_prepare_creates_each_level_once),
 	    cmocka_unit_test(racing_enters_of_one_page_have_one_winner),
-	    cmocka_unit_test(slot_fill_races_enter_with_one_winner),
+	    cmocka_unit_test(span_fill_races_enter_with_one_winner),
 	    cmocka_unit_test(enters_race_keeping_removes_with_one_owner),
 	    cmocka_unit_test(overlapping_prepares_each_see_every_page_parked),
 	};

@@ -77,7 +77,7 @@ struct iommu_pt;
  * missing level is ENOMEM instead of being allocated.
  */
 #define IOMMU_PT_NOLEVELALLOC 0x1
-/* iommu_pt_slots_clear() flag: no tlb_add_page calls (see there). */
+/* iommu_pt_span_clear() flag: no tlb_add_page calls (see there). */
 #define IOMMU_PT_NOTLBADD     0x2
 
 /*
@@ -210,56 +210,63 @@ IOMMU_EXPORT int iommu_pt_unprepare(
 IOMMU_EXPORT void iommu_pt_set_keep_pteds(struct iommu_pt *pt, bool keep);
 
 /*
- * Owned runs.  A caller that alone maps and unmaps the pages of a range it
+ * Owned spans.  A caller that alone maps and unmaps the pages of a range it
  * prepared with iommu_pt_prepare_pteds (a bus_dma map's create-time
- * window) fetches a handle per page once, then fills and clears runs of
- * them without walking the table or touching a PTED: what iommu_pt_enter
- * and iommu_pt_remove do for those pages, minus the walk.  A handle is
- * where the page's descriptor lives, one word (a caller keeps many, and
- * reads them at every load and unload); it stays valid until
- * iommu_pt_unprepare of its page or iommu_pt_destroy.  The caller keeps
- * the array, knows the IOVA of each handle's page (consecutive pages from
- * the iova it fetched them at), and never writes a handle.
+ * windows, a recycled magazine IOVA) fetches a span of them once, then
+ * fills and clears runs of its pages without walking the table or touching
+ * a PTED: what iommu_pt_enter and iommu_pt_remove do for those pages, minus
+ * the walk.  A span's pages lie in one level-3 table (IOMMU_PT_SPAN_BYTES
+ * of IOVA, aligned) and its handle is one word, where the first page's
+ * descriptor lives (a caller keeps it with each map and reads it at every
+ * load and unload): page k of the span is k descriptors after it, and two
+ * spans of one table are as far apart as their first pages, so a caller
+ * holding several may keep one handle and index the others' pages from
+ * it.  A handle stays valid until iommu_pt_unprepare of its pages or
+ * iommu_pt_destroy.  The caller knows the IOVA of each page it indexes,
+ * uses only pages it fetched, and never writes a handle.
  *
- * iommu_pt_slots: a handle for each of npages pages from iova.  EINVAL for
- * a misaligned iova, npages 0 or a wrapping range; ERANGE beyond the
- * input size; ENOENT when a page holds no parked PTED (never prepared, or
- * entered by iommu_pt_enter before it was prepared).
+ * iommu_pt_span: the span of the npages pages from iova.  EINVAL for a
+ * misaligned iova, npages 0 or a wrapping range; ERANGE beyond the input
+ * size; EXDEV when the pages are not all in one level-3 table; ENOENT when
+ * a page holds no parked PTED (never prepared, or entered by
+ * iommu_pt_enter before it was prepared).
  */
-struct iommu_pt_slot {
-	uint64_t *ps_desc; /* the descriptor, in the level-3 frame */
+#define IOMMU_PT_SPAN_BYTES ((uint64_t)512 << IOMMU_PAGE_SHIFT)
+struct iommu_pt_span {
+	uint64_t *ps_desc; /* the first page's descriptor, in its frame */
 };
-IOMMU_EXPORT int iommu_pt_slots(struct iommu_pt *pt, uint64_t iova,
-    uint64_t npages, struct iommu_pt_slot *slots);
-/* A run to fill: slots[pr_slot ..] map pr_npages pages from pr_pa. */
+IOMMU_EXPORT int iommu_pt_span(struct iommu_pt *pt, uint64_t iova,
+    uint64_t npages, struct iommu_pt_span *span);
+/* A run to fill: pages pr_first .. of a span map pr_npages pages from pr_pa. */
 struct iommu_pt_run {
-	uint64_t pr_slot;
+	uint64_t pr_first;
 	uint64_t pr_pa;
 	uint64_t pr_npages;
 };
 /*
- * Fills runs[0 .. nruns) in order, each as iommu_pt_enter_range would
- * map its pages, with one prot and cache for all: EINVAL for nruns 0, a
- * bad prot or cache, a run of 0 pages or a misaligned pr_pa; ERANGE for a
- * run beyond the output size; EEXIST at the first page already mapped (a
- * racing iommu_pt_enter of the page: one wins).  *entered (may be NULL)
- * counts the pages mapped, in run order, before the page that failed.
+ * Fills runs[0 .. nruns) of span in order, each as iommu_pt_enter_range
+ * would map its pages, with one prot and cache for all: EINVAL for nruns
+ * 0, a bad prot or cache, a run of 0 pages or a misaligned pr_pa; ERANGE
+ * for a run beyond the output size; EEXIST at the first page already
+ * mapped (a racing iommu_pt_enter of the page: one wins).  *entered (may be
+ * NULL) counts the pages mapped, in run order, before the page that
+ * failed.
  */
-IOMMU_EXPORT int iommu_pt_slots_fill(struct iommu_pt *pt,
-    const struct iommu_pt_slot *slots, const struct iommu_pt_run *runs,
+IOMMU_EXPORT int iommu_pt_span_fill(struct iommu_pt *pt,
+    const struct iommu_pt_span *span, const struct iommu_pt_run *runs,
     unsigned nruns, unsigned prot, unsigned cache, uint64_t *entered);
 /*
- * Unmaps the pages of slots[0 .. npages), handles of the pages from iova
- * on (tlb_add_page for each, with these IOVAs), as iommu_pt_remove_range:
+ * Unmaps pages first .. first + npages - 1 of span, whose IOVAs run from
+ * iova (tlb_add_page for each, with these IOVAs), as iommu_pt_remove_range:
  * ENOENT at the first page not mapped, with *removed (may be NULL)
- * counting those unmapped before it; EINVAL for a misaligned iova.
- * Flags: IOMMU_PT_NOTLBADD calls no hook: the caller invalidates the
- * whole context (by ASID) before it relies on the pages being gone.
+ * counting those unmapped before it; EINVAL for a misaligned iova or
+ * npages 0.  Flags: IOMMU_PT_NOTLBADD calls no hook: the caller
+ * invalidates the whole context (by ASID) before it relies on the pages
+ * being gone.
  */
-IOMMU_EXPORT int iommu_pt_slots_clear(struct iommu_pt *pt,
-    const struct iommu_pt_slot *slots, uint64_t iova, uint64_t npages,
-    unsigned flags, uint64_t *removed);
-
+IOMMU_EXPORT int iommu_pt_span_clear(struct iommu_pt *pt,
+    const struct iommu_pt_span *span, uint64_t first, uint64_t iova,
+    uint64_t npages, unsigned flags, uint64_t *removed);
 /*
  * Statistics.  pts_pteds walks the tables: not for hot paths, and exact
  * only when no enter or remove runs concurrently.

@@ -132,7 +132,7 @@ stream_init(
 	}
 	error = iommu_domain_create(tb->tb_smmu, sid, &dc, &se->se_dom);
 	if (error != 0)
-		return error;
+		goto fail;
 	error = iommu_dma_tag_create_iommu(
 	    se->se_dom, se->se_platform, &se->se_tag);
 	if (error != 0)

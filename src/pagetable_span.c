@@ -84,7 +84,8 @@ iommu_pt_span_fill(struct iommu_pt *pt, const struct iommu_pt_span *span,
 	unsigned  i;
 	int	  error = 0;
 
-	if (pt == NULL || span == NULL || runs == NULL || nruns == 0 ||
+	if (pt == NULL || span == NULL || span->ps_desc == NULL ||
+	    runs == NULL || nruns == 0 ||
 	    pt_enter_args(0, 0, prot, cache, 0) != 0)
 		error = EINVAL;
 	for (i = 0; i < nruns && error == 0; i++) {
@@ -115,8 +116,8 @@ iommu_pt_span_clear(struct iommu_pt *pt, const struct iommu_pt_span *span,
 
 	if (removed != NULL)
 		*removed = 0;
-	if (pt == NULL || span == NULL || npages == 0 ||
-	    (iova & IOMMU_PAGE_MASK) != 0 ||
+	if (pt == NULL || span == NULL || span->ps_desc == NULL ||
+	    npages == 0 || (iova & IOMMU_PAGE_MASK) != 0 ||
 	    (flags & ~(unsigned)IOMMU_PT_NOTLBADD) != 0)
 		return EINVAL;
 	d = span->ps_desc + first;

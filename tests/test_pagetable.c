@@ -1331,6 +1331,10 @@ span_fill_refuses_bad_arguments(void **state)
 	assert_int_equal(iommu_pt_span_fill(NULL, &s, r, 1, IOMMU_PROT_READ,
 			     IOMMU_CACHE_WB, NULL),
 	    EINVAL);
+	assert_int_equal(
+	    iommu_pt_span_fill(fx.fx_pt, &(struct iommu_pt_span){NULL}, r, 1,
+		IOMMU_PROT_READ, IOMMU_CACHE_WB, NULL),
+	    EINVAL);
 	assert_int_equal(iommu_pt_span_fill(fx.fx_pt, NULL, r, 1,
 			     IOMMU_PROT_READ, IOMMU_CACHE_WB, NULL),
 	    EINVAL);
@@ -1458,6 +1462,10 @@ span_clear_unmaps_and_notes_each_page(void **state)
 	    EINVAL);
 	assert_int_equal(
 	    iommu_pt_span_clear(fx.fx_pt, NULL, 0, SPAN_BASE, 1, 0, &done),
+	    EINVAL);
+	assert_int_equal(
+	    iommu_pt_span_clear(fx.fx_pt, &(struct iommu_pt_span){NULL}, 0,
+		SPAN_BASE, 1, 0, &done),
 	    EINVAL);
 	assert_int_equal(iommu_pt_span_clear(fx.fx_pt, &s, 26,
 			     SPAN_BASE + 26 * PG + 8, 1, 0, &done),

@@ -245,12 +245,12 @@ struct iommu_pt_run {
 };
 /*
  * Fills runs[0 .. nruns) of span in order, each as iommu_pt_enter_range
- * would map its pages, with one prot and cache for all: EINVAL for nruns
- * 0, a bad prot or cache, a run of 0 pages or a misaligned pr_pa; ERANGE
- * for a run beyond the output size; EEXIST at the first page already
- * mapped (a racing iommu_pt_enter of the page: one wins).  *entered (may be
- * NULL) counts the pages mapped, in run order, before the page that
- * failed.
+ * would map its pages, with one prot and cache for all: EINVAL for a span
+ * never fetched (NULL handle), nruns 0, a bad prot or cache, a run of 0 pages
+ * or a misaligned pr_pa; ERANGE for a run beyond the output size; EEXIST at the
+ * first page already mapped (a racing iommu_pt_enter of the page: one wins).
+ * *entered (may be NULL) counts the pages mapped, in run order, before the page
+ * that failed.
  */
 IOMMU_EXPORT int iommu_pt_span_fill(struct iommu_pt *pt,
     const struct iommu_pt_span *span, const struct iommu_pt_run *runs,
@@ -259,14 +259,15 @@ IOMMU_EXPORT int iommu_pt_span_fill(struct iommu_pt *pt,
  * Unmaps pages first .. first + npages - 1 of span, whose IOVAs run from
  * iova (tlb_add_page for each, with these IOVAs), as iommu_pt_remove_range:
  * ENOENT at the first page not mapped, with *removed (may be NULL)
- * counting those unmapped before it; EINVAL for a misaligned iova or
- * npages 0.  Flags: IOMMU_PT_NOTLBADD calls no hook: the caller
- * invalidates the whole context (by ASID) before it relies on the pages
+ * counting those unmapped before it; EINVAL for a span never fetched, a
+ * misaligned iova or npages 0.  Flags: IOMMU_PT_NOTLBADD calls no hook: the
+ * caller invalidates the whole context (by ASID) before it relies on the pages
  * being gone.
  */
 IOMMU_EXPORT int iommu_pt_span_clear(struct iommu_pt *pt,
     const struct iommu_pt_span *span, uint64_t first, uint64_t iova,
     uint64_t npages, unsigned flags, uint64_t *removed);
+
 /*
  * Statistics.  pts_pteds walks the tables: not for hot paths, and exact
  * only when no enter or remove runs concurrently.

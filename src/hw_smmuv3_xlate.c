@@ -53,7 +53,7 @@ static int	   smmuv3_xlate_miss(struct smmuv3 *, struct smmuv3__shard *,
 static inline int  smmuv3_xlate_fast(struct smmuv3 *, struct smmuv3__shard *,
      uint32_t sid, uint32_t ssid, uint64_t iova, unsigned access,
      struct smmuv3_xlate *, const struct smmuv3__cfg **, unsigned *gshift);
-static inline bool smmuv3_utlb_answer(
+static inline void smmuv3_utlb_answer(
     struct smmuv3__shard *, uint64_t iova, struct smmuv3_xlate *);
 static int smmuv3_dma(struct smmuv3 *, uint32_t sid, uint32_t ssid,
     uint64_t iova, void *rbuf, const void *wbuf, size_t len,
@@ -128,7 +128,7 @@ smmuv3_tlb_check_stale(struct smmuv3 *sc, struct smmuv3__shard *sh,
 }
 
 /* A fast-path hit, answered from the shard's last hit (just recorded). */
-static inline bool
+static inline void
 smmuv3_utlb_answer(
     struct smmuv3__shard *sh, uint64_t iova, struct smmuv3_xlate *xl)
 {
@@ -140,7 +140,6 @@ smmuv3_utlb_answer(
 	xl->xl_perm = ut->ut_perm;
 	xl->xl_level = ut->ut_level;
 	xl->xl_bypass = false;
-	return true;
 }
 
 /* What smmuv3_xlate_fast found. */

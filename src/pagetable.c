@@ -587,8 +587,10 @@ iommu_pt_prepare(struct iommu_pt *pt, uint64_t iova, uint64_t len)
  * Links the parked PTED pd into slot i3 of l3 if the slot is empty.  A
  * parked PTED's link and its bit in lv_parked change together under
  * pt_lock (here and in pt_unlink_parked), the bit after the link and
- * before the unlink: a set bit always has its PTED linked, and a reader
- * that finds a bit clear looks at the link itself (iommu_pt_span).
+ * before the unlink; the one other setter, a keeping remove
+ * (pt_clear_slot), parks a PTED that stays linked, and sets the bit after
+ * pd_parked.  So a set bit always has its parked PTED linked, and a
+ * reader that finds a bit clear looks at the link itself (iommu_pt_span).
  * Lock-free writers of lv_child never touch a parked PTED's slot:
  * iommu_pt_enter links only into an empty one, and a remove unlinks only
  * an unparked PTED.

@@ -29,14 +29,21 @@ enum bench_strategy {
 };
 const char *bench_strategy_name(enum bench_strategy);
 
-#define BENCH_MAX_SWEEP	   16
+#define BENCH_MAX_SWEEP	       16
 /*
  * The model's TBUs: as an SoC gives masters TBUs of their own, so that the
  * scale scenario's streams (consecutive SIDs) do not share TLB sets.  Each
  * gets a TLB of the default size (testbed.c); 64 is the model's limit.
  */
-#define BENCH_DEFAULT_TBUS 8
-#define BENCH_MAX_TBUS	   64
+#define BENCH_DEFAULT_TBUS     8
+#define BENCH_MAX_TBUS	       64
+/*
+ * The ring's dmamap_create size: a packet's 1500 bytes and a 2 KiB
+ * receive buffer fit the smallest; the largest is a TSO map's (ix(4)).
+ */
+#define BENCH_DEFAULT_MAP_SIZE 16384u
+#define BENCH_MIN_MAP_SIZE     2048u
+#define BENCH_MAX_MAP_SIZE     262144u
 
 struct bench_opts {
 	bool		  quick;
@@ -53,6 +60,7 @@ struct bench_opts {
 	unsigned	  flush_depth; /* the -lazy strategies' */
 	unsigned	  tbus;	       /* the model's cfg_tlb_tbus */
 	bool		  map_malloc;  /* maps from malloc, not an arena */
+	uint64_t	  map_size;    /* the ring's dmamap_create size */
 	enum bench_format format;
 	const char	 *plot;
 	bool		  verbose;

@@ -69,18 +69,27 @@ def main():
         fail("no-IOMMU row is not 700 Mbit/s at -N")
 
     doc = json.loads(run(bench, "--json", "-s", "tcpbench,alloc"))
-    for key in ["machine", "counter", "map_alloc", "mbit_formula",
+    for key in ["machine", "counter", "map_alloc", "map_size", "mbit_formula",
                 "stack_ns", "rows", "targets"]:
         if key not in doc:
             fail("JSON lacks %s" % key)
     if doc["map_alloc"] != "arena":
         fail("maps come from %r by default, not an arena" % doc["map_alloc"])
+    if doc["map_size"] != 16384:
+        fail("maps are %r bytes by default, not 16384" % doc["map_size"])
     heap = json.loads(run(bench, "--json", "-S", "noiommu,at-create",
                           "--map-alloc", "malloc"))
     if heap["map_alloc"] != "malloc" or not any(
             r["strategy"] == "at-create" for r in heap["rows"]):
         fail("--map-alloc malloc: %r, %d rows" %
              (heap["map_alloc"], len(heap["rows"])))
+    small = json.loads(run(bench, "--json", "-S", "noiommu,at-create-lazy",
+                           "--map-size", "2048"))
+    if small["map_size"] != 2048 or not any(
+            r["strategy"] == "at-create-lazy" and r["map_ns"] is not None
+            for r in small["rows"]):
+        fail("--map-size 2048: %r, %d rows" %
+             (small["map_size"], len(small["rows"])))
     if not doc["rows"] or set(doc["rows"][0]) != set(COLUMNS):
         fail("JSON row keys %r" % (doc["rows"][:1],))
     for t in doc["targets"]:

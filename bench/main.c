@@ -57,10 +57,15 @@ usage(FILE *fp)
 	    "one per stream,\n"
 	    "                        in creation order) or malloc (glibc's "
 	    "heap)\n"
+	    "      --map-size BYTES  the ring's maps: dmamap_create size, "
+	    "%u..%u\n"
+	    "                        (default %u; at-create reserves for "
+	    "it)\n"
 	    "      --quick           seconds-long smoke run\n"
 	    "      --csv | --json    machine-readable output (default: table)\n"
 	    "      --plot FILE.svg   plot tcpbench ns/packet vs N\n"
-	    "  -h, --help\n");
+	    "  -h, --help\n",
+	    BENCH_MIN_MAP_SIZE, BENCH_MAX_MAP_SIZE, BENCH_DEFAULT_MAP_SIZE);
 }
 
 static int
@@ -280,6 +285,7 @@ main(int argc, char **argv)
 	    {"flush-depth", required_argument, NULL, 9},
 	    {"tbus", required_argument, NULL, 10},
 	    {"map-alloc", required_argument, NULL, 11},
+	    {"map-size", required_argument, NULL, 12},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -300,6 +306,7 @@ main(int argc, char **argv)
 	o.run_ms = 20;
 	o.ring = 256;
 	o.flush_depth = 64;
+	o.map_size = BENCH_DEFAULT_MAP_SIZE;
 	o.tbus = BENCH_DEFAULT_TBUS;
 	o.max_threads = ncpu > 0 ? (unsigned)ncpu : 1;
 	o.format = BENCH_TABLE;
@@ -414,6 +421,17 @@ main(int argc, char **argv)
 			else {
 				fprintf(
 				    stderr, "iommu-bench: bad --map-alloc\n");
+				return 2;
+			}
+			break;
+		case 12:
+			o.map_size = strtoull(optarg, &end, 10);
+			if (*end != '\0' || o.map_size < BENCH_MIN_MAP_SIZE ||
+			    o.map_size > BENCH_MAX_MAP_SIZE) {
+				fprintf(stderr,
+				    "iommu-bench: bad --map-size (%u..%u "
+				    "bytes)\n",
+				    BENCH_MIN_MAP_SIZE, BENCH_MAX_MAP_SIZE);
 				return 2;
 			}
 			break;

@@ -187,8 +187,9 @@ bench_print_table(const struct bench_opts *o, const struct bench_report *rep)
 		    rep->stack_ns);
 	if (rep->magazine_path != NULL)
 		printf("magazine strategy: %s\n", rep->magazine_path);
-	printf("driver TLBI policy: %s; model: %u TBUs; maps from %s\n",
-	    tlbi_name(o->tlbi), o->tbus,
+	printf("driver TLBI policy: %s; model: %u TBUs; maps of %llu bytes "
+	       "from %s\n",
+	    tlbi_name(o->tlbi), o->tbus, (unsigned long long)o->map_size,
 	    o->map_malloc ? "malloc" : "an arena per stream");
 	for (i = 0; i < rep->nrows; i = j) {
 		const struct bench_row *g = &rep->rows[i];
@@ -324,6 +325,7 @@ bench_print_json(const struct bench_opts *o, const struct bench_report *rep)
 	printf(",\n  \"tbus\": %u", o->tbus);
 	printf(
 	    ",\n  \"map_alloc\": \"%s\"", o->map_malloc ? "malloc" : "arena");
+	printf(",\n  \"map_size\": %llu", (unsigned long long)o->map_size);
 	printf(",\n  \"runs\": %u,\n  \"quick\": %s,\n", o->runs,
 	    o->quick ? "true" : "false");
 	printf("  \"mbit_formula\": \"mbit_s = 12000 / (stack_ns + ns) * "

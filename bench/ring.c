@@ -253,6 +253,8 @@ ring_init(struct ring *rg, struct testbed *tb, struct stream *se,
 	rg->rg_n = n;
 	rg->rg_rx = rx;
 	rg->rg_replay = replay;
+	/* The tag's window: size / PAGE + 2 pages a segment, and a guard. */
+	rg->rg_reserve = (tb->tb_map_size / PG + 2 * MAXSEG + 1) * PG;
 	rg->rg_slots = calloc(n, sizeof(*rg->rg_slots));
 	if (rg->rg_slots == NULL)
 		return ENOMEM;
@@ -269,19 +271,20 @@ ring_init(struct ring *rg, struct testbed *tb, struct stream *se,
 			s->m[j].m_len = seglen[j];
 			s->m[j].m_next = j < 2 ? &s->m[j + 1] : NULL;
 		}
-		error = iommu_dmamap_create(load_tag(rg), 4 * PG, MAXSEG,
-		    4 * PG, 0, IOMMU_DMA_NOWAIT, &s->map);
+		error = iommu_dmamap_create(load_tag(rg), tb->tb_map_size,
+		    MAXSEG, tb->tb_map_size, 0, IOMMU_DMA_NOWAIT, &s->map);
 		if (error != 0)
 			break;
 		if (rg->rg_replay && se->se_strategy == BS_ATCREATE) {
-			/* What the at-create tag does at dmamap_create:
-			 * reserve the largest load + a guard page, and
+			/* What the (strict) at-create tag does at
+			 * dmamap_create: reserve one window, the most
+			 * pages a load may span + a guard page, and
 			 * pre-create the table levels. */
 			error = iommu_domain_iova_alloc(
-			    se->se_dom, 5 * PG, NULL, &s->reserved);
+			    se->se_dom, rg->rg_reserve, NULL, &s->reserved);
 			if (error == 0)
 				error = iommu_domain_prepare(
-				    se->se_dom, s->reserved, 5 * PG);
+				    se->se_dom, s->reserved, rg->rg_reserve);
 		}
 	}
 	/* Prime the ring: every slot holds a packet / a receive buffer. */
@@ -341,7 +344,7 @@ ring_fini(struct ring *rg)
 		}
 		if (s->reserved != 0)
 			(void)iommu_domain_iova_free(
-			    rg->rg_se->se_dom, s->reserved, 5 * PG);
+			    rg->rg_se->se_dom, s->reserved, rg->rg_reserve);
 		if (s->pa != 0)
 			(void)iommu_physmem_free_pages(
 			    rg->rg_tb->tb_pm, s->pa, 2);

@@ -27,9 +27,10 @@ struct ring {
 	struct ring_slot *rg_slots;
 	unsigned long	  rg_n, rg_next;
 	bool		  rg_rx;
-	bool		  rg_replay; /* domain-API replay instead of bus_dma */
-	bool		  rg_phases; /* replay: time each phase */
-	bool		  rg_nodev;  /* no device access: map+unmap only */
+	bool		  rg_replay;  /* domain-API replay instead of bus_dma */
+	bool		  rg_phases;  /* replay: time each phase */
+	bool		  rg_nodev;   /* no device access: map+unmap only */
+	uint64_t	  rg_reserve; /* at-create replay: bytes per map */
 	uint64_t	  rg_t_alloc, rg_t_pt, rg_t_inval; /* ticks */
 	uint64_t	  rg_packets;
 	int		  rg_error;

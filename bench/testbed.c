@@ -62,6 +62,7 @@ testbed_init(struct testbed *tb, const struct bench_opts *o, uint64_t ram_mb,
 	sc.sc_tlbi = (enum iommu_tlbi_policy)o->tlbi;
 	tb->tb_flush_depth = o->flush_depth;
 	tb->tb_map_malloc = o->map_malloc;
+	tb->tb_map_size = o->map_size;
 	error = iommu_smmu_attach(&sc, &tb->tb_smmu);
 	if (error != 0)
 		goto fail;

@@ -28,6 +28,7 @@ struct testbed {
 	struct iommu_smmu    *tb_smmu;
 	unsigned	      tb_flush_depth; /* opts->flush_depth */
 	bool		      tb_map_malloc;  /* opts->map_malloc */
+	uint64_t	      tb_map_size;    /* opts->map_size */
 };
 
 /*

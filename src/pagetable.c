@@ -22,7 +22,12 @@
  * Invariants (checked by iommu_pt_validate):
  *  - at levels 0..2 lv_child[i] != NULL exactly when desc[i] is valid, a
  *    table descriptor holding the child's lv_pa; at level 3 lv_child[i]
- *    is a PTED whose pd_pte equals desc[i], or NULL with desc[i] == 0.
+ *    is a PTED whose pd_pte equals desc[i], or NULL with desc[i] == 0,
+ *    or PT_BUSY while one thread changes the slot: enters link, removes
+ *    unlink or park, prepare and unprepare (un)link parked PTEDs only
+ *    under such a hold, so a PTED is read and freed by one thread only,
+ *    and two removes of a page that two callers share (identity maps)
+ *    free its PTED once.
  *  - a parked PTED (iommu_pt_prepare_pteds, OpenBSD's later smmu_prepare)
  *    stays linked whether its page is mapped or not, and its descriptor
  *    alone says which (pd_pte stays 0): enter claims the page with a
@@ -32,9 +37,10 @@
  *    iommu_pt_unprepare or destroy.  A table that keeps PTEDs
  *    (iommu_pt_set_keep_pteds) parks a PTED at its page's first remove
  *    instead of freeing it, so recycled IOVA maps as a prepared range does.
- *  - a level-3 table's lv_parked bit i is set only while lv_child[i] is a
- *    parked PTED (pt_link_parked), so iommu_pt_span can hand out the
- *    slot's descriptor without touching the PTED.
+ *  - a level-3 table's lv_parked bit i is set exactly while lv_child[i]
+ *    is a parked PTED (or held, on its way in or out), so enter, remove
+ *    and iommu_pt_span tell a parked page from a mapped one by the bit and
+ *    use the slot's descriptor without touching the PTED.
  *  - a level, once linked, stays linked until iommu_pt_destroy; removing
  *    a page clears only its level-3 slot.
  *  - pt_levels[l] counts the levels at depth l, under pt_lock.
@@ -66,6 +72,8 @@
 #include <iommu/pool.h>
 
 #include "pagetable_internal.h"
+
+char iommu__pt_busy; /* PT_BUSY's address */
 
 static int pt_ensure_levels(
     struct iommu_pt *, uint64_t iova, struct iommu__pt_level **);
@@ -266,47 +274,64 @@ pt_pted_init(struct iommu__pted *pd, uint64_t va, uint64_t desc)
 {
 	pd->pd_va = va;
 	pd->pd_parked = false;
-	pd->pd_slot = NULL;
 	pd->pd_pte = desc;
 }
 
 /*
- * A page whose slot already holds a PTED: a parked one is filled, any
- * other means the page is mapped.
+ * Enters desc into slot i3, which held child (a PTED, or NULL) when the
+ * caller looked: a parked page is filled by compare-and-swap, a mapped one
+ * is EEXIST; into an empty slot goes pd (the caller's, initialised),
+ * linked under a hold so that no remove sees it before its descriptor.
+ * EAGAIN: the slot changed meanwhile; look again.  pd stays the caller's
+ * unless 0 is returned for an empty slot.
  */
 static int
-pt_fill_found(struct iommu__pted *pted, uint64_t desc)
+pt_enter_slot(struct iommu__pt_level *l3, unsigned i3,
+    struct iommu__pted *child, struct iommu__pted *pd, uint64_t desc)
 {
-	if (!pt_pted_parked(pted))
-		return EEXIST;
-	return pt_parked_fill(pted->pd_slot, desc);
+	if (child != NULL)
+		return pt_parked_test(l3, i3)
+		    ? pt_parked_fill(&l3->lv_desc[i3], desc)
+		    : EEXIST;
+	if (!pt_child_hold(l3, i3, NULL))
+		return EAGAIN;
+	pt_desc_store(l3, i3, desc);
+	pt_child_release(l3, i3, pd);
+	return 0;
 }
 
 /*
- * Unmaps the page of a PTED found in slot i3: clears the descriptor, and
- * keeps the PTED parked (true) or unlinks it for the caller to put
- * (false).  ENOENT-worthy (a parked PTED with nothing mapped) is the
- * caller's check.  Parking a mapped PTED publishes pd_parked before the
- * descriptor goes: an enter that sees it unparked gets EEXIST, one that
- * sees it parked claims the page only once the descriptor is 0.
+ * Unmaps the page in slot i3: a parked page's descriptor goes back to 0
+ * by compare-and-swap; a mapped PTED is taken under a hold (the one remove
+ * that gets it), its descriptor cleared first for the walker, then the
+ * PTED is parked in place (pt_keep_pteds) or unlinked into *freed for the
+ * caller to put.  0, or ENOENT (nothing mapped; *freed NULL either way
+ * but the last).
  */
-static bool
-pt_clear_slot(struct iommu_pt *pt, struct iommu__pt_level *l3, unsigned i3,
-    struct iommu__pted *pd)
+static int
+pt_remove_slot(struct iommu_pt *pt, struct iommu__pt_level *l3, unsigned i3,
+    struct iommu__pted **freed)
 {
-	if (!pd->pd_parked && pt->pt_keep_pteds) {
-		pd->pd_slot = &l3->lv_desc[i3];
-		__atomic_store_n(&pd->pd_parked, true, __ATOMIC_RELEASE);
-		pd->pd_pte = 0;
-		pt_parked_set(l3, i3);
-	}
-	if (pd->pd_parked) {
-		pt_desc_write(pd->pd_slot, 0);
-		return true;
-	}
+	struct iommu__pted *pd;
+
+	*freed = NULL;
+	do {
+		if ((pd = pt_child_stable(l3, i3)) == NULL)
+			return ENOENT;
+		if (pt_parked_test(l3, i3))
+			return pt_parked_unfill(&l3->lv_desc[i3]);
+	} while (!pt_child_hold(l3, i3, pd));
 	pt_desc_store(l3, i3, 0);
-	atomic_store_explicit(&l3->lv_child[i3], NULL, memory_order_release);
-	return false;
+	if (pt->pt_keep_pteds) {
+		pd->pd_pte = 0;
+		__atomic_store_n(&pd->pd_parked, true, __ATOMIC_RELAXED);
+		pt_parked_set(l3, i3);
+	} else {
+		*freed = pd;
+		pd = NULL;
+	}
+	pt_child_release(l3, i3, pd);
+	return 0;
 }
 
 int
@@ -314,8 +339,8 @@ iommu_pt_enter(struct iommu_pt *pt, uint64_t iova, uint64_t pa, unsigned prot,
     unsigned cache, unsigned flags)
 {
 	struct iommu__pt_level *l3;
-	struct iommu__pted     *pted;
-	void		       *expect = NULL;
+	struct iommu__pted     *child, *pted = NULL;
+	uint64_t		desc;
 	unsigned		level, i3 = pt_index(3, iova);
 	int			error;
 
@@ -323,43 +348,43 @@ iommu_pt_enter(struct iommu_pt *pt, uint64_t iova, uint64_t pa, unsigned prot,
 		return EINVAL;
 	if (iova >> pt->pt_ias != 0 || pa >> pt->pt_oas != 0)
 		return ERANGE;
+	desc = pt_page_desc(pt, pa, prot, cache);
 
 	l3 = pt_walk(pt, iova, &level);
-	if (level == PT_LAST_LEVEL &&
-	    (pted = atomic_load_explicit(
-		 &l3->lv_child[i3], memory_order_acquire)) != NULL)
-		return pt_fill_found(pted, pt_page_desc(pt, pa, prot, cache));
-	if (level != PT_LAST_LEVEL && (flags & IOMMU_PT_NOLEVELALLOC))
-		return ENOMEM;
-
-	pted = iommu_pool_get(pt->pt_pted_pool, IOMMU_PR_NOWAIT);
-	if (pted == NULL)
-		return ENOMEM;
-	pt_pted_init(pted, iova, pt_page_desc(pt, pa, prot, cache));
-
 	if (level != PT_LAST_LEVEL) {
-		error = pt_ensure_levels(pt, iova, &l3);
-		if (error) {
+		/* The PTED first: ENOMEM leaves the levels as they were. */
+		if (flags & IOMMU_PT_NOLEVELALLOC)
+			return ENOMEM;
+		if ((pted = iommu_pool_get(
+			 pt->pt_pted_pool, IOMMU_PR_NOWAIT)) == NULL)
+			return ENOMEM;
+		pt_pted_init(pted, iova, desc);
+		if ((error = pt_ensure_levels(pt, iova, &l3)) != 0) {
 			iommu_pool_put(pt->pt_pted_pool, pted);
 			return error;
 		}
 	}
-	if (!atomic_compare_exchange_strong_explicit(&l3->lv_child[i3], &expect,
-		pted, memory_order_release, memory_order_relaxed)) {
+	do {
+		child = pt_child_stable(l3, i3);
+		if (child == NULL && pted == NULL) {
+			if ((pted = iommu_pool_get(
+				 pt->pt_pted_pool, IOMMU_PR_NOWAIT)) == NULL)
+				return ENOMEM;
+			pt_pted_init(pted, iova, desc);
+		}
+		error = pt_enter_slot(l3, i3, child, pted, desc);
+	} while (error == EAGAIN);
+	if (pted != NULL && (error != 0 || child != NULL))
 		iommu_pool_put(pt->pt_pted_pool, pted);
-		return EEXIST;
-	}
-	pt_desc_store(l3, i3, pted->pd_pte);
-	return 0;
+	return error;
 }
 
 int
 iommu_pt_remove(struct iommu_pt *pt, uint64_t iova)
 {
 	struct iommu__pt_level *l3;
-	struct iommu__pted     *pted;
-	unsigned		i3 = pt_index(3, iova);
-	bool			parked;
+	struct iommu__pted     *freed;
+	int			error;
 
 	if (iova & IOMMU_PAGE_MASK)
 		return EINVAL;
@@ -367,14 +392,12 @@ iommu_pt_remove(struct iommu_pt *pt, uint64_t iova)
 		return ERANGE;
 	if ((l3 = pt_l3_lookup(pt, iova)) == NULL)
 		return ENOENT;
-	pted = atomic_load_explicit(&l3->lv_child[i3], memory_order_acquire);
-	if (pted == NULL || !pt_pted_mapped(pted))
-		return ENOENT;
-	/* Invalidate for the walker first, then retire the software state. */
-	parked = pt_clear_slot(pt, l3, i3, pted);
+	/* The walker's view first (pt_remove_slot), then the TLB's. */
+	if ((error = pt_remove_slot(pt, l3, pt_index(3, iova), &freed)) != 0)
+		return error;
 	pt_note_removed(pt, iova);
-	if (!parked)
-		iommu_pool_put(pt->pt_pted_pool, pted);
+	if (freed != NULL)
+		iommu_pool_put(pt->pt_pted_pool, freed);
 	return 0;
 }
 
@@ -402,8 +425,8 @@ iommu_pt_enter_range(struct iommu_pt *pt, uint64_t iova, uint64_t pa,
     uint64_t *entered)
 {
 	struct iommu__pt_level *l3 = NULL;
-	struct iommu__pted     *pd;
-	void		       *pv[PT_BATCH], *expect;
+	struct iommu__pted     *child, *pd;
+	void		       *pv[PT_BATCH];
 	uint64_t		done = 0, desc;
 	unsigned		i3, n = 0, used = 0;
 	int			error = 0;
@@ -425,36 +448,31 @@ iommu_pt_enter_range(struct iommu_pt *pt, uint64_t iova, uint64_t pa,
 			if ((error = pt_l3_for(pt, iova, flags, &l3)) != 0)
 				break;
 		}
-		pd = atomic_load_explicit(
-		    &l3->lv_child[i3], memory_order_acquire);
-		if (pd != NULL) {
-			error = pt_fill_found(pd, desc);
-			if (error != 0)
-				break;
-			continue;
-		}
-		if (used == n) {
-			n = npages - done < PT_BATCH ? (unsigned)(npages - done)
-						     : PT_BATCH;
-			if (iommu_pool_get_n(pt->pt_pted_pool, IOMMU_PR_NOWAIT,
-				pv, n) != 0) {
-				error = ENOMEM;
-				n = 0;
-				break;
+		do {
+			child = pt_child_stable(l3, i3);
+			pd = NULL;
+			if (child == NULL && used == n) {
+				n = npages - done < PT_BATCH
+				    ? (unsigned)(npages - done)
+				    : PT_BATCH;
+				used = 0;
+				if (iommu_pool_get_n(pt->pt_pted_pool,
+					IOMMU_PR_NOWAIT, pv, n) != 0) {
+					n = 0;
+					error = ENOMEM;
+					break;
+				}
 			}
-			used = 0;
-		}
-		pd = pv[used];
-		pt_pted_init(pd, iova, desc);
-		expect = NULL;
-		if (!atomic_compare_exchange_strong_explicit(&l3->lv_child[i3],
-			&expect, pd, memory_order_release,
-			memory_order_relaxed)) {
-			error = EEXIST;
+			if (child == NULL) {
+				pd = pv[used];
+				pt_pted_init(pd, iova, desc);
+			}
+			error = pt_enter_slot(l3, i3, child, pd, desc);
+		} while (error == EAGAIN);
+		if (error != 0)
 			break;
-		}
-		pt_desc_store(l3, i3, desc);
-		used++;
+		if (pd != NULL)
+			used++;
 	}
 	/* PTEDs taken for pages not entered go back. */
 	if (used < n)
@@ -469,10 +487,10 @@ iommu_pt_remove_range(
     struct iommu_pt *pt, uint64_t iova, uint64_t npages, uint64_t *removed)
 {
 	struct iommu__pt_level *l3 = NULL;
+	struct iommu__pted     *freed;
 	void		       *pv[PT_BATCH];
 	uint64_t		done = 0;
 	unsigned		i3, n = 0;
-	bool			parked;
 	int			error = 0;
 
 	if (removed != NULL)
@@ -490,16 +508,11 @@ iommu_pt_remove_range(
 			error = ENOENT;
 			break;
 		}
-		pv[n] = atomic_load_explicit(
-		    &l3->lv_child[i3], memory_order_acquire);
-		if (pv[n] == NULL || !pt_pted_mapped(pv[n])) {
-			error = ENOENT;
-			break;
-		}
 		/* As iommu_pt_remove: the walker's view first. */
-		parked = pt_clear_slot(pt, l3, i3, pv[n]);
+		if ((error = pt_remove_slot(pt, l3, i3, &freed)) != 0)
+			break;
 		pt_note_removed(pt, iova);
-		if (!parked && ++n == PT_BATCH) {
+		if (freed != NULL && (pv[n] = freed, ++n == PT_BATCH)) {
 			iommu_pool_put_n(pt->pt_pted_pool, pv, n);
 			n = 0;
 		}
@@ -584,50 +597,44 @@ iommu_pt_prepare(struct iommu_pt *pt, uint64_t iova, uint64_t len)
 }
 
 /*
- * Links the parked PTED pd into slot i3 of l3 if the slot is empty.  A
- * parked PTED's link and its bit in lv_parked change together under
- * pt_lock (here and in pt_unlink_parked), the bit after the link and
- * before the unlink; the one other setter, a keeping remove
- * (pt_clear_slot), parks a PTED that stays linked, and sets the bit after
- * pd_parked.  So a set bit always has its parked PTED linked, and a
- * reader that finds a bit clear looks at the link itself (iommu_pt_span).
- * Lock-free writers of lv_child never touch a parked PTED's slot:
- * iommu_pt_enter links only into an empty one, and a remove unlinks only
- * an unparked PTED.
+ * Links the parked PTED pd into slot i3 of l3 if the slot is empty (true),
+ * under a hold: the slot's parked bit is set before pd shows.
  */
 static bool
-pt_link_parked(struct iommu_pt *pt, struct iommu__pt_level *l3, unsigned i3,
-    struct iommu__pted *pd)
+pt_link_parked(struct iommu__pt_level *l3, unsigned i3, struct iommu__pted *pd)
 {
-	void *expect = NULL;
-	bool  linked;
-
-	pthread_mutex_lock(&pt->pt_lock);
-	linked = atomic_compare_exchange_strong_explicit(&l3->lv_child[i3],
-	    &expect, pd, memory_order_release, memory_order_relaxed);
-	if (linked)
-		pt_parked_set(l3, i3);
-	pthread_mutex_unlock(&pt->pt_lock);
-	return linked;
+	do {
+		if (pt_child_stable(l3, i3) != NULL)
+			return false;
+	} while (!pt_child_hold(l3, i3, NULL));
+	pt_parked_set(l3, i3);
+	pt_child_release(l3, i3, pd);
+	return true;
 }
 
-/* Unlinks the parked PTED pd from slot i3 of l3, if it is still there. */
-static bool
-pt_unlink_parked(struct iommu_pt *pt, struct iommu__pt_level *l3, unsigned i3,
-    struct iommu__pted *pd)
+/*
+ * Unlinks the parked PTED pd from slot i3 of l3, under a hold: 0, EBUSY
+ * when its page is mapped (pd stays), ENOENT when pd is not there.  An
+ * enter that found the bit set before the hold and fills after the check
+ * still maps the page with no PTED linked: entering pages while
+ * unpreparing them is the caller's race, and iommu_pt_validate reports
+ * what it leaves.
+ */
+static int
+pt_unlink_parked(
+    struct iommu__pt_level *l3, unsigned i3, struct iommu__pted *pd)
 {
-	bool here;
-
-	pthread_mutex_lock(&pt->pt_lock);
-	here =
-	    atomic_load_explicit(&l3->lv_child[i3], memory_order_relaxed) == pd;
-	if (here) {
-		pt_parked_clear(l3, i3);
-		atomic_store_explicit(
-		    &l3->lv_child[i3], NULL, memory_order_release);
+	do {
+		if (pt_child_stable(l3, i3) != pd)
+			return ENOENT;
+	} while (!pt_child_hold(l3, i3, pd));
+	if (pt_slot_mapped(&l3->lv_desc[i3])) {
+		pt_child_release(l3, i3, pd);
+		return EBUSY;
 	}
-	pthread_mutex_unlock(&pt->pt_lock);
-	return here;
+	pt_parked_clear(l3, i3);
+	pt_child_release(l3, i3, NULL);
+	return 0;
 }
 
 /*
@@ -639,10 +646,8 @@ pt_unpark(struct iommu_pt *pt, struct iommu__pted *pd)
 {
 	struct iommu__pt_level *l3;
 
-	if ((l3 = pt_l3_lookup(pt, pd->pd_va)) == NULL ||
-	    pt_slot_mapped(pd->pd_slot))
-		return;
-	if (pt_unlink_parked(pt, l3, pt_index(3, pd->pd_va), pd))
+	if ((l3 = pt_l3_lookup(pt, pd->pd_va)) != NULL &&
+	    pt_unlink_parked(l3, pt_index(3, pd->pd_va), pd) == 0)
 		iommu_pool_put(pt->pt_pted_pool, pd);
 }
 
@@ -669,8 +674,7 @@ iommu_pt_prepare_pteds(struct iommu_pt *pt, uint64_t iova, uint64_t len)
 		i3 = pt_index(3, va);
 		if (l3 == NULL || i3 == 0)
 			(void)pt_l3_for(pt, va, IOMMU_PT_NOLEVELALLOC, &l3);
-		if (atomic_load_explicit(
-			&l3->lv_child[i3], memory_order_relaxed) != NULL)
+		if (pt_child_stable(l3, i3) != NULL)
 			continue; /* mapped or parked already: left as is */
 		pd = iommu_pool_get(
 		    pt->pt_pted_pool, IOMMU_PR_NOWAIT | IOMMU_PR_ZERO);
@@ -680,9 +684,8 @@ iommu_pt_prepare_pteds(struct iommu_pt *pt, uint64_t iova, uint64_t len)
 		}
 		pd->pd_va = va;
 		pd->pd_parked = true;
-		pd->pd_slot = &l3->lv_desc[i3];
 		pd->pd_pte = (uint64_t)(uintptr_t)mine;
-		if (!pt_link_parked(pt, l3, i3, pd)) {
+		if (!pt_link_parked(l3, i3, pd)) {
 			iommu_pool_put(pt->pt_pted_pool, pd);
 			continue;
 		}
@@ -710,7 +713,8 @@ iommu_pt_unprepare(struct iommu_pt *pt, uint64_t iova, uint64_t len)
 	struct iommu__pted     *pd;
 	uint64_t		va;
 	unsigned		i3;
-	int			pass, error = 0;
+	int			pass, unlinked, error = 0;
+	bool			busy = false;
 
 	if ((iova | len) & IOMMU_PAGE_MASK || iova + len < iova ||
 	    (len != 0 && (iova + len - 1) >> pt->pt_ias != 0))
@@ -725,19 +729,23 @@ iommu_pt_unprepare(struct iommu_pt *pt, uint64_t iova, uint64_t len)
 				va |= PT_L3_SPAN - IOMMU_PAGE_SIZE;
 				continue;
 			}
-			pd = atomic_load_explicit(
-			    &l3->lv_child[i3], memory_order_acquire);
-			if (pd == NULL || !pt_pted_parked(pd))
+			pd = pt_child_stable(l3, i3);
+			if (pd == NULL || !pt_parked_test(l3, i3))
 				continue;
-			if (pass == 0 && pt_pted_mapped(pd)) {
+			if (pass == 0 && pt_slot_mapped(&l3->lv_desc[i3])) {
 				error = EBUSY;
 				break;
 			}
-			if (pass == 1 && pt_unlink_parked(pt, l3, i3, pd))
+			if (pass == 0)
+				continue;
+			unlinked = pt_unlink_parked(l3, i3, pd);
+			if (unlinked == 0)
 				iommu_pool_put(pt->pt_pted_pool, pd);
+			else if (unlinked == EBUSY)
+				busy = true; /* mapped since pass 0 */
 		}
 	}
-	return error;
+	return busy ? EBUSY : error;
 }
 
 static void
@@ -759,6 +767,7 @@ pt_free_tree(struct iommu_pt *pt, struct iommu__pt_level *lv, unsigned level)
 	pt_level_free(pt, lv);
 }
 
+/* Pages mapped: counted by descriptor, so no PTED is read. */
 static uint64_t
 pt_count_pteds(struct iommu__pt_level *lv, unsigned level)
 {
@@ -767,12 +776,14 @@ pt_count_pteds(struct iommu__pt_level *lv, unsigned level)
 	void	*child;
 
 	for (i = 0; i < PT_ENTRIES; i++) {
+		if (level == PT_LAST_LEVEL) {
+			n += (pt_desc_load(lv, i) & SMMU_PTE_VALID) != 0;
+			continue;
+		}
 		child = atomic_load_explicit(
 		    &lv->lv_child[i], memory_order_acquire);
-		if (child == NULL)
-			continue;
-		n += level == PT_LAST_LEVEL ? pt_pted_mapped(child)
-					    : pt_count_pteds(child, level + 1);
+		if (child != NULL)
+			n += pt_count_pteds(child, level + 1);
 	}
 	return n;
 }
@@ -809,10 +820,11 @@ pt_validate_level(struct iommu_pt *pt, struct iommu__pt_level *lv,
 		child = atomic_load_explicit(
 		    &lv->lv_child[i], memory_order_acquire);
 		desc = pt_desc_load(lv, i);
-		if (level == PT_LAST_LEVEL &&
-		    pt_parked_test(lv, i) !=
-			(child != NULL &&
-			    pt_pted_parked((struct iommu__pted *)child)))
+		if (child == PT_BUSY ||
+		    (level == PT_LAST_LEVEL &&
+			pt_parked_test(lv, i) !=
+			    (child != NULL &&
+				pt_pted_parked((struct iommu__pted *)child))))
 			return EFAULT;
 		if (child == NULL) {
 			if (desc != 0)
@@ -823,9 +835,7 @@ pt_validate_level(struct iommu_pt *pt, struct iommu__pt_level *lv,
 			return EFAULT;
 		if (level == PT_LAST_LEVEL) {
 			pted = child;
-			if (pted->pd_va != va ||
-			    (pted->pd_parked &&
-				pted->pd_slot != &lv->lv_desc[i]))
+			if (pted->pd_va != va)
 				return EFAULT;
 			if (pted->pd_parked) {
 				if (pted->pd_pte != 0 ||

@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -38,18 +39,30 @@ struct iommu__pt_level {
  * What the software knows about one page: a PTED pool item.  The page
  * descriptor encodes the PA, protection and cache mode, so pd_pte is the
  * whole record of the mapping.  A parked PTED keeps pd_pte 0: its
- * descriptor is the record (enter claims it with a compare-and-swap), so
- * mapping and unmapping a parked page never touches the PTED.  A PTED
- * becomes parked when prepared, or when a remove keeps it (pt_keep_pteds);
- * it never goes back to unparked while linked.  pd_parked is read with
- * acquire by enters that may race such a remove.
+ * descriptor is the record (enter claims it with a compare-and-swap, a
+ * remove takes it back with another), so mapping and unmapping a parked
+ * page never touches the PTED.  A PTED becomes parked when prepared, or
+ * when a remove keeps it (pt_keep_pteds); it never goes back to unparked
+ * while linked.  Only the thread that linked a PTED, or that swapped it
+ * for PT_BUSY, reads or writes its fields (see PT_BUSY).
  */
 struct iommu__pted {
-	uint64_t  pd_va;     /* IOVA of the page */
-	uint64_t  pd_pte;    /* the page descriptor written for it */
-	uint64_t *pd_slot;   /* parked: its descriptor in the level-3 frame */
-	bool	  pd_parked; /* kept across removes (see above) */
+	uint64_t pd_va;	    /* IOVA of the page */
+	uint64_t pd_pte;    /* the page descriptor written for it */
+	bool	 pd_parked; /* kept across removes (see above) */
 };
+
+/*
+ * A level-3 slot's child while one thread changes the slot: it swapped
+ * PT_BUSY in (for the empty slot, or for the PTED it now owns), and alone
+ * writes the slot's descriptor, bit and child until it stores the new
+ * child.  Everyone else waits (pt_child_stable): the holder runs a few
+ * stores and never waits for anything meanwhile.  So two removes of one
+ * page cannot both free its PTED, and a remove cannot slip in between an
+ * enter's link and its descriptor.  Never dereferenced.
+ */
+extern char iommu__pt_busy;
+#define PT_BUSY ((void *)&iommu__pt_busy)
 
 struct iommu_pt {
 	struct iommu_physmem	      *pt_pm;
@@ -190,6 +203,34 @@ pt_slot_mapped(const uint64_t *slot)
 	return __atomic_load_n(slot, __ATOMIC_ACQUIRE) != 0;
 }
 
+/* Slot i3's child once no thread holds it PT_BUSY: NULL or a PTED. */
+static inline struct iommu__pted *
+pt_child_stable(struct iommu__pt_level *l3, unsigned i3)
+{
+	void	*child;
+	unsigned spins = 0;
+
+	while ((child = atomic_load_explicit(
+		    &l3->lv_child[i3], memory_order_acquire)) == PT_BUSY)
+		if (++spins % 64 == 0)
+			sched_yield(); /* the holder may not be running */
+	return child;
+}
+
+/* Swaps PT_BUSY in for child (NULL or a PTED): true if it was there. */
+static inline bool
+pt_child_hold(struct iommu__pt_level *l3, unsigned i3, void *child)
+{
+	return atomic_compare_exchange_strong_explicit(&l3->lv_child[i3],
+	    &child, PT_BUSY, memory_order_acquire, memory_order_relaxed);
+}
+
+/* Ends a hold: child (NULL or a PTED) is the slot's, with what it wrote. */
+static inline void
+pt_child_release(struct iommu__pt_level *l3, unsigned i3, void *child)
+{
+	atomic_store_explicit(&l3->lv_child[i3], child, memory_order_release);
+}
 static inline bool
 pt_pted_parked(const struct iommu__pted *pd)
 {
@@ -198,9 +239,11 @@ pt_pted_parked(const struct iommu__pted *pd)
 
 /*
  * The parked bitmap of a level-3 table: a set bit means the slot holds a
- * parked PTED (see pt_link_parked), so its descriptor is the page's
- * record and a reader need not touch the PTED; a clear bit means nothing
- * (the PTED may be on its way in: look at the link).
+ * parked PTED, or is held (PT_BUSY) by the thread linking or unlinking
+ * one, so its descriptor is the page's record and a reader need not touch
+ * the PTED.  The bit changes only under a hold, set before a parked PTED
+ * shows and cleared after it is gone: a child that is neither NULL nor
+ * PT_BUSY, with the bit clear, is an unparked PTED, a mapped page.
  */
 static inline void
 pt_parked_set(struct iommu__pt_level *l3, unsigned i3)
@@ -225,14 +268,6 @@ pt_parked_test(struct iommu__pt_level *l3, unsigned i3)
 	    1;
 }
 
-static inline bool
-pt_pted_mapped(const struct iommu__pted *pd)
-{
-	if (pt_pted_parked(pd))
-		return pt_slot_mapped(pd->pd_slot);
-	return __atomic_load_n(&pd->pd_pte, __ATOMIC_ACQUIRE) != 0;
-}
-
 /*
  * Maps a parked page, whose descriptor is at slot, with desc: the
  * compare-and-swap on the descriptor makes one of two racing enters win
@@ -248,6 +283,24 @@ pt_parked_fill(uint64_t *slot, uint64_t desc)
 	if (!__atomic_compare_exchange_n(
 		slot, &expect, raw, false, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
 		return EEXIST;
+	return 0;
+}
+
+/*
+ * Unmaps a parked page, whose descriptor is at slot: the compare-and-swap
+ * makes one of two racing removes win (ENOENT for the other, and for a
+ * page not mapped).
+ */
+static inline int
+pt_parked_unfill(uint64_t *slot)
+{
+	uint64_t raw = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
+
+	do {
+		if (raw == 0)
+			return ENOENT;
+	} while (!__atomic_compare_exchange_n(
+	    slot, &raw, 0, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE));
 	return 0;
 }
 

@@ -21,16 +21,6 @@
 _Static_assert(IOMMU_PT_SPAN_BYTES == PT_L3_SPAN,
     "a span is the IOVA of one level-3 table");
 
-/* Slow path of the parked test: the bit may not be set yet. */
-static bool
-pt_page_parked(struct iommu__pt_level *l3, unsigned i3)
-{
-	struct iommu__pted *pd =
-	    atomic_load_explicit(&l3->lv_child[i3], memory_order_acquire);
-
-	return pd != NULL && pt_pted_parked(pd);
-}
-
 int
 iommu_pt_span(struct iommu_pt *pt, uint64_t iova, uint64_t npages,
     struct iommu_pt_span *span)
@@ -53,8 +43,7 @@ iommu_pt_span(struct iommu_pt *pt, uint64_t iova, uint64_t npages,
 		return ENOENT;
 	i3 = pt_index(3, iova);
 	for (k = 0; k < npages; k++)
-		if (!pt_parked_test(l3, i3 + (unsigned)k) &&
-		    !pt_page_parked(l3, i3 + (unsigned)k))
+		if (!pt_parked_test(l3, i3 + (unsigned)k))
 			return ENOENT;
 	span->ps_desc = &l3->lv_desc[i3];
 	return 0;

@@ -1632,9 +1632,10 @@ pted_at(struct pt_fixture *fx, uint64_t iova)
 }
 
 /*
- * The validator's checks of parked PTEDs: pd_slot must point at the
- * PTED's own descriptor, pd_pte must stay 0 (the descriptor is the
- * record), and a mapped page's descriptor must be one an enter writes.
+ * The validator's checks of parked PTEDs: pd_va must be the slot's page,
+ * the slot's parked bit must say the PTED is parked, pd_pte must stay 0
+ * (the descriptor is the record), and a mapped page's descriptor must be
+ * one an enter writes.
  */
 static void
 validator_checks_parked_pteds(void **state)
@@ -1654,12 +1655,15 @@ validator_checks_parked_pteds(void **state)
 	assert_non_null(b);
 	assert_int_equal(a->pd_va, SPAN_BASE + 3 * PG);
 	assert_true(a->pd_parked);
-	assert_ptr_equal(a->pd_slot, s.ps_desc + 3);
-	/* Another page's descriptor, even in the same table. */
-	slot = a->pd_slot;
-	a->pd_slot = b->pd_slot;
+	/* Another page's PTED, even in the same table. */
+	a->pd_va = b->pd_va;
 	assert_int_equal(iommu_pt_validate(fx.fx_pt), EFAULT);
-	a->pd_slot = slot;
+	a->pd_va = SPAN_BASE + 3 * PG;
+	assert_int_equal(iommu_pt_validate(fx.fx_pt), 0);
+	/* The bit says parked, the PTED does not. */
+	a->pd_parked = false;
+	assert_int_equal(iommu_pt_validate(fx.fx_pt), EFAULT);
+	a->pd_parked = true;
 	assert_int_equal(iommu_pt_validate(fx.fx_pt), 0);
 	/* A parked PTED records nothing itself. */
 	a->pd_pte = 1;
@@ -1671,18 +1675,19 @@ validator_checks_parked_pteds(void **state)
 	    0);
 	assert_int_equal(iommu_pt_validate(fx.fx_pt), 0);
 	assert_int_equal(b->pd_pte, 0);
-	d = iommu__le64_dec(b->pd_slot);
+	slot = s.ps_desc + 4;
+	d = iommu__le64_dec(slot);
 	assert_true(d != 0);
 	/* Bits no enter writes: XN, ... */
-	iommu__le64_enc(b->pd_slot, d | 1ULL << 54);
+	iommu__le64_enc(slot, d | 1ULL << 54);
 	assert_int_equal(iommu_pt_validate(fx.fx_pt), EFAULT);
 	/* ... AttrIndx 3 ... */
-	iommu__le64_enc(b->pd_slot, d | 3ULL << 2);
+	iommu__le64_enc(slot, d | 3ULL << 2);
 	assert_int_equal(iommu_pt_validate(fx.fx_pt), EFAULT);
 	/* ... SH the cache mode does not use. */
-	iommu__le64_enc(b->pd_slot, d & ~(1ULL << 8));
+	iommu__le64_enc(slot, d & ~(1ULL << 8));
 	assert_int_equal(iommu_pt_validate(fx.fx_pt), EFAULT);
-	iommu__le64_enc(b->pd_slot, d);
+	iommu__le64_enc(slot, d);
 	assert_int_equal(iommu_pt_validate(fx.fx_pt), 0);
 	assert_int_equal(iommu_pt_span_clear(
 			     fx.fx_pt, &s, 4, SPAN_BASE + 4 * PG, 1, 0, NULL),

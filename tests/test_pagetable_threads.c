@@ -630,6 +630,111 @@ enters_race_keeping_removes_with_one_owner(void **state)
 	pt_fixture_fini(&fx);
 }
 
+/*
+ * Pages two maps share (the identity strategy: either may enter a page the
+ * other entered, and remove it while the other still counts on it): two
+ * threads keep entering and removing the same few pages, with and without
+ * kept PTEDs.  Each enter and remove either succeeds or finds the other's
+ * work (EEXIST, ENOENT); every page's PTED is linked or freed exactly once
+ * (the pool's count and, at IOMMU_DEBUG >= 1, its double-put check), and
+ * what is left validates.
+ */
+#define SHARE_PAGES 2
+#define SHARE_BASE  0x80000000ULL
+
+struct sharer {
+	struct pt_fixture *s_fx;
+	pthread_barrier_t *s_start;
+	unsigned long	   s_rounds;
+	unsigned	   s_id;
+	int		   s_errors;
+};
+
+static void *
+sharer_run(void *arg)
+{
+	struct sharer *s = arg;
+	unsigned long  round;
+	uint64_t       iova;
+	unsigned       p;
+	int	       error;
+
+	pthread_barrier_wait(s->s_start);
+	for (round = 0; round < s->s_rounds; round++) {
+		p = (unsigned)(round / 2 + s->s_id) % SHARE_PAGES;
+		iova = SHARE_BASE + ((uint64_t)p << 12);
+		if (round % 2 == 0)
+			error = iommu_pt_enter(s->s_fx->fx_pt, iova, page_pa(p),
+			    IOMMU_PROT_READ, IOMMU_CACHE_WB, 0);
+		else
+			error = iommu_pt_remove(s->s_fx->fx_pt, iova);
+		if (error != 0 && error != EEXIST && error != ENOENT)
+			s->s_errors++;
+	}
+	return NULL;
+}
+
+static void
+shared_pages_race_enters_and_removes(bool keep)
+{
+	struct pt_fixture	fx;
+	struct iommu_pool_stats ps;
+	struct sharer		s[2];
+	pthread_barrier_t	start;
+	pthread_t		tid[2];
+	unsigned		i, p;
+	uint64_t		pa;
+
+	pt_fixture_init_with(&fx, 48, 48, NULL);
+	iommu_pt_set_keep_pteds(fx.fx_pt, keep);
+	pthread_barrier_init(&start, NULL, 2);
+	for (i = 0; i < 2; i++) {
+		memset(&s[i], 0, sizeof(s[i]));
+		s[i].s_fx = &fx;
+		s[i].s_start = &start;
+		s[i].s_rounds = test_scale(400000);
+		s[i].s_id = i;
+		assert_int_equal(
+		    pthread_create(&tid[i], NULL, sharer_run, &s[i]), 0);
+	}
+	for (i = 0; i < 2; i++)
+		pthread_join(tid[i], NULL);
+	pthread_barrier_destroy(&start);
+	for (i = 0; i < 2; i++)
+		assert_int_equal(s[i].s_errors, 0);
+	assert_int_equal(iommu_pt_validate(fx.fx_pt), 0);
+	for (p = 0; p < SHARE_PAGES; p++) {
+		uint64_t iova = SHARE_BASE + ((uint64_t)p << 12);
+
+		if (iommu_pt_extract(fx.fx_pt, iova, &pa, NULL) == 0) {
+			assert_int_equal(pa, page_pa(p));
+			assert_int_equal(iommu_pt_remove(fx.fx_pt, iova), 0);
+		}
+		assert_int_equal(iommu_pt_remove(fx.fx_pt, iova), ENOENT);
+	}
+	assert_int_equal(iommu_pt_validate(fx.fx_pt), 0);
+	assert_int_equal(iommu_pt_unprepare(
+			     fx.fx_pt, SHARE_BASE, (uint64_t)SHARE_PAGES << 12),
+	    0);
+	iommu_pool_get_stats(fx.fx_pted_pool, &ps);
+	assert_int_equal(ps.pst_items_out, 0);
+	pt_fixture_fini(&fx);
+}
+
+static void
+shared_pages_race_enters_and_removes_freeing(void **state)
+{
+	(void)state;
+	shared_pages_race_enters_and_removes(false);
+}
+
+static void
+shared_pages_race_enters_and_removes_keeping(void **state)
+{
+	(void)state;
+	shared_pages_race_enters_and_removes(true);
+}
+
 int
 main(void)
 {
@@ -640,6 +745,8 @@ main(void)
 	    cmocka_unit_test(span_fill_races_enter_with_one_winner),
 	    cmocka_unit_test(enters_race_keeping_removes_with_one_owner),
 	    cmocka_unit_test(overlapping_prepares_each_see_every_page_parked),
+	    cmocka_unit_test(shared_pages_race_enters_and_removes_freeing),
+	    cmocka_unit_test(shared_pages_race_enters_and_removes_keeping),
 	};
 
 	return cmocka_run_group_tests_name(

@@ -20,10 +20,12 @@
  * Concurrency: enter, remove and extract take no lock when the levels they
  * need exist; a missing level is created under the table's lock with the
  * seed's double-checked locking, so threads entering pages that share
- * intermediate levels create each level exactly once.  Calls on distinct
- * pages may run in parallel; enter and remove of one page must not race
- * with a remove of that page (concurrent enters of one page: one wins, the
- * others get EEXIST).  Extract reads the descriptors and may race with
+ * intermediate levels create each level exactly once.  Enters and removes
+ * may race on any pages, one page included (identity maps that share a
+ * page): of concurrent enters of one page one wins and the others get
+ * EEXIST, of concurrent removes one unmaps it and the others get ENOENT,
+ * and an enter racing a remove finds the page mapped or not; the page's
+ * PTED is freed once.  Extract reads the descriptors and may race with
  * anything: it sees the page mapped or not.  Removing never frees
  * intermediate levels; iommu_pt_destroy frees everything.
  *
@@ -195,7 +197,9 @@ IOMMU_EXPORT int iommu_pt_prepare_pteds(
     struct iommu_pt *pt, uint64_t iova, uint64_t len);
 /*
  * Returns the parked PTEDs of [iova, iova + len) to the pool; EBUSY, with
- * nothing changed, while a page of the range is still mapped.
+ * nothing changed, while a page of the range is still mapped (and EBUSY
+ * too when an enter maps one while the call runs: that page keeps its
+ * PTED, the others are returned).
  */
 IOMMU_EXPORT int iommu_pt_unprepare(
     struct iommu_pt *pt, uint64_t iova, uint64_t len);

@@ -284,20 +284,40 @@ pt_pted_init(struct iommu__pted *pd, uint64_t va, uint64_t desc)
  * linked under a hold so that no remove sees it before its descriptor.
  * EAGAIN: the slot changed meanwhile; look again.  pd stays the caller's
  * unless 0 is returned for an empty slot.
+ *
+ * A fill can land after the PTED it saw parked was unlinked (an unprepare
+ * of the page: the caller's race); the bit, tested again, tells, and the
+ * fill is taken back.  Until then the descriptor is not 0, and an enter
+ * into the empty slot gets EEXIST rather than overwrite it: its own
+ * descriptor could be the same value, which the take-back would then
+ * clear.
  */
 static int
 pt_enter_slot(struct iommu__pt_level *l3, unsigned i3,
     struct iommu__pted *child, struct iommu__pted *pd, uint64_t desc)
 {
-	if (child != NULL)
-		return pt_parked_test(l3, i3)
-		    ? pt_parked_fill(&l3->lv_desc[i3], desc)
-		    : EEXIST;
+	int error;
+
+	if (child != NULL) {
+		/* Not parked, if still there: mapped.  Gone: unlinked. */
+		if (!pt_parked_test(l3, i3))
+			return atomic_load_explicit(&l3->lv_child[i3],
+				   memory_order_acquire) == child
+			    ? EEXIST
+			    : EAGAIN;
+		error = pt_parked_fill(&l3->lv_desc[i3], desc);
+		if (error == EBUSY)
+			return EAGAIN; /* being unlinked: empty soon */
+		if (error != 0 || pt_parked_test(l3, i3))
+			return error;
+		(void)pt_parked_undo(&l3->lv_desc[i3], desc);
+		return EAGAIN;
+	}
 	if (!pt_child_hold(l3, i3, NULL))
 		return EAGAIN;
-	pt_desc_store(l3, i3, desc);
-	pt_child_release(l3, i3, pd);
-	return 0;
+	error = pt_parked_fill(&l3->lv_desc[i3], desc);
+	pt_child_release(l3, i3, error == 0 ? pd : NULL);
+	return error == EBUSY ? EAGAIN : error;
 }
 
 /*
@@ -615,25 +635,30 @@ pt_link_parked(struct iommu__pt_level *l3, unsigned i3, struct iommu__pted *pd)
 /*
  * Unlinks the parked PTED pd from slot i3 of l3, under a hold: 0, EBUSY
  * when its page is mapped (pd stays), ENOENT when pd is not there.  An
- * enter that found the bit set before the hold and fills after the check
- * still maps the page with no PTED linked: entering pages while
- * unpreparing them is the caller's race, and iommu_pt_validate reports
- * what it leaves.
+ * enter that found the bit set before and fills after takes its fill back
+ * (pt_enter_slot); a span's fill cannot tell, so the span's owner must not
+ * unprepare pages it fills.
  */
 static int
 pt_unlink_parked(
     struct iommu__pt_level *l3, unsigned i3, struct iommu__pted *pd)
 {
+	uint64_t claim = 0;
+
 	do {
 		if (pt_child_stable(l3, i3) != pd)
 			return ENOENT;
 	} while (!pt_child_hold(l3, i3, pd));
-	if (pt_slot_mapped(&l3->lv_desc[i3])) {
+	/* Claimed, the slot takes no fill until it is empty. */
+	if (!__atomic_compare_exchange_n(&l3->lv_desc[i3], &claim,
+		pt_desc_raw(PT_DESC_CLAIM), false, __ATOMIC_ACQ_REL,
+		__ATOMIC_RELAXED)) {
 		pt_child_release(l3, i3, pd);
 		return EBUSY;
 	}
 	pt_parked_clear(l3, i3);
 	pt_child_release(l3, i3, NULL);
+	pt_desc_write(&l3->lv_desc[i3], 0);
 	return 0;
 }
 

@@ -735,6 +735,109 @@ shared_pages_race_enters_and_removes_keeping(void **state)
 	shared_pages_race_enters_and_removes(true);
 }
 
+/*
+ * A caller that enters pages while it unprepares them (its own race, but
+ * not one that may corrupt the table): one thread keeps parking PTEDs on a
+ * few pages and taking them back, the other keeps entering and removing
+ * those pages.  Every enter succeeds (parked or not, whichever the page is
+ * when it gets there) and its remove finds the page, unprepare either
+ * takes a page's PTED or says EBUSY, and the table validates at the end:
+ * no page mapped without its PTED.  Before enter took back a fill that
+ * landed after the unlink, such pages stayed mapped with no PTED.
+ */
+#define UNPREP_PAGES 2
+#define UNPREP_BASE  0xc0000000ULL
+
+struct unprep {
+	struct pt_fixture *u_fx;
+	pthread_barrier_t *u_start;
+	atomic_int	  *u_stop;
+	unsigned long	   u_rounds;
+	int		   u_errors;
+};
+
+static void *
+unpreparer_run(void *arg)
+{
+	struct unprep *u = arg;
+	unsigned long  round;
+	int	       error;
+
+	pthread_barrier_wait(u->u_start);
+	for (round = 0; round < u->u_rounds; round++) {
+		if (iommu_pt_prepare_pteds(u->u_fx->fx_pt, UNPREP_BASE,
+			(uint64_t)UNPREP_PAGES << 12) != 0)
+			u->u_errors++;
+		error = iommu_pt_unprepare(
+		    u->u_fx->fx_pt, UNPREP_BASE, (uint64_t)UNPREP_PAGES << 12);
+		if (error != 0 && error != EBUSY)
+			u->u_errors++;
+	}
+	atomic_store(u->u_stop, 1);
+	return NULL;
+}
+
+static void *
+unprep_enterer_run(void *arg)
+{
+	struct unprep *u = arg;
+	unsigned long  round;
+	uint64_t       iova;
+	int	       error;
+
+	pthread_barrier_wait(u->u_start);
+	for (round = 0; !atomic_load(u->u_stop); round++) {
+		iova = UNPREP_BASE + ((round % UNPREP_PAGES) << 12);
+		error = iommu_pt_enter(u->u_fx->fx_pt, iova,
+		    page_pa(round % UNPREP_PAGES), IOMMU_PROT_READ,
+		    IOMMU_CACHE_WB, 0);
+		if (error != 0) {
+			u->u_errors++;
+			continue;
+		}
+		if (iommu_pt_remove(u->u_fx->fx_pt, iova) != 0)
+			u->u_errors++;
+	}
+	return NULL;
+}
+
+static void
+enters_race_unprepare_of_their_pages(void **state)
+{
+	struct pt_fixture fx;
+	struct unprep	  u[2];
+	pthread_barrier_t start;
+	pthread_t	  tid[2];
+	atomic_int	  stop = 0;
+	unsigned	  i;
+
+	(void)state;
+	pt_fixture_init_with(&fx, 48, 48, NULL);
+	/* The levels first: what is raced is the PTEDs. */
+	assert_int_equal(iommu_pt_prepare(fx.fx_pt, UNPREP_BASE,
+			     (uint64_t)UNPREP_PAGES << 12),
+	    0);
+	pthread_barrier_init(&start, NULL, 2);
+	for (i = 0; i < 2; i++) {
+		u[i] =
+		    (struct unprep){&fx, &start, &stop, test_scale(100000), 0};
+		assert_int_equal(
+		    pthread_create(&tid[i], NULL,
+			i == 0 ? unpreparer_run : unprep_enterer_run, &u[i]),
+		    0);
+	}
+	for (i = 0; i < 2; i++)
+		pthread_join(tid[i], NULL);
+	pthread_barrier_destroy(&start);
+	for (i = 0; i < 2; i++)
+		assert_int_equal(u[i].u_errors, 0);
+	assert_int_equal(iommu_pt_validate(fx.fx_pt), 0);
+	assert_int_equal(iommu_pt_unprepare(fx.fx_pt, UNPREP_BASE,
+			     (uint64_t)UNPREP_PAGES << 12),
+	    0);
+	pt_fixture_fini(&fx);
+}
+
 int
 main(void)
 {
@@ -747,6 +850,7 @@ main(void)
 	    cmocka_unit_test(overlapping_prepares_each_see_every_page_parked),
 	    cmocka_unit_test(shared_pages_race_enters_and_removes_freeing),
 	    cmocka_unit_test(shared_pages_race_enters_and_removes_keeping),
+	    cmocka_unit_test(enters_race_unprepare_of_their_pages),
 	};
 
 	return cmocka_run_group_tests_name(

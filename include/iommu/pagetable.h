@@ -226,8 +226,11 @@ IOMMU_EXPORT void iommu_pt_set_keep_pteds(struct iommu_pt *pt, bool keep);
  * spans of one table are as far apart as their first pages, so a caller
  * holding several may keep one handle and index the others' pages from
  * it.  A handle stays valid until iommu_pt_unprepare of its pages or
- * iommu_pt_destroy.  The caller knows the IOVA of each page it indexes,
- * uses only pages it fetched, and never writes a handle.
+ * iommu_pt_destroy, and its owner does not unprepare pages while it fills
+ * them (a fill that lands after the PTED left would map the page with no
+ * PTED, which iommu_pt_validate reports; iommu_pt_enter takes such a fill
+ * back, a span's fill cannot tell).  The caller knows the IOVA of each
+ * page it indexes, uses only pages it fetched, and never writes a handle.
  *
  * iommu_pt_span: the span of the npages pages from iova.  EINVAL for a
  * misaligned iova, npages 0 or a wrapping range; ERANGE beyond the input
@@ -252,7 +255,8 @@ struct iommu_pt_run {
  * would map its pages, with one prot and cache for all: EINVAL for a span
  * never fetched (NULL handle), nruns 0, a bad prot or cache, a run of 0 pages
  * or a misaligned pr_pa; ERANGE for a run beyond the output size; EEXIST at the
- * first page already mapped (a racing iommu_pt_enter of the page: one wins).
+ * first page already mapped (a racing iommu_pt_enter of the page: one wins);
+ * EBUSY at a page iommu_pt_unprepare is taking away.
  * *entered (may be NULL) counts the pages mapped, in run order, before the page
  * that failed.
  */

@@ -290,7 +290,8 @@ pt_pted_init(struct iommu__pted *pd, uint64_t va, uint64_t desc)
  * fill is taken back.  Until then the descriptor is not 0, and an enter
  * into the empty slot gets EEXIST rather than overwrite it: its own
  * descriptor could be the same value, which the take-back would then
- * clear.
+ * clear.  (PT_DESC_CLAIM shows only under the unlink's hold, which an
+ * empty slot's enter waits out.)
  */
 static int
 pt_enter_slot(struct iommu__pt_level *l3, unsigned i3,
@@ -317,7 +318,7 @@ pt_enter_slot(struct iommu__pt_level *l3, unsigned i3,
 		return EAGAIN;
 	error = pt_parked_fill(&l3->lv_desc[i3], desc);
 	pt_child_release(l3, i3, error == 0 ? pd : NULL);
-	return error == EBUSY ? EAGAIN : error;
+	return error;
 }
 
 /*
@@ -657,8 +658,8 @@ pt_unlink_parked(
 		return EBUSY;
 	}
 	pt_parked_clear(l3, i3);
+	pt_desc_write(&l3->lv_desc[i3], 0); /* a fill now sees the bit clear */
 	pt_child_release(l3, i3, NULL);
-	pt_desc_write(&l3->lv_desc[i3], 0);
 	return 0;
 }
 

@@ -539,6 +539,24 @@ span_fill_races_enter_with_one_winner(void **state)
 }
 
 /*
+ * Runs f0(a0) and f1(a1) on two threads and waits for both; the threads
+ * meet at *start (the caller gave it to them) before they race.
+ */
+static void
+run_two(pthread_barrier_t *start, void *(*f0)(void *), void *a0,
+    void *(*f1)(void *), void *a1)
+{
+	pthread_t tid[2];
+
+	pthread_barrier_init(start, NULL, 2);
+	assert_int_equal(pthread_create(&tid[0], NULL, f0, a0), 0);
+	assert_int_equal(pthread_create(&tid[1], NULL, f1, a1), 0);
+	pthread_join(tid[0], NULL);
+	pthread_join(tid[1], NULL);
+	pthread_barrier_destroy(start);
+}
+
+/*
  * A table that keeps PTEDs: two threads keep entering the same few pages
  * and removing what they won, so an enter often meets a remove that is
  * parking the page's PTED.  At most one owner per page at any time, the
@@ -593,14 +611,12 @@ enters_race_keeping_removes_with_one_owner(void **state)
 	struct iommu_pool_stats ps;
 	struct keeper		k[2];
 	pthread_barrier_t	start;
-	pthread_t		tid[2];
 	atomic_int		owners[KEEP_PAGES] = {0};
 	unsigned		i;
 
 	(void)state;
 	pt_fixture_init_with(&fx, 48, 48, NULL);
 	iommu_pt_set_keep_pteds(fx.fx_pt, true);
-	pthread_barrier_init(&start, NULL, 2);
 	for (i = 0; i < 2; i++) {
 		memset(&k[i], 0, sizeof(k[i]));
 		k[i].k_fx = &fx;
@@ -608,12 +624,8 @@ enters_race_keeping_removes_with_one_owner(void **state)
 		k[i].k_owners = owners;
 		k[i].k_rounds = test_scale(200000);
 		k[i].k_id = i;
-		assert_int_equal(
-		    pthread_create(&tid[i], NULL, keeper_run, &k[i]), 0);
 	}
-	for (i = 0; i < 2; i++)
-		pthread_join(tid[i], NULL);
-	pthread_barrier_destroy(&start);
+	run_two(&start, keeper_run, &k[0], keeper_run, &k[1]);
 	for (i = 0; i < 2; i++) {
 		assert_int_equal(k[i].k_errors, 0);
 		assert_true(k[i].k_won > 0);
@@ -681,25 +693,19 @@ shared_pages_race_enters_and_removes(bool keep)
 	struct iommu_pool_stats ps;
 	struct sharer		s[2];
 	pthread_barrier_t	start;
-	pthread_t		tid[2];
 	unsigned		i, p;
 	uint64_t		pa;
 
 	pt_fixture_init_with(&fx, 48, 48, NULL);
 	iommu_pt_set_keep_pteds(fx.fx_pt, keep);
-	pthread_barrier_init(&start, NULL, 2);
 	for (i = 0; i < 2; i++) {
 		memset(&s[i], 0, sizeof(s[i]));
 		s[i].s_fx = &fx;
 		s[i].s_start = &start;
 		s[i].s_rounds = test_scale(400000);
 		s[i].s_id = i;
-		assert_int_equal(
-		    pthread_create(&tid[i], NULL, sharer_run, &s[i]), 0);
 	}
-	for (i = 0; i < 2; i++)
-		pthread_join(tid[i], NULL);
-	pthread_barrier_destroy(&start);
+	run_two(&start, sharer_run, &s[0], sharer_run, &s[1]);
 	for (i = 0; i < 2; i++)
 		assert_int_equal(s[i].s_errors, 0);
 	assert_int_equal(iommu_pt_validate(fx.fx_pt), 0);
@@ -807,7 +813,6 @@ enters_race_unprepare_of_their_pages(void **state)
 	struct pt_fixture fx;
 	struct unprep	  u[2];
 	pthread_barrier_t start;
-	pthread_t	  tid[2];
 	atomic_int	  stop = 0;
 	unsigned	  i;
 
@@ -817,18 +822,10 @@ enters_race_unprepare_of_their_pages(void **state)
 	assert_int_equal(iommu_pt_prepare(fx.fx_pt, UNPREP_BASE,
 			     (uint64_t)UNPREP_PAGES << 12),
 	    0);
-	pthread_barrier_init(&start, NULL, 2);
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < 2; i++)
 		u[i] =
 		    (struct unprep){&fx, &start, &stop, test_scale(100000), 0};
-		assert_int_equal(
-		    pthread_create(&tid[i], NULL,
-			i == 0 ? unpreparer_run : unprep_enterer_run, &u[i]),
-		    0);
-	}
-	for (i = 0; i < 2; i++)
-		pthread_join(tid[i], NULL);
-	pthread_barrier_destroy(&start);
+	run_two(&start, unpreparer_run, &u[0], unprep_enterer_run, &u[1]);
 	for (i = 0; i < 2; i++)
 		assert_int_equal(u[i].u_errors, 0);
 	assert_int_equal(iommu_pt_validate(fx.fx_pt), 0);

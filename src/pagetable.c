@@ -279,19 +279,13 @@ pt_pted_init(struct iommu__pted *pd, uint64_t va, uint64_t desc)
 
 /*
  * Enters desc into slot i3, which held child (a PTED, or NULL) when the
- * caller looked: a parked page is filled by compare-and-swap, a mapped one
- * is EEXIST; into an empty slot goes pd (the caller's, initialised),
- * linked under a hold so that no remove sees it before its descriptor.
- * EAGAIN: the slot changed meanwhile; look again.  pd stays the caller's
- * unless 0 is returned for an empty slot.
- *
- * A fill can land after the PTED it saw parked was unlinked (an unprepare
- * of the page: the caller's race); the bit, tested again, tells, and the
- * fill is taken back.  Until then the descriptor is not 0, and an enter
- * into the empty slot gets EEXIST rather than overwrite it: its own
- * descriptor could be the same value, which the take-back would then
- * clear.  (PT_DESC_CLAIM shows only under the unlink's hold, which an
- * empty slot's enter waits out.)
+ * caller looked, under a hold of it: a parked page (its bit tested while
+ * held, when it cannot change) is filled by compare-and-swap, which a
+ * span's fill may race; a mapped one is EEXIST; into an empty slot goes
+ * pd (the caller's, initialised), linked once its descriptor is in, so
+ * that no remove sees it before.  EAGAIN: the slot changed since the
+ * caller looked.  pd stays the caller's unless 0 is returned for an empty
+ * slot.
  */
 static int
 pt_enter_slot(struct iommu__pt_level *l3, unsigned i3,
@@ -299,60 +293,53 @@ pt_enter_slot(struct iommu__pt_level *l3, unsigned i3,
 {
 	int error;
 
-	if (child != NULL) {
-		/* Not parked, if still there: mapped.  Gone: unlinked. */
-		if (!pt_parked_test(l3, i3))
-			return atomic_load_explicit(&l3->lv_child[i3],
-				   memory_order_acquire) == child
-			    ? EEXIST
-			    : EAGAIN;
-		error = pt_parked_fill(&l3->lv_desc[i3], desc);
-		if (error == EBUSY)
-			return EAGAIN; /* being unlinked: empty soon */
-		if (error != 0 || pt_parked_test(l3, i3))
-			return error;
-		(void)pt_parked_undo(&l3->lv_desc[i3], desc);
+	if (!pt_child_hold(l3, i3, child))
 		return EAGAIN;
-	}
-	if (!pt_child_hold(l3, i3, NULL))
-		return EAGAIN;
-	error = pt_parked_fill(&l3->lv_desc[i3], desc);
-	pt_child_release(l3, i3, error == 0 ? pd : NULL);
+	if (child == NULL)
+		pt_desc_store(l3, i3, desc);
+	error = child == NULL	     ? 0
+	    : pt_parked_test(l3, i3) ? pt_parked_fill(&l3->lv_desc[i3], desc)
+				     : EEXIST;
+	pt_child_release(l3, i3, child == NULL ? pd : child);
 	return error;
 }
 
 /*
- * Unmaps the page in slot i3: a parked page's descriptor goes back to 0
- * by compare-and-swap; a mapped PTED is taken under a hold (the one remove
- * that gets it), its descriptor cleared first for the walker, then the
- * PTED is parked in place (pt_keep_pteds) or unlinked into *freed for the
- * caller to put.  0, or ENOENT (nothing mapped; *freed NULL either way
- * but the last).
+ * Unmaps the page in slot i3, under a hold of its PTED: a parked page
+ * (its bit tested while held) has its descriptor taken back by
+ * compare-and-swap, which a span's clear may race; a mapped PTED's
+ * descriptor is cleared first for the walker, then the PTED is parked in
+ * place (pt_keep_pteds) or unlinked into *freed for the caller to put.
+ * 0, or ENOENT (nothing mapped; *freed is NULL but after an unlink).
  */
 static int
 pt_remove_slot(struct iommu_pt *pt, struct iommu__pt_level *l3, unsigned i3,
     struct iommu__pted **freed)
 {
 	struct iommu__pted *pd;
+	int		    error = 0;
 
 	*freed = NULL;
 	do {
 		if ((pd = pt_child_stable(l3, i3)) == NULL)
 			return ENOENT;
-		if (pt_parked_test(l3, i3))
-			return pt_parked_unfill(&l3->lv_desc[i3]);
 	} while (!pt_child_hold(l3, i3, pd));
-	pt_desc_store(l3, i3, 0);
-	if (pt->pt_keep_pteds) {
-		pd->pd_pte = 0;
-		__atomic_store_n(&pd->pd_parked, true, __ATOMIC_RELAXED);
-		pt_parked_set(l3, i3);
+	if (pt_parked_test(l3, i3)) {
+		error = pt_parked_unfill(&l3->lv_desc[i3]);
 	} else {
-		*freed = pd;
-		pd = NULL;
+		pt_desc_store(l3, i3, 0);
+		if (pt->pt_keep_pteds) {
+			pd->pd_pte = 0;
+			__atomic_store_n(
+			    &pd->pd_parked, true, __ATOMIC_RELAXED);
+			pt_parked_set(l3, i3);
+		} else {
+			*freed = pd;
+			pd = NULL;
+		}
 	}
 	pt_child_release(l3, i3, pd);
-	return 0;
+	return error;
 }
 
 int
@@ -636,60 +623,64 @@ pt_link_parked(struct iommu__pt_level *l3, unsigned i3, struct iommu__pted *pd)
 /*
  * Unlinks the parked PTED pd from slot i3 of l3, under a hold: 0, EBUSY
  * when its page is mapped (pd stays), ENOENT when pd is not there.  An
- * enter that found the bit set before and fills after takes its fill back
- * (pt_enter_slot); a span's fill cannot tell, so the span's owner must not
- * unprepare pages it fills.
+ * enter fills under a hold too, so it finds the PTED still parked or
+ * gone; a span's fill takes none, so the span's owner must not unprepare
+ * pages it fills.
  */
 static int
 pt_unlink_parked(
     struct iommu__pt_level *l3, unsigned i3, struct iommu__pted *pd)
 {
-	uint64_t claim = 0;
-
 	do {
 		if (pt_child_stable(l3, i3) != pd)
 			return ENOENT;
 	} while (!pt_child_hold(l3, i3, pd));
-	/* Claimed, the slot takes no fill until it is empty. */
-	if (!__atomic_compare_exchange_n(&l3->lv_desc[i3], &claim,
-		pt_desc_raw(PT_DESC_CLAIM), false, __ATOMIC_ACQ_REL,
-		__ATOMIC_RELAXED)) {
+	if (pt_slot_mapped(&l3->lv_desc[i3])) {
 		pt_child_release(l3, i3, pd);
 		return EBUSY;
 	}
 	pt_parked_clear(l3, i3);
-	pt_desc_write(&l3->lv_desc[i3], 0); /* a fill now sees the bit clear */
 	pt_child_release(l3, i3, NULL);
 	return 0;
 }
 
-/*
- * Takes back a PTED that prepare_pteds parked, unless its page got mapped
- * meanwhile (then it stays parked: the page is in use).
- */
-static void
-pt_unpark(struct iommu_pt *pt, struct iommu__pted *pd)
+/* Slot i3 of the level-3 table for va (*l3 follows va), if empty. */
+static bool
+pt_slot_empty(struct iommu_pt *pt, uint64_t va, struct iommu__pt_level **l3)
 {
-	struct iommu__pt_level *l3;
+	unsigned i3 = pt_index(3, va);
 
-	if ((l3 = pt_l3_lookup(pt, pd->pd_va)) != NULL &&
-	    pt_unlink_parked(l3, pt_index(3, pd->pd_va), pd) == 0)
+	if (*l3 == NULL || i3 == 0)
+		(void)pt_l3_for(pt, va, IOMMU_PT_NOLEVELALLOC, l3);
+	return pt_child_stable(*l3, i3) == NULL;
+}
+
+/* Puts back the PTEDs of a private chain (through pd_pte). */
+static void
+pt_put_chain(struct iommu_pt *pt, struct iommu__pted *chain)
+{
+	struct iommu__pted *pd;
+
+	while ((pd = chain) != NULL) {
+		chain = (struct iommu__pted *)(uintptr_t)pd->pd_pte;
 		iommu_pool_put(pt->pt_pted_pool, pd);
+	}
 }
 
 /*
- * Parks a PTED in every empty slot of [iova, iova + len).  The PTEDs this
- * call parks are chained through pd_pte (0 in a parked PTED otherwise)
- * until it returns, so that ENOMEM takes back exactly those, never what
- * an earlier call parked (whose handles may be in use).
+ * Parks a PTED in every empty slot of [iova, iova + len).  Every PTED it
+ * needs is got first, chained through pd_pte while still private, so
+ * that ENOMEM leaves the table as it was without touching a PTED once
+ * linked (another thread may unlink and free it at once).  A slot that
+ * empties after the count (a page of the range removed meanwhile) takes
+ * one more; ENOMEM there keeps what is linked.
  */
 int
 iommu_pt_prepare_pteds(struct iommu_pt *pt, uint64_t iova, uint64_t len)
 {
 	struct iommu__pt_level *l3 = NULL;
-	struct iommu__pted     *pd, *mine = NULL;
+	struct iommu__pted     *pd, *chain = NULL;
 	uint64_t		va;
-	unsigned		i3;
 	int			error;
 
 	if ((iova | len) & IOMMU_PAGE_MASK)
@@ -697,32 +688,35 @@ iommu_pt_prepare_pteds(struct iommu_pt *pt, uint64_t iova, uint64_t len)
 	if ((error = iommu_pt_prepare(pt, iova, len)) != 0)
 		return error;
 	for (va = iova; va - iova < len; va += IOMMU_PAGE_SIZE) {
-		i3 = pt_index(3, va);
-		if (l3 == NULL || i3 == 0)
-			(void)pt_l3_for(pt, va, IOMMU_PT_NOLEVELALLOC, &l3);
-		if (pt_child_stable(l3, i3) != NULL)
-			continue; /* mapped or parked already: left as is */
-		pd = iommu_pool_get(
-		    pt->pt_pted_pool, IOMMU_PR_NOWAIT | IOMMU_PR_ZERO);
+		if (!pt_slot_empty(pt, va, &l3))
+			continue;
+		pd = iommu_pool_get(pt->pt_pted_pool, IOMMU_PR_NOWAIT);
 		if (pd == NULL) {
+			pt_put_chain(pt, chain);
+			return ENOMEM;
+		}
+		pd->pd_pte = (uint64_t)(uintptr_t)chain;
+		chain = pd;
+	}
+	for (l3 = NULL, va = iova; va - iova < len; va += IOMMU_PAGE_SIZE) {
+		if (!pt_slot_empty(pt, va, &l3))
+			continue; /* mapped or parked already: left as is */
+		if ((pd = chain) != NULL)
+			chain = (struct iommu__pted *)(uintptr_t)pd->pd_pte;
+		else if ((pd = iommu_pool_get(
+			      pt->pt_pted_pool, IOMMU_PR_NOWAIT)) == NULL) {
 			error = ENOMEM;
 			break;
 		}
 		pd->pd_va = va;
-		pd->pd_parked = true;
-		pd->pd_pte = (uint64_t)(uintptr_t)mine;
-		if (!pt_link_parked(l3, i3, pd)) {
-			iommu_pool_put(pt->pt_pted_pool, pd);
-			continue;
-		}
-		mine = pd;
-	}
-	while ((pd = mine) != NULL) {
-		mine = (struct iommu__pted *)(uintptr_t)pd->pd_pte;
 		pd->pd_pte = 0;
-		if (error != 0)
-			pt_unpark(pt, pd);
+		pd->pd_parked = true;
+		if (!pt_link_parked(l3, pt_index(3, va), pd)) {
+			pd->pd_pte = (uint64_t)(uintptr_t)chain;
+			chain = pd;
+		}
 	}
+	pt_put_chain(pt, chain);
 	return error;
 }
 

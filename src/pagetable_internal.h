@@ -196,30 +196,11 @@ pt_note_removed(struct iommu_pt *pt, uint64_t iova)
 		    pt->pt_tlb_cookie, iova, IOMMU_PAGE_SIZE);
 }
 
-/*
- * A parked page's descriptor while pt_unlink_parked takes its PTED away:
- * invalid for the walker (bit 0 clear) and not 0, so that no fill lands
- * meanwhile.
- */
-#define PT_DESC_CLAIM ((uint64_t)2)
-
-/* desc as stored in the frame (little-endian). */
-static inline uint64_t
-pt_desc_raw(uint64_t desc)
-{
-	uint64_t raw;
-
-	iommu__le64_enc(&raw, desc);
-	return raw;
-}
-
 /* A parked page is mapped while its descriptor is (see the PTED). */
 static inline bool
 pt_slot_mapped(const uint64_t *slot)
 {
-	uint64_t raw = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
-
-	return raw != 0 && raw != pt_desc_raw(PT_DESC_CLAIM);
+	return __atomic_load_n(slot, __ATOMIC_ACQUIRE) != 0;
 }
 
 /* Slot i3's child once no thread holds it PT_BUSY: NULL or a PTED. */
@@ -290,29 +271,19 @@ pt_parked_test(struct iommu__pt_level *l3, unsigned i3)
 /*
  * Maps a parked page, whose descriptor is at slot, with desc: the
  * compare-and-swap on the descriptor makes one of two racing enters win
- * (EEXIST for the other, and for a page already mapped; EBUSY while
- * pt_unlink_parked claims the slot).  Release: the walker that sees it
- * sees what was written before.
+ * (EEXIST for the other, and for a page already mapped).  Release: the
+ * walker that sees it sees what was written before.
  */
 static inline int
 pt_parked_fill(uint64_t *slot, uint64_t desc)
 {
-	uint64_t expect = 0;
+	uint64_t expect = 0, raw;
 
-	if (!__atomic_compare_exchange_n(slot, &expect, pt_desc_raw(desc),
-		false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
-		return expect == pt_desc_raw(PT_DESC_CLAIM) ? EBUSY : EEXIST;
+	iommu__le64_enc(&raw, desc);
+	if (!__atomic_compare_exchange_n(
+		slot, &expect, raw, false, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+		return EEXIST;
 	return 0;
-}
-
-/* Takes back a fill of desc if the descriptor still holds it (true). */
-static inline bool
-pt_parked_undo(uint64_t *slot, uint64_t desc)
-{
-	uint64_t expect = pt_desc_raw(desc);
-
-	return __atomic_compare_exchange_n(
-	    slot, &expect, 0, false, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED);
 }
 
 /*
@@ -326,7 +297,7 @@ pt_parked_unfill(uint64_t *slot)
 	uint64_t raw = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
 
 	do {
-		if (raw == 0 || raw == pt_desc_raw(PT_DESC_CLAIM))
+		if (raw == 0)
 			return ENOENT;
 	} while (!__atomic_compare_exchange_n(
 	    slot, &raw, 0, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE));

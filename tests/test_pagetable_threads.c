@@ -835,6 +835,124 @@ enters_race_unprepare_of_their_pages(void **state)
 	pt_fixture_fini(&fx);
 }
 
+/*
+ * Everything at once on one page: a thread that parks and takes back its
+ * PTED, one that only parks it, one that enters and removes it, one that
+ * only removes it.  Each successful remove matches one successful enter
+ * (a remove that found the PTED parked before an unprepare must not clear
+ * the mapping an enter made after it), nothing is freed twice or used
+ * after its free, and the table validates at the end.
+ */
+#define MELEE_PAGE 0xd0000000ULL
+#define PG	   0x1000ULL
+
+struct melee {
+	struct pt_fixture *m_fx;
+	atomic_int	  *m_stop;
+	atomic_ulong	   m_enters, m_removes;
+	unsigned long	   m_rounds;
+	int		   m_errors;
+};
+
+static void *
+melee_preparer(void *arg)
+{
+	struct melee *m = arg;
+	int	      error;
+
+	while (!atomic_load(m->m_stop)) {
+		if (iommu_pt_prepare_pteds(m->m_fx->fx_pt, MELEE_PAGE, PG) != 0)
+			m->m_errors++;
+		error = iommu_pt_unprepare(m->m_fx->fx_pt, MELEE_PAGE, PG);
+		if (error != 0 && error != EBUSY)
+			m->m_errors++;
+	}
+	return NULL;
+}
+
+static void *
+melee_parker(void *arg)
+{
+	struct melee *m = arg;
+
+	while (!atomic_load(m->m_stop))
+		if (iommu_pt_prepare_pteds(m->m_fx->fx_pt, MELEE_PAGE, PG) != 0)
+			m->m_errors++;
+	return NULL;
+}
+
+static void
+melee_remove(struct melee *m)
+{
+	int error = iommu_pt_remove(m->m_fx->fx_pt, MELEE_PAGE);
+
+	if (error == 0)
+		atomic_fetch_add(&m->m_removes, 1);
+	else if (error != ENOENT)
+		m->m_errors++;
+}
+
+static void *
+melee_enterer(void *arg)
+{
+	struct melee *m = arg;
+	unsigned long round;
+	int	      error;
+
+	for (round = 0; round < m->m_rounds; round++) {
+		error = iommu_pt_enter(m->m_fx->fx_pt, MELEE_PAGE, page_pa(1),
+		    IOMMU_PROT_READ, IOMMU_CACHE_WB, 0);
+		if (error == 0)
+			atomic_fetch_add(&m->m_enters, 1);
+		else if (error != EEXIST)
+			m->m_errors++;
+		melee_remove(m);
+	}
+	atomic_store(m->m_stop, 1);
+	return NULL;
+}
+
+static void *
+melee_remover(void *arg)
+{
+	struct melee *m = arg;
+
+	while (!atomic_load(m->m_stop))
+		melee_remove(m);
+	return NULL;
+}
+
+static void
+one_page_melee_keeps_enters_and_removes_paired(void **state)
+{
+	struct pt_fixture fx;
+	struct melee	  m;
+	atomic_int	  stop = 0;
+	pthread_t	  tid[4];
+	void *(*run[4])(void *) = {
+	    melee_preparer, melee_parker, melee_enterer, melee_remover};
+	unsigned i;
+	uint64_t pa;
+
+	(void)state;
+	pt_fixture_init_with(&fx, 48, 48, NULL);
+	assert_int_equal(iommu_pt_prepare(fx.fx_pt, MELEE_PAGE, PG), 0);
+	memset(&m, 0, sizeof(m));
+	m.m_fx = &fx;
+	m.m_stop = &stop;
+	m.m_rounds = test_scale(500000);
+	for (i = 0; i < 4; i++)
+		assert_int_equal(pthread_create(&tid[i], NULL, run[i], &m), 0);
+	for (i = 0; i < 4; i++)
+		pthread_join(tid[i], NULL);
+	assert_int_equal(m.m_errors, 0);
+	assert_int_equal(iommu_pt_validate(fx.fx_pt), 0);
+	assert_int_equal(atomic_load(&m.m_enters),
+	    atomic_load(&m.m_removes) +
+		(iommu_pt_extract(fx.fx_pt, MELEE_PAGE, &pa, NULL) == 0));
+	pt_fixture_fini(&fx);
+}
+
 int
 main(void)
 {
@@ -848,6 +966,7 @@ main(void)
 	    cmocka_unit_test(shared_pages_race_enters_and_removes_freeing),
 	    cmocka_unit_test(shared_pages_race_enters_and_removes_keeping),
 	    cmocka_unit_test(enters_race_unprepare_of_their_pages),
+	    cmocka_unit_test(one_page_melee_keeps_enters_and_removes_paired),
 	};
 
 	return cmocka_run_group_tests_name(

@@ -191,7 +191,8 @@ IOMMU_EXPORT int iommu_pt_prepare(
  * As iommu_pt_prepare, and parks a PTED in every page of [iova, iova +
  * len) that has none (OpenBSD's later smmu_prepare): enters there take no
  * PTED, removes keep it, so the range maps and unmaps without touching
- * the pool.  ENOMEM (no PTED) undoes this call's parking (levels stay).
+ * the pool.  ENOMEM (no PTED) parks nothing (levels stay), unless pages of
+ * the range are removed while it runs: what it parked then stays.
  */
 IOMMU_EXPORT int iommu_pt_prepare_pteds(
     struct iommu_pt *pt, uint64_t iova, uint64_t len);
@@ -228,9 +229,10 @@ IOMMU_EXPORT void iommu_pt_set_keep_pteds(struct iommu_pt *pt, bool keep);
  * it.  A handle stays valid until iommu_pt_unprepare of its pages or
  * iommu_pt_destroy, and its owner does not unprepare pages while it fills
  * them (a fill that lands after the PTED left would map the page with no
- * PTED, which iommu_pt_validate reports; iommu_pt_enter takes such a fill
- * back, a span's fill cannot tell).  The caller knows the IOVA of each
- * page it indexes, uses only pages it fetched, and never writes a handle.
+ * PTED, which iommu_pt_validate reports; iommu_pt_enter holds the slot
+ * and cannot do that, a span's fill does not).  The caller knows the IOVA
+ * of each page it indexes, uses only pages it fetched, and never writes a
+ * handle.
  *
  * iommu_pt_span: the span of the npages pages from iova.  EINVAL for a
  * misaligned iova, npages 0 or a wrapping range; ERANGE beyond the input
@@ -255,8 +257,7 @@ struct iommu_pt_run {
  * would map its pages, with one prot and cache for all: EINVAL for a span
  * never fetched (NULL handle), nruns 0, a bad prot or cache, a run of 0 pages
  * or a misaligned pr_pa; ERANGE for a run beyond the output size; EEXIST at the
- * first page already mapped (a racing iommu_pt_enter of the page: one wins);
- * EBUSY at a page iommu_pt_unprepare is taking away.
+ * first page already mapped (a racing iommu_pt_enter of the page: one wins).
  * *entered (may be NULL) counts the pages mapped, in run order, before the page
  * that failed.
  */

@@ -34,8 +34,11 @@
  *
  * The direct map and the file are never resized; data access
  * (read/write/kva) takes no lock, as DRAM has none: concurrent access to
- * the same bytes is the caller's business, except read64/write64, which
- * are single atomic accesses.
+ * the same bytes is the caller's business, except read64/write64 and the
+ * aligned 8-byte read/write, which are single atomic accesses, acquire
+ * loads and release stores: the SMMU's table walks read descriptors that
+ * the driver writes lock-free with release order, and see what it wrote
+ * before them.
  */
 #if defined(__linux__) && !defined(_GNU_SOURCE)
 #define _GNU_SOURCE /* memfd_create */
@@ -610,6 +613,25 @@ pa_range_ok(const struct iommu_physmem *pm, uint64_t pa, size_t len)
 	    len <= pm->pm_size - (pa - pm->pm_base);
 }
 
+/* An aligned 8-byte word of RAM to or from buf (any alignment), atomic. */
+static inline void
+load64_acquire(const uint8_t *ram, void *buf)
+{
+	uint64_t v = __atomic_load_n(
+	    (const uint64_t *)(const void *)ram, __ATOMIC_ACQUIRE);
+
+	memcpy(buf, &v, 8);
+}
+
+static inline void
+store64_release(uint8_t *ram, const void *buf)
+{
+	uint64_t v;
+
+	memcpy(&v, buf, 8);
+	__atomic_store_n((uint64_t *)(void *)ram, v, __ATOMIC_RELEASE);
+}
+
 int
 iommu_physmem_read(void *physmem, uint64_t pa, void *buf, size_t len)
 {
@@ -622,8 +644,8 @@ iommu_physmem_read(void *physmem, uint64_t pa, void *buf, size_t len)
 	/* Fixed sizes inline: commands, descriptors and MSIs are hot. */
 	if (len == 16)
 		memcpy(buf, pm->pm_dmap + (pa - pm->pm_base), 16);
-	else if (len == 8)
-		memcpy(buf, pm->pm_dmap + (pa - pm->pm_base), 8);
+	else if (len == 8 && (pa & 7) == 0)
+		load64_acquire(pm->pm_dmap + (pa - pm->pm_base), buf);
 	else if (len == 4)
 		memcpy(buf, pm->pm_dmap + (pa - pm->pm_base), 4);
 	else if (len > 0)
@@ -642,8 +664,8 @@ iommu_physmem_write(void *physmem, uint64_t pa, const void *buf, size_t len)
 		return EFAULT;
 	if (len == 16)
 		memcpy(pm->pm_dmap + (pa - pm->pm_base), buf, 16);
-	else if (len == 8)
-		memcpy(pm->pm_dmap + (pa - pm->pm_base), buf, 8);
+	else if (len == 8 && (pa & 7) == 0)
+		store64_release(pm->pm_dmap + (pa - pm->pm_base), buf);
 	else if (len == 4)
 		memcpy(pm->pm_dmap + (pa - pm->pm_base), buf, 4);
 	else if (len > 0)
@@ -672,7 +694,7 @@ iommu_physmem_read64(struct iommu_physmem *pm, uint64_t pa, uint64_t *v)
 		return EFAULT;
 	raw = __atomic_load_n(
 	    (uint64_t *)(void *)(pm->pm_dmap + (pa - pm->pm_base)),
-	    __ATOMIC_RELAXED);
+	    __ATOMIC_ACQUIRE);
 	*v = iommu__le64_dec(&raw);
 	return 0;
 }
@@ -688,7 +710,7 @@ iommu_physmem_write64(struct iommu_physmem *pm, uint64_t pa, uint64_t v)
 		return EFAULT;
 	iommu__le64_enc(&raw, v);
 	__atomic_store_n((uint64_t *)(void *)(pm->pm_dmap + (pa - pm->pm_base)),
-	    raw, __ATOMIC_RELAXED);
+	    raw, __ATOMIC_RELEASE);
 	return 0;
 }
 

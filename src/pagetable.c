@@ -23,16 +23,20 @@
  *  - at levels 0..2 lv_child[i] != NULL exactly when desc[i] is valid, a
  *    table descriptor holding the child's lv_pa; at level 3 lv_child[i]
  *    is a PTED whose pd_pte equals desc[i], or NULL with desc[i] == 0,
- *    or PT_BUSY while one thread changes the slot: enters link, removes
- *    unlink or park, prepare and unprepare (un)link parked PTEDs only
- *    under such a hold, so a PTED is read and freed by one thread only,
- *    and two removes of a page that two callers share (identity maps)
- *    free its PTED once.
+ *    or PT_BUSY while one thread changes the slot: enter (linking, or
+ *    filling a parked page), remove (unlinking, parking, or clearing a
+ *    parked page), prepare and unprepare work on a slot only under such
+ *    a hold, with the parked bit tested while held, so a PTED is read and
+ *    freed by one thread only, two removes of a page that two callers
+ *    share (identity maps) free its PTED once, and a remove cannot clear
+ *    a mapping made after the PTED it saw was gone.  A span's fill and
+ *    clear take no hold: their owner alone uses those pages.
  *  - a parked PTED (iommu_pt_prepare_pteds, OpenBSD's later smmu_prepare)
  *    stays linked whether its page is mapped or not, and its descriptor
  *    alone says which (pd_pte stays 0): enter claims the page with a
- *    compare-and-swap on the descriptor, remove zeroes it, neither touches
- *    the pool (nor the PTED), so a prepared range maps and unmaps with no
+ *    compare-and-swap on the descriptor, remove takes it back with
+ *    another, neither touches the pool (nor the PTED's fields), so a
+ *    prepared range maps and unmaps with no
  *    allocation at all; it goes back to the pool only at
  *    iommu_pt_unprepare or destroy.  A table that keeps PTEDs
  *    (iommu_pt_set_keep_pteds) parks a PTED at its page's first remove

@@ -58,8 +58,9 @@ struct iommu__pted {
  * writes the slot's descriptor, bit and child until it stores the new
  * child.  Everyone else waits (pt_child_stable): the holder runs a few
  * stores and never waits for anything meanwhile.  So two removes of one
- * page cannot both free its PTED, and a remove cannot slip in between an
- * enter's link and its descriptor.  Never dereferenced.
+ * page cannot both free its PTED, a remove cannot slip in between an
+ * enter's link and its descriptor, and what a holder finds in the parked
+ * bit stays true until it lets go.  Never dereferenced.
  */
 extern char iommu__pt_busy;
 #define PT_BUSY ((void *)&iommu__pt_busy)

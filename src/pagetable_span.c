@@ -10,12 +10,14 @@
  * A parked page's descriptor is the whole record of its mapping (the PTED
  * stays untouched: see pagetable_internal.h), so a fill is one
  * compare-and-swap on the descriptor, what iommu_pt_enter does to a
- * parked page once it has walked to it and holds the slot (a span's owner
- * needs no hold: no one else changes its pages' slots), and a clear one
- * load and one store.  Handles stay valid because nothing but
- * iommu_pt_unprepare and iommu_pt_destroy unlinks a parked PTED, and frames are
- * never freed before destroy.  Fetching a span reads the level-3 table's parked
- * bitmap, not the PTEDs (a cold PTED a page was a cache miss a page).
+ * parked page once it has walked to it and holds the slot, and a clear one
+ * load and one store.  A span needs no hold: the compare-and-swap alone
+ * picks one winner against a racing enter, and only unprepare, which the
+ * span's owner does not run on pages it fills, takes a parked PTED away.
+ * Handles stay valid because nothing but iommu_pt_unprepare and
+ * iommu_pt_destroy unlinks a parked PTED, and frames are never freed before
+ * destroy.  Fetching a span reads the level-3 table's parked bitmap, not the
+ * PTEDs (a cold PTED a page was a cache miss a page).
  */
 #include "pagetable_internal.h"
 

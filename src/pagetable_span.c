@@ -15,9 +15,9 @@
  * picks one winner against a racing enter, and only unprepare, which the
  * span's owner does not run on pages it fills, takes a parked PTED away.
  * Handles stay valid because nothing but iommu_pt_unprepare and
- * iommu_pt_destroy unlinks a parked PTED, and frames are never freed before
- * destroy.  Fetching a span reads the level-3 table's parked bitmap, not the
- * PTEDs (a cold PTED a page was a cache miss a page).
+ * iommu_pt_destroy unlinks a parked PTED, and frames are never freed
+ * before destroy.  Fetching a span reads the level-3 table's parked
+ * bitmap, not the PTEDs (a cold PTED a page was a cache miss a page).
  */
 #include "pagetable_internal.h"
 

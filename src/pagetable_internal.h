@@ -43,8 +43,10 @@ struct iommu__pt_level {
  * remove takes it back with another), so mapping and unmapping a parked
  * page never touches the PTED.  A PTED becomes parked when prepared, or
  * when a remove keeps it (pt_keep_pteds); it never goes back to unparked
- * while linked.  Only the thread that linked a PTED, or that swapped it
- * for PT_BUSY, reads or writes its fields (see PT_BUSY).
+ * while linked.  Its fields are written before it is linked, and after
+ * that only by a thread holding its slot (PT_BUSY: a keeping remove parks
+ * it in place); a thread that has not linked it and does not hold its
+ * slot never reads them.
  */
 struct iommu__pted {
 	uint64_t pd_va;	    /* IOVA of the page */

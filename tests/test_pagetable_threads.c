@@ -660,6 +660,8 @@ struct sharer {
 	unsigned long	   s_rounds;
 	unsigned	   s_id;
 	int		   s_errors;
+	/* Successful enters and removes, by page. */
+	unsigned long s_entered[SHARE_PAGES], s_removed[SHARE_PAGES];
 };
 
 static void *
@@ -675,11 +677,14 @@ sharer_run(void *arg)
 	for (round = 0; round < s->s_rounds; round++) {
 		p = (unsigned)(round / 2 + s->s_id) % SHARE_PAGES;
 		iova = SHARE_BASE + ((uint64_t)p << 12);
-		if (round % 2 == 0)
+		if (round % 2 == 0) {
 			error = iommu_pt_enter(s->s_fx->fx_pt, iova, page_pa(p),
 			    IOMMU_PROT_READ, IOMMU_CACHE_WB, 0);
-		else
+			s->s_entered[p] += error == 0;
+		} else {
 			error = iommu_pt_remove(s->s_fx->fx_pt, iova);
+			s->s_removed[p] += error == 0;
+		}
 		if (error != 0 && error != EEXIST && error != ENOENT)
 			s->s_errors++;
 	}
@@ -711,8 +716,12 @@ shared_pages_race_enters_and_removes(bool keep)
 	assert_int_equal(iommu_pt_validate(fx.fx_pt), 0);
 	for (p = 0; p < SHARE_PAGES; p++) {
 		uint64_t iova = SHARE_BASE + ((uint64_t)p << 12);
+		bool mapped = iommu_pt_extract(fx.fx_pt, iova, &pa, NULL) == 0;
 
-		if (iommu_pt_extract(fx.fx_pt, iova, &pa, NULL) == 0) {
+		/* Each successful remove undid one successful enter. */
+		assert_int_equal(s[0].s_entered[p] + s[1].s_entered[p],
+		    s[0].s_removed[p] + s[1].s_removed[p] + mapped);
+		if (mapped) {
 			assert_int_equal(pa, page_pa(p));
 			assert_int_equal(iommu_pt_remove(fx.fx_pt, iova), 0);
 		}
@@ -748,8 +757,8 @@ shared_pages_race_enters_and_removes_keeping(void **state)
  * those pages.  Every enter succeeds (parked or not, whichever the page is
  * when it gets there) and its remove finds the page, unprepare either
  * takes a page's PTED or says EBUSY, and the table validates at the end:
- * no page mapped without its PTED.  Before enter took back a fill that
- * landed after the unlink, such pages stayed mapped with no PTED.
+ * no page mapped without its PTED (before enters filled parked pages
+ * under a hold, a fill could land after the unlink and leave one).
  */
 #define UNPREP_PAGES 2
 #define UNPREP_BASE  0xc0000000ULL
@@ -836,12 +845,14 @@ enters_race_unprepare_of_their_pages(void **state)
 }
 
 /*
- * Everything at once on one page: a thread that parks and takes back its
- * PTED, one that only parks it, one that enters and removes it, one that
- * only removes it.  Each successful remove matches one successful enter
- * (a remove that found the PTED parked before an unprepare must not clear
- * the mapping an enter made after it), nothing is freed twice or used
- * after its free, and the table validates at the end.
+ * Everything at once on one page, with PTEDs kept on removes and not: a
+ * thread that parks and takes back its PTED, one that only parks it, one
+ * that enters and removes it, one that only removes it.  The page is
+ * never mapped when the one enterer enters it, so every enter succeeds;
+ * each successful remove matches one successful enter (a remove that
+ * found the PTED parked before an unprepare must not clear the mapping an
+ * enter made after it), nothing is freed twice or used after its free,
+ * and the table validates at the end.
  */
 #define MELEE_PAGE 0xd0000000ULL
 #define PG	   0x1000ULL
@@ -904,7 +915,7 @@ melee_enterer(void *arg)
 		    IOMMU_PROT_READ, IOMMU_CACHE_WB, 0);
 		if (error == 0)
 			atomic_fetch_add(&m->m_enters, 1);
-		else if (error != EEXIST)
+		else
 			m->m_errors++;
 		melee_remove(m);
 	}
@@ -923,7 +934,7 @@ melee_remover(void *arg)
 }
 
 static void
-one_page_melee_keeps_enters_and_removes_paired(void **state)
+one_page_melee(bool keep)
 {
 	struct pt_fixture fx;
 	struct melee	  m;
@@ -934,13 +945,13 @@ one_page_melee_keeps_enters_and_removes_paired(void **state)
 	unsigned i;
 	uint64_t pa;
 
-	(void)state;
 	pt_fixture_init_with(&fx, 48, 48, NULL);
+	iommu_pt_set_keep_pteds(fx.fx_pt, keep);
 	assert_int_equal(iommu_pt_prepare(fx.fx_pt, MELEE_PAGE, PG), 0);
 	memset(&m, 0, sizeof(m));
 	m.m_fx = &fx;
 	m.m_stop = &stop;
-	m.m_rounds = test_scale(500000);
+	m.m_rounds = test_scale(1000000);
 	for (i = 0; i < 4; i++)
 		assert_int_equal(pthread_create(&tid[i], NULL, run[i], &m), 0);
 	for (i = 0; i < 4; i++)
@@ -951,6 +962,20 @@ one_page_melee_keeps_enters_and_removes_paired(void **state)
 	    atomic_load(&m.m_removes) +
 		(iommu_pt_extract(fx.fx_pt, MELEE_PAGE, &pa, NULL) == 0));
 	pt_fixture_fini(&fx);
+}
+
+static void
+one_page_melee_keeps_enters_and_removes_paired_freeing(void **state)
+{
+	(void)state;
+	one_page_melee(false);
+}
+
+static void
+one_page_melee_keeps_enters_and_removes_paired_keeping(void **state)
+{
+	(void)state;
+	one_page_melee(true);
 }
 
 int
@@ -966,7 +991,10 @@ main(void)
 	    cmocka_unit_test(shared_pages_race_enters_and_removes_freeing),
 	    cmocka_unit_test(shared_pages_race_enters_and_removes_keeping),
 	    cmocka_unit_test(enters_race_unprepare_of_their_pages),
-	    cmocka_unit_test(one_page_melee_keeps_enters_and_removes_paired),
+	    cmocka_unit_test(
+		one_page_melee_keeps_enters_and_removes_paired_freeing),
+	    cmocka_unit_test(
+		one_page_melee_keeps_enters_and_removes_paired_keeping),
 	};
 
 	return cmocka_run_group_tests_name(

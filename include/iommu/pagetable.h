@@ -198,9 +198,11 @@ IOMMU_EXPORT int iommu_pt_prepare_pteds(
     struct iommu_pt *pt, uint64_t iova, uint64_t len);
 /*
  * Returns the parked PTEDs of [iova, iova + len) to the pool; EBUSY, with
- * nothing changed, while a page of the range is still mapped (and EBUSY
- * too when an enter maps one while the call runs: that page keeps its
- * PTED, the others are returned).
+ * nothing changed, while a page of the range is mapped through its parked
+ * PTED (and EBUSY too when an enter maps one while the call runs: that
+ * page keeps its PTED, the others are returned).  A page mapped through a
+ * PTED of its own (entered before the range was prepared) is not the
+ * call's: it stays mapped.
  */
 IOMMU_EXPORT int iommu_pt_unprepare(
     struct iommu_pt *pt, uint64_t iova, uint64_t len);
@@ -271,7 +273,9 @@ IOMMU_EXPORT int iommu_pt_span_fill(struct iommu_pt *pt,
  * counting those unmapped before it; EINVAL for a span never fetched, a
  * misaligned iova or npages 0.  Flags: IOMMU_PT_NOTLBADD calls no hook: the
  * caller invalidates the whole context (by ASID) before it relies on the pages
- * being gone.
+ * being gone.  A load and a store per page, not a compare-and-swap: the span's
+ * owner alone unmaps its pages (an iommu_pt_remove of one by another thread
+ * is a caller error, which can leave two removes reported for one mapping).
  */
 IOMMU_EXPORT int iommu_pt_span_clear(struct iommu_pt *pt,
     const struct iommu_pt_span *span, uint64_t first, uint64_t iova,

@@ -253,8 +253,9 @@ ring_init(struct ring *rg, struct testbed *tb, struct stream *se,
 	rg->rg_n = n;
 	rg->rg_rx = rx;
 	rg->rg_replay = replay;
-	/* The tag's window: size / PAGE + 2 pages a segment, and a guard. */
-	rg->rg_reserve = (tb->tb_map_size / PG + 2 * MAXSEG + 1) * PG;
+	/* The tag's window (busdma_iommu.c, W) and a guard; size >= 2 KiB. */
+	rg->rg_reserve =
+	    ((tb->tb_map_size - 2 * MAXSEG) / PG + 2 * MAXSEG + 1) * PG;
 	rg->rg_slots = calloc(n, sizeof(*rg->rg_slots));
 	if (rg->rg_slots == NULL)
 		return ENOMEM;

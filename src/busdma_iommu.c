@@ -223,16 +223,25 @@ iommu_tag_free(struct iommu_dma_tag *t)
 static inline uint64_t
 load_worst_pages(uint64_t size, int nsegments)
 {
-	return (size >> IOMMU_PAGE_SHIFT) + 2 * (uint64_t)nsegments;
+	uint64_t two_n = 2 * (uint64_t)nsegments;
+
+	if (size >= two_n)
+		return ((size - two_n) >> IOMMU_PAGE_SHIFT) + two_n;
+	/* floor of a negative quotient, toward minus infinity */
+	return two_n - ((two_n - size + PAGE - 1) >> IOMMU_PAGE_SHIFT);
 }
 
 /*
- * At-create reservation.  A segment of length L at page offset o spans
- * ceil((o + L) / PAGE) <= ceil(L / PAGE) + 1 pages, and the segments'
- * ceil(L / PAGE) sum to at most size / PAGE + nsegments, so the worst case
- * is W = size / PAGE + 2 * nsegments pages (OpenBSD reserves
- * round_page(size) + one page per segment, which three 2-byte segments
- * each straddling a page line already overflow).  With a boundary b >
+ * At-create reservation.  A segment of L >= 1 bytes spans the most pages
+ * from page offset PAGE - 1: floor((L - 2) / PAGE) + 2, the floor taken
+ * toward minus infinity (L = 1: one page).  A sum of floors is at most the
+ * floor of the sum, so n segments of at most size bytes in all span at
+ * most W = floor((size - 2n) / PAGE) + 2n pages, and W grows with n, so
+ * nsegments bounds every load (16 KiB in 4 segments: 11 pages, reached by
+ * three 2-byte segments and one of 16378, each from offset PAGE - 1).
+ * OpenBSD reserves round_page(size) + one page per segment, which three
+ * 2-byte segments that each straddle a page line already overflow (W =
+ * 6 pages for those 6 bytes).  With a boundary b >
  * PAGE and W > b a load may need the gap layout (seg_place), whose gaps
  * are each smaller than the segment that follows them, so it is shorter
  * than 2 * W: the reservation doubles.  One more page stays unmapped as a

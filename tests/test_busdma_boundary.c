@@ -367,8 +367,9 @@ test_2page_random(void **state)
 }
 
 /*
- * At-create reservations: W = size / PAGE + 2 * nsegments pages, doubled
- * when a boundary above a page is smaller than W, plus a guard page; and
+ * At-create reservations: W = floor((size - 2 * nsegments) / PAGE) +
+ * 2 * nsegments pages, doubled when a boundary above a page is smaller
+ * than W, plus a guard page; a load that spans exactly W pages fits; and
  * a worst-case load (every segment forced past a line) fits.
  */
 static void
@@ -379,6 +380,13 @@ test_at_create_reservation(void **state)
 	 * 3-page spans of 4098 bytes with b = 16 KiB: pages 0, 4, 8, 12 of
 	 * the layout, 15 pages in all, above W = 4 + 2 * 4 = 12 pages.
 	 */
+	/* W itself: 2 + 2 + 2 + 5 = 11 pages, 16 KiB in 4 segments. */
+	const struct rseg worst[4] = {
+	    {PG - 1, 2},
+	    {3 * PG - 1, 2},
+	    {5 * PG - 1, 2},
+	    {7 * PG - 1, KIB(16) - 6},
+	};
 	const struct rseg rs[4] = {
 	    {0xfff, PG + 2},
 	    {KIB(64) + 0xfff, PG + 2},
@@ -390,12 +398,15 @@ test_at_create_reservation(void **state)
 		int	 nsegs;
 		uint64_t pages; /* reservation, guard included */
 	} c[] = {
-	    {4 * 4096, 0, 2, 4 + 4 + 1}, {4 * 4096, 4096, 2, 4 + 4 + 1},
-	    {4 * 4096, 2048, 2, 4 + 4 + 1},
-	    {4 * 4096, KIB(64), 2, 4 + 4 + 1},	 /* fits in b */
-	    {4 * 4096, KIB(32), 2, 4 + 4 + 1},	 /* 8 + guard > 8 */
-	    {4 * 4096, KIB(16), 2, 2 * 8 + 1},	 /* 8 > 4: doubled */
-	    {30 * 4096, KIB(64), 3, 2 * 36 + 1}, /* 36 > 16 */
+	    {4 * 4096, 0, 2, 3 + 4 + 1}, {4 * 4096, 4096, 2, 3 + 4 + 1},
+	    {4 * 4096, 2048, 2, 3 + 4 + 1},
+	    {4 * 4096, KIB(64), 2, 3 + 4 + 1},	 /* fits in b */
+	    {4 * 4096, KIB(32), 2, 3 + 4 + 1},	 /* 7 + guard fits 8 */
+	    {4 * 4096, KIB(16), 2, 2 * 7 + 1},	 /* 7 > 4: doubled */
+	    {30 * 4096, KIB(64), 3, 2 * 35 + 1}, /* 35 > 16 */
+	    {4 * 4096 + 8, 0, 4, 4 + 8 + 1},	 /* no page to spare */
+	    {6, 0, 3, 6 + 1},			 /* three straddling */
+	    {4, 0, 4, 7 + 1}, /* fewer bytes than 2n: floor(-4/PAGE) */
 	};
 	struct iommu_dmamap *map;
 	uint64_t	     bytes0, total = 0;
@@ -414,6 +425,12 @@ test_at_create_reservation(void **state)
 		iommu_dmamap_destroy(f->tag, map);
 		assert_int_equal(iova_bytes(f), bytes0);
 	}
+
+	for (j = 0; j < 4; j++)
+		total += span(&worst[j]);
+	assert_int_equal(total, 11 * PG);
+	total = 0;
+	(void)roundtrip(f, 0, worst, 4);
 
 	/* Worse than W for b = 16 KiB: each segment pushed to a line. */
 	for (j = 0; j < 4; j++) {

@@ -313,8 +313,8 @@ pt_enter_slot(struct iommu__pt_level *l3, unsigned i3,
  * (its bit tested while held) has its descriptor taken back by
  * compare-and-swap, which a span's clear may race; a mapped PTED's
  * descriptor is cleared first for the walker, then the PTED is parked in
- * place (pt_keep_pteds) or unlinked into *freed for the caller to put.
- * 0, or ENOENT (nothing mapped; *freed is NULL but after an unlink).
+ * place (pt_keep_pteds) or unlinked into *freed for the caller to put
+ * (else *freed is NULL).  0, or ENOENT when nothing is mapped.
  */
 static int
 pt_remove_slot(struct iommu_pt *pt, struct iommu__pt_level *l3, unsigned i3,

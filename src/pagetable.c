@@ -36,11 +36,11 @@
  *    alone says which (pd_pte stays 0): enter claims the page with a
  *    compare-and-swap on the descriptor, remove takes it back with
  *    another, neither touches the pool (nor the PTED's fields), so a
- *    prepared range maps and unmaps with no
- *    allocation at all; it goes back to the pool only at
- *    iommu_pt_unprepare or destroy.  A table that keeps PTEDs
- *    (iommu_pt_set_keep_pteds) parks a PTED at its page's first remove
- *    instead of freeing it, so recycled IOVA maps as a prepared range does.
+ *    prepared range maps and unmaps with no allocation at all; it goes
+ *    back to the pool only at iommu_pt_unprepare or destroy.  A table
+ *    that keeps PTEDs (iommu_pt_set_keep_pteds) parks a PTED at its page's
+ *    first remove instead of freeing it, so recycled IOVA maps as a
+ *    prepared range does.
  *  - a level-3 table's lv_parked bit i is set exactly while lv_child[i]
  *    is a parked PTED (or held, on its way in or out), so enter, remove
  *    and iommu_pt_span tell a parked page from a mapped one by the bit and
@@ -281,6 +281,18 @@ pt_pted_init(struct iommu__pted *pd, uint64_t va, uint64_t desc)
 	pd->pd_pte = desc;
 }
 
+/* One PTED from the pool, initialised as pt_pted_init does; NULL: none. */
+static struct iommu__pted *
+pt_pted_new(struct iommu_pt *pt, uint64_t va, uint64_t desc)
+{
+	struct iommu__pted *pd =
+	    iommu_pool_get(pt->pt_pted_pool, IOMMU_PR_NOWAIT);
+
+	if (pd != NULL)
+		pt_pted_init(pd, va, desc);
+	return pd;
+}
+
 /*
  * Enters desc into slot i3, which held child (a PTED, or NULL) when the
  * caller looked, under a hold of it: a parked page (its bit tested while
@@ -295,16 +307,19 @@ static int
 pt_enter_slot(struct iommu__pt_level *l3, unsigned i3,
     struct iommu__pted *child, struct iommu__pted *pd, uint64_t desc)
 {
-	int error;
+	int error = 0;
 
 	if (!pt_child_hold(l3, i3, child))
 		return EAGAIN;
-	if (child == NULL)
+	if (child == NULL) {
 		pt_desc_store(l3, i3, desc);
-	error = child == NULL	     ? 0
-	    : pt_parked_test(l3, i3) ? pt_parked_fill(&l3->lv_desc[i3], desc)
-				     : EEXIST;
-	pt_child_release(l3, i3, child == NULL ? pd : child);
+		child = pd;
+	} else if (pt_parked_test(l3, i3)) {
+		error = pt_parked_fill(&l3->lv_desc[i3], desc);
+	} else {
+		error = EEXIST;
+	}
+	pt_child_release(l3, i3, child);
 	return error;
 }
 
@@ -367,10 +382,8 @@ iommu_pt_enter(struct iommu_pt *pt, uint64_t iova, uint64_t pa, unsigned prot,
 		/* The PTED first: ENOMEM leaves the levels as they were. */
 		if (flags & IOMMU_PT_NOLEVELALLOC)
 			return ENOMEM;
-		if ((pted = iommu_pool_get(
-			 pt->pt_pted_pool, IOMMU_PR_NOWAIT)) == NULL)
+		if ((pted = pt_pted_new(pt, iova, desc)) == NULL)
 			return ENOMEM;
-		pt_pted_init(pted, iova, desc);
 		if ((error = pt_ensure_levels(pt, iova, &l3)) != 0) {
 			iommu_pool_put(pt->pt_pted_pool, pted);
 			return error;
@@ -378,12 +391,9 @@ iommu_pt_enter(struct iommu_pt *pt, uint64_t iova, uint64_t pa, unsigned prot,
 	}
 	do {
 		child = pt_child_stable(l3, i3);
-		if (child == NULL && pted == NULL) {
-			if ((pted = iommu_pool_get(
-				 pt->pt_pted_pool, IOMMU_PR_NOWAIT)) == NULL)
-				return ENOMEM;
-			pt_pted_init(pted, iova, desc);
-		}
+		if (child == NULL && pted == NULL &&
+		    (pted = pt_pted_new(pt, iova, desc)) == NULL)
+			return ENOMEM;
 		error = pt_enter_slot(l3, i3, child, pted, desc);
 	} while (error == EAGAIN);
 	if (pted != NULL && (error != 0 || child != NULL))

@@ -234,6 +234,7 @@ pt_child_release(struct iommu__pt_level *l3, unsigned i3, void *child)
 {
 	atomic_store_explicit(&l3->lv_child[i3], child, memory_order_release);
 }
+
 static inline bool
 pt_pted_parked(const struct iommu__pted *pd)
 {

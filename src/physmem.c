@@ -692,9 +692,7 @@ iommu_physmem_read64(struct iommu_physmem *pm, uint64_t pa, uint64_t *v)
 		return EINVAL;
 	if (!pa_range_ok(pm, pa, 8))
 		return EFAULT;
-	raw = __atomic_load_n(
-	    (uint64_t *)(void *)(pm->pm_dmap + (pa - pm->pm_base)),
-	    __ATOMIC_ACQUIRE);
+	load64_acquire(pm->pm_dmap + (pa - pm->pm_base), &raw);
 	*v = iommu__le64_dec(&raw);
 	return 0;
 }
@@ -709,8 +707,7 @@ iommu_physmem_write64(struct iommu_physmem *pm, uint64_t pa, uint64_t v)
 	if (!pa_range_ok(pm, pa, 8))
 		return EFAULT;
 	iommu__le64_enc(&raw, v);
-	__atomic_store_n((uint64_t *)(void *)(pm->pm_dmap + (pa - pm->pm_base)),
-	    raw, __ATOMIC_RELEASE);
+	store64_release(pm->pm_dmap + (pa - pm->pm_base), &raw);
 	return 0;
 }
 

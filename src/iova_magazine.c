@@ -531,6 +531,18 @@ cnt_bypass(struct iommu_iova_magazine *m, struct mag_thread *t, bool free,
 		pthread_mutex_unlock(&m->m_lock);
 }
 
+/*
+ * Invariant: a cached class's range is aligned to its size (Linux's IOVA
+ * allocator aligns to the rounded size too), so it never crosses a line
+ * of a larger power of two: a level-3 table's 2 MiB of IOVA, or a
+ * constrained request's boundary.  Larger requests are page aligned.
+ */
+static inline uint64_t
+class_alignment(const struct iommu_iova_magazine *m, unsigned k, uint64_t units)
+{
+	return k < m->m_nclasses ? units : m->m_cfg.mc_page;
+}
+
 static int
 extent_alloc(struct iommu_iova_magazine *m, uint64_t units, uint64_t alignment,
     uint64_t boundary, struct mag_thread *t, uint64_t *iova)
@@ -570,8 +582,8 @@ iommu_iova_magazine_alloc(
 		return error;
 	t = thread_cache(m);
 	if (t == NULL || k == m->m_nclasses) {
-		error = extent_alloc(
-		    m, units, m->m_cfg.mc_page, IOMMU_EX_NOBOUNDARY, t, iova);
+		error = extent_alloc(m, units, class_alignment(m, k, units),
+		    IOMMU_EX_NOBOUNDARY, t, iova);
 		if (error == 0)
 			cnt_bypass(m, t, false, units, size);
 		return error;
@@ -590,7 +602,7 @@ iommu_iova_magazine_alloc(
 			}
 			pthread_mutex_unlock(&m->m_lock);
 			if (spare == NULL) {
-				error = extent_alloc(m, units, m->m_cfg.mc_page,
+				error = extent_alloc(m, units, units,
 				    IOMMU_EX_NOBOUNDARY, t, iova);
 				if (error != 0)
 					return error;
@@ -627,10 +639,10 @@ range_fits(uint64_t iova, uint64_t units, uint64_t alignment, uint64_t boundary)
 }
 
 /*
- * Cached ranges are class sized but only page aligned, so a cached range
- * may sit across a boundary line even when its class is smaller than the
- * boundary.  Only the top of this thread's loaded magazine is tried (no
- * swap, no depot: a constrained request should not reshuffle the cache);
+ * Cached ranges are aligned to their class size (class_alignment), so a
+ * cached range crosses no boundary its class fits in, but it may not meet
+ * a larger alignment.  Only the top of this thread's loaded magazine is tried
+ * (no swap, no depot: a constrained request should not reshuffle the cache);
  * anything else takes a class-sized range from the extent with the
  * constraints, counted as a miss, so that free by size, and the cache's
  * invariant (every cached IOVA holds exactly its class size in the
@@ -673,6 +685,8 @@ iommu_iova_magazine_alloc_constrained(struct iommu_iova_magazine *m,
 			return 0;
 		}
 	}
+	if (alignment < class_alignment(m, k, units))
+		alignment = class_alignment(m, k, units);
 	error = extent_alloc(m, units, alignment, boundary, t, iova);
 	if (error != 0)
 		return error;

@@ -193,6 +193,47 @@ test_bypass_large(void **state)
 }
 
 /*
+ * Class ranges are aligned to their class size whatever the extent's
+ * holes, so none crosses a line of a larger power of two (a level-3
+ * table's 2 MiB of IOVA: a span); a constrained request with a smaller
+ * alignment still gets it; a bypass size is only page aligned.
+ */
+static void
+test_class_ranges_are_size_aligned(void **state)
+{
+	struct fixture f;
+	uint64_t       one, two, three, eight, cons, big;
+
+	(void)state;
+	setup(&f, 1024, 8, 4, test_cmocka_allocator());
+	assert_int_equal(iommu_iova_magazine_alloc(f.mg, PG, &one), 0);
+	assert_int_equal(one, PG);
+	/* First fit would be 2PG-4PG; the 4-page class starts at 4PG. */
+	assert_int_equal(iommu_iova_magazine_alloc(f.mg, 3 * PG, &three), 0);
+	assert_int_equal(three, 4 * PG);
+	assert_int_equal(iommu_iova_magazine_alloc(f.mg, 2 * PG, &two), 0);
+	assert_int_equal(two, 2 * PG);
+	assert_int_equal(iommu_iova_magazine_alloc(f.mg, 5 * PG, &eight), 0);
+	assert_int_equal(eight, 8 * PG);
+	assert_int_equal(iommu_iova_magazine_alloc_constrained(
+			     f.mg, 4 * PG, 2 * PG, 0, &cons),
+	    0);
+	assert_int_equal(cons, 16 * PG);
+	/* 33 pages bypass the cache: the first hole that fits, at 20PG. */
+	assert_int_equal(iommu_iova_magazine_alloc(f.mg, 33 * PG, &big), 0);
+	assert_int_equal(big, 20 * PG);
+	assert_int_equal(iommu_iova_magazine_free(f.mg, one, PG), 0);
+	assert_int_equal(iommu_iova_magazine_free(f.mg, two, 2 * PG), 0);
+	assert_int_equal(iommu_iova_magazine_free(f.mg, three, 3 * PG), 0);
+	assert_int_equal(iommu_iova_magazine_free(f.mg, eight, 5 * PG), 0);
+	assert_int_equal(iommu_iova_magazine_free(f.mg, cons, 4 * PG), 0);
+	assert_int_equal(iommu_iova_magazine_free(f.mg, big, 33 * PG), 0);
+	assert_int_equal(iommu_iova_magazine_flush(f.mg), 0);
+	assert_int_equal(extent_regions(f.ex), 0);
+	teardown(&f);
+}
+
+/*
  * alloc_constrained: argument errors; a cached range that does not fit is
  * left cached and the extent serves instead, with boundary lines at
  * multiples of the boundary (not counted from the extent's start, PG);
@@ -238,7 +279,7 @@ test_constrained(void **state)
 	assert_int_equal(st.ms_allocs, 0);
 	assert_int_equal(extent_regions(f.ex), 0);
 
-	/* First fit is PG-3PG, across the line at 2PG. */
+	/* 2PG-4PG: a 2-page class is 2-page aligned (PG-3PG would cross). */
 	assert_int_equal(
 	    iommu_iova_magazine_alloc_constrained(f.mg, 2 * PG, 0, 2 * PG, &a),
 	    0);
@@ -609,6 +650,9 @@ test_randomized(void **state)
 		assert_true(rounded >= size[s]);
 		assert_true(
 		    iova[s] >= PG && iova[s] + rounded <= (RPAGES + 1) * PG);
+		/* A class's range is aligned to its size. */
+		if (rounded <= 32 * PG)
+			assert_int_equal(iova[s] % rounded, 0);
 		for (p = iova[s] / PG; p < (iova[s] + rounded) / PG; p++) {
 			assert_int_equal(owner[p], 0);
 			owner[p] = 1;
@@ -808,6 +852,7 @@ main(void)
 	    cmocka_unit_test(test_create_invalid),
 	    cmocka_unit_test(test_rounding_and_waste),
 	    cmocka_unit_test(test_bypass_large),
+	    cmocka_unit_test(test_class_ranges_are_size_aligned),
 	    cmocka_unit_test(test_constrained),
 	    cmocka_unit_test(test_depot_and_overflow),
 	    cmocka_unit_test(test_full_extent_flushes),

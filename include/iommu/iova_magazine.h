@@ -74,7 +74,9 @@ IOMMU_EXPORT int iommu_iova_magazine_create(struct iommu_extent *ex,
 IOMMU_EXPORT void iommu_iova_magazine_destroy(struct iommu_iova_magazine *);
 
 /*
- * Allocates size units (rounded up to the size class; page aligned).
+ * Allocates size units, rounded up to the size class.  A class's range is
+ * aligned to the class size (so it crosses no line of a larger power of
+ * two); a larger request, to a page.
  * EINVAL: size 0; EAGAIN: no room in the extent even after flushing the
  * depot and this thread's magazines; ENOMEM.
  */

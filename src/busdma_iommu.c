@@ -671,8 +671,10 @@ enter_segments(struct iommu_tag *it, struct iommu_dmamap *map, uint64_t base,
  * at-create: fills a window.  The window's last unload, if deferred or
  * failed, must be invalidated first: the SMMU may still cache its old
  * translations.  So the window loaded last is loaded again once that is
- * done (a ring deeper than the flush depth: one window's descriptors stay
- * hot), else the other one.
+ * done, else the other one.  The first holds when a flush came between
+ * the unload and this load (a driver that unloads at TX completion and
+ * loads the slot much later); a ring that unloads a slot just before it
+ * loads it again alternates its windows every lap.
  */
 static int
 load_window(struct iommu_tag *it, struct iommu_dmamap *map, unsigned prot)

@@ -602,7 +602,8 @@ iommu_iova_magazine_alloc(
 			}
 			pthread_mutex_unlock(&m->m_lock);
 			if (spare == NULL) {
-				error = extent_alloc(m, units, units,
+				error = extent_alloc(m, units,
+				    class_alignment(m, k, units),
 				    IOMMU_EX_NOBOUNDARY, t, iova);
 				if (error != 0)
 					return error;

@@ -669,16 +669,33 @@ pt_slot_empty(struct iommu_pt *pt, uint64_t va, struct iommu__pt_level **l3)
 	return pt_child_stable(*l3, i3) == NULL;
 }
 
-/* Puts back the PTEDs of a private chain (through pd_pte). */
+/* A private chain of PTEDs, linked through pd_pte (no PTED is linked). */
+static void
+pt_chain_push(struct iommu__pted **chain, struct iommu__pted *pd)
+{
+	pd->pd_pte = (uint64_t)(uintptr_t)*chain;
+	*chain = pd;
+}
+
+/* The chain's first PTED, taken off it; NULL when it is empty. */
+static struct iommu__pted *
+pt_chain_pop(struct iommu__pted **chain)
+{
+	struct iommu__pted *pd = *chain;
+
+	if (pd != NULL)
+		*chain = (struct iommu__pted *)(uintptr_t)pd->pd_pte;
+	return pd;
+}
+
+/* Puts back the PTEDs of a private chain. */
 static void
 pt_put_chain(struct iommu_pt *pt, struct iommu__pted *chain)
 {
 	struct iommu__pted *pd;
 
-	while ((pd = chain) != NULL) {
-		chain = (struct iommu__pted *)(uintptr_t)pd->pd_pte;
+	while ((pd = pt_chain_pop(&chain)) != NULL)
 		iommu_pool_put(pt->pt_pted_pool, pd);
-	}
 }
 
 /*
@@ -709,26 +726,22 @@ iommu_pt_prepare_pteds(struct iommu_pt *pt, uint64_t iova, uint64_t len)
 			pt_put_chain(pt, chain);
 			return ENOMEM;
 		}
-		pd->pd_pte = (uint64_t)(uintptr_t)chain;
-		chain = pd;
+		pt_chain_push(&chain, pd);
 	}
 	for (l3 = NULL, va = iova; va - iova < len; va += IOMMU_PAGE_SIZE) {
 		if (!pt_slot_empty(pt, va, &l3))
 			continue; /* mapped or parked already: left as is */
-		if ((pd = chain) != NULL)
-			chain = (struct iommu__pted *)(uintptr_t)pd->pd_pte;
-		else if ((pd = iommu_pool_get(
-			      pt->pt_pted_pool, IOMMU_PR_NOWAIT)) == NULL) {
+		if ((pd = pt_chain_pop(&chain)) == NULL &&
+		    (pd = iommu_pool_get(pt->pt_pted_pool, IOMMU_PR_NOWAIT)) ==
+			NULL) {
 			error = ENOMEM;
 			break;
 		}
 		pd->pd_va = va;
 		pd->pd_pte = 0;
 		pd->pd_parked = true;
-		if (!pt_link_parked(l3, pt_index(3, va), pd)) {
-			pd->pd_pte = (uint64_t)(uintptr_t)chain;
-			chain = pd;
-		}
+		if (!pt_link_parked(l3, pt_index(3, va), pd))
+			pt_chain_push(&chain, pd);
 	}
 	pt_put_chain(pt, chain);
 	return error;

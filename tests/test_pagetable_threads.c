@@ -792,6 +792,20 @@ unpreparer_run(void *arg)
 	return NULL;
 }
 
+/*
+ * A loop that runs until another thread is done yields now and then,
+ * between two operations.  Valgrind runs one thread at a time and switches
+ * after a fixed count of blocks, so a loop that never yields can be
+ * switched out inside a slot hold at every switch, and the thread that
+ * must finish waits on that hold for ever (the unprepare race hung so).
+ */
+static inline void
+yield_between(unsigned long round)
+{
+	if (round % 16 == 15)
+		sched_yield();
+}
+
 static void *
 unprep_enterer_run(void *arg)
 {
@@ -812,6 +826,7 @@ unprep_enterer_run(void *arg)
 		}
 		if (iommu_pt_remove(u->u_fx->fx_pt, iova) != 0)
 			u->u_errors++;
+		yield_between(round);
 	}
 	return NULL;
 }
@@ -869,14 +884,16 @@ static void *
 melee_preparer(void *arg)
 {
 	struct melee *m = arg;
+	unsigned long round;
 	int	      error;
 
-	while (!atomic_load(m->m_stop)) {
+	for (round = 0; !atomic_load(m->m_stop); round++) {
 		if (iommu_pt_prepare_pteds(m->m_fx->fx_pt, MELEE_PAGE, PG) != 0)
 			m->m_errors++;
 		error = iommu_pt_unprepare(m->m_fx->fx_pt, MELEE_PAGE, PG);
 		if (error != 0 && error != EBUSY)
 			m->m_errors++;
+		yield_between(round);
 	}
 	return NULL;
 }
@@ -885,10 +902,13 @@ static void *
 melee_parker(void *arg)
 {
 	struct melee *m = arg;
+	unsigned long round;
 
-	while (!atomic_load(m->m_stop))
+	for (round = 0; !atomic_load(m->m_stop); round++) {
 		if (iommu_pt_prepare_pteds(m->m_fx->fx_pt, MELEE_PAGE, PG) != 0)
 			m->m_errors++;
+		yield_between(round);
+	}
 	return NULL;
 }
 
@@ -927,9 +947,12 @@ static void *
 melee_remover(void *arg)
 {
 	struct melee *m = arg;
+	unsigned long round;
 
-	while (!atomic_load(m->m_stop))
+	for (round = 0; !atomic_load(m->m_stop); round++) {
 		melee_remove(m);
+		yield_between(round);
+	}
 	return NULL;
 }
 

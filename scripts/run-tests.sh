@@ -24,6 +24,7 @@ done
 
 step "valgrind: every unit test, errors and definite/indirect leaks fail"
 ctest --test-dir build/ci -L valgrind --output-on-failure --no-tests=error \
+    --timeout 600 \
     -j "$jobs"
 
 step "install + find_package consumer"
